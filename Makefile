@@ -1,0 +1,116 @@
+# The hypervisor: AssemblyScript (hyp/) -> Wasm (asc) -> C (wasm2c) -> aarch64 gcc,
+# linked with the boot stub (boot/) into build/hyp.elf, then packed by TF-A into
+# the QEMU flash image with Debian's OP-TEE. See README.md.
+#
+#   make deps   install host packages, npm packages, fetch and build the firmware
+#   make        build build/hyp.elf and build/flash.bin
+#   make run    deps + build + boot the default setup, results in build/results/
+#   make test   deps + build + unit tests + QEMU system tests
+
+BOARD ?= qemu-virt
+B := build
+G := $(B)/gen
+O := $(B)/obj
+CROSS := aarch64-linux-gnu-
+CC := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+TSX := node_modules/.bin/tsx
+ASC := node_modules/.bin/asc
+UVU := node_modules/.bin/uvu
+
+# Bounds checks stay on (the 64-bit default would drop them for a signal handler
+# we do not have) and the shared stack-depth counter stays off: see design.md §4.
+WASM_RT_FLAGS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_USE_STACK_DEPTH_COUNT=0
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-mgeneral-regs-only -mno-outline-atomics -fno-tree-loop-distribute-patterns \
+	-fno-stack-protector -fno-pic -fno-pie -ffunction-sections \
+	-Iboot -Iboot/include -Iboot/rt/include -I$(G) $(WASM_RT_FLAGS)
+# The generated code is full of helpers it never calls.
+GEN_CFLAGS := -Wno-unused-value -Wno-unused-function -Wno-unused-parameter -Wno-unused-variable -Wno-unused-but-set-variable
+LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,--gc-sections -Wl,-T,$(B)/hyp.ld
+
+HYP_TS := $(shell find hyp -name '*.ts') asconfig.json
+BOOT_C := $(wildcard boot/*.c boot/rt/*.c)
+BOOT_S := $(wildcard boot/*.S)
+OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
+HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
+
+.PHONY: all deps deps-host deps-firmware run test test-unit test-system clean
+all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
+
+# ---- dependencies -----------------------------------------------------------
+deps: deps-host node_modules/.stamp deps-firmware
+
+deps-host:
+	@bash tools/deps-host.sh
+
+node_modules/.stamp: package.json package-lock.json
+	@echo "[deps] npm ci"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps-firmware: node_modules/.stamp
+	@$(TSX) tools/firmware/fetch.ts
+	@$(TSX) tools/firmware/tfa.ts --prebuild
+
+# ---- the core: AssemblyScript -> Wasm -> C ------------------------------------
+$(B)/hyp.wasm: $(HYP_TS) node_modules/.stamp
+	@mkdir -p $(B)
+	$(ASC) --config asconfig.json --target release
+
+$(G)/hypcore.c $(G)/hypcore.h: $(B)/hyp.wasm
+	@mkdir -p $(G)
+	@tools/build/check-wabt.sh
+	wasm2c $< --module-name=hypcore -o $(G)/hypcore.c
+	cp /usr/include/wasm-rt.h $(G)/wasm-rt.h
+
+$(G)/board.h: configs/boards/$(BOARD).ts tools/build/board-header.ts node_modules/.stamp
+	@mkdir -p $(G)
+	$(TSX) tools/build/board-header.ts $(BOARD) $@
+
+# ---- the image ------------------------------------------------------------------
+$(O)/gen/hypcore.o: $(G)/hypcore.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GEN_CFLAGS) -c $< -o $@
+
+# mmu.c runs with the MMU off, where an unaligned access faults.
+$(O)/boot/mmu.o: CFLAGS += -mstrict-align
+$(O)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/%.o: %.S $(G)/board.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(B)/hyp.ld: linker/hyp.ld.S $(G)/board.h
+	$(CC) -E -P -x c -DLINKER_SCRIPT -I$(G) $< -o $@
+
+$(B)/hyp.elf: $(OBJS) $(B)/hyp.ld
+	$(CC) $(CFLAGS) $(LDFLAGS) $(OBJS) -o $@ -lgcc
+
+$(B)/hyp.bin: $(B)/hyp.elf
+	$(OBJCOPY) -O binary $< $@
+
+$(B)/flash.bin: $(B)/hyp.bin
+	$(TSX) tools/firmware/tfa.ts --variant virt --bl33 $< --out $@
+
+$(B)/bootconfig.bin: tools/build/bootconfig.ts node_modules/.stamp
+	$(TSX) tools/build/bootconfig.ts $@
+
+# ---- run and test -----------------------------------------------------------------
+run: deps all
+	$(TSX) tools/run/boot.ts
+
+test: deps all
+	$(MAKE) --no-print-directory test-unit test-system
+
+test-unit: $(B)/hyp.wasm
+	$(UVU) -r tsx test/unit '.test.ts$$'
+
+test-system: all
+	$(UVU) -r tsx test/system '.test.ts$$'
+
+clean:
+	rm -rf $(B)

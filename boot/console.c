@@ -1,0 +1,45 @@
+/*
+ * The hypervisor console on the board's UART (a PL011; QEMU's needs no
+ * set-up). Every write is one whole line or more under the console lock, so
+ * lines from different CPUs never mix. "\n" becomes "\r\n".
+ */
+#include <stdarg.h>
+
+#include "hyp.h"
+#include "rt/format.h"
+
+#define PL011_DR 0x00
+#define PL011_FR 0x18
+#define PL011_FR_TXFF (1u << 5)
+
+static spinlock_t console_lock;
+
+static void uart_putc(char c)
+{
+	volatile uint32_t *fr = (volatile uint32_t *)(BOARD_UART0_BASE + PL011_FR);
+	volatile uint32_t *dr = (volatile uint32_t *)(BOARD_UART0_BASE + PL011_DR);
+	while (*fr & PL011_FR_TXFF)
+		;
+	*dr = (uint32_t)(unsigned char)c;
+}
+
+void console_write(const char *text, size_t len)
+{
+	spin_lock(&console_lock);
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n')
+			uart_putc('\r');
+		uart_putc(text[i]);
+	}
+	spin_unlock(&console_lock);
+}
+
+void console_printf(const char *fmt, ...)
+{
+	char line[256];
+	va_list args;
+	va_start(args, fmt);
+	size_t len = format_line(line, sizeof line, fmt, args);
+	va_end(args);
+	console_write(line, len);
+}

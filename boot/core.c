@@ -1,0 +1,87 @@
+/*
+ * The core: one Wasm instance (hyp/ compiled by asc and wasm2c) shared by
+ * all CPUs under one lock. Every way into it goes through core_enter_*,
+ * which takes the lock and records which export this CPU is in, so that a
+ * trap can say where it happened.
+ */
+#include "hyp.h"
+#include "hyp_core.h"
+#include "rt/trap.h"
+
+/* wasm2c passes this to every import; the imports keep no state in it. */
+struct Z_hw_instance_t {
+	int unused;
+};
+
+static Z_hypcore_instance_t instance;
+static struct Z_hw_instance_t hw;
+static spinlock_t core_lock;
+static const char *current_export[MAX_CPUS];
+
+void core_instantiate(void)
+{
+	wasm_rt_init();
+	Z_hypcore_init_module();
+	Z_hypcore_instantiate(&instance, &hw); /* runs the module's start function */
+}
+
+/*
+ * The host address of [offset, offset + len) in linear memory, or NULL when
+ * any of it lies outside or `offset` is not a multiple of `align`. Every
+ * pointer the core hands over passes through here.
+ */
+void *core_range(uint32_t offset, uint32_t len, uint32_t align)
+{
+	wasm_rt_memory_t *memory = &instance.w2c_memory;
+	if ((uint64_t)offset + len > memory->size)
+		return NULL;
+	if (align > 1 && offset % align)
+		return NULL;
+	return memory->data + offset;
+}
+
+unsigned this_cpu(void)
+{
+	uint64_t mpidr;
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	return (unsigned)(mpidr & 0xff);
+}
+
+const char *core_current_export(unsigned cpu)
+{
+	return cpu < MAX_CPUS && current_export[cpu] ? current_export[cpu] : "(none)";
+}
+
+void core_release_after_fault(void)
+{
+	spin_unlock(&core_lock);
+}
+
+#define CORE_ENTER(cpu, name, call)               \
+	({                                        \
+		spin_lock(&core_lock);            \
+		if (core_is_dead()) {             \
+			spin_unlock(&core_lock);  \
+			cpu_stop();               \
+		}                                 \
+		current_export[cpu] = name;       \
+		uint32_t result_ = (call);        \
+		current_export[cpu] = NULL;       \
+		spin_unlock(&core_lock);          \
+		result_;                          \
+	})
+
+uint32_t core_enter_start(unsigned cpu)
+{
+	return CORE_ENTER(cpu, "cpuStart", Z_hypcoreZ_cpuStart(&instance, cpu));
+}
+
+uint32_t core_enter_smc_returned(unsigned cpu)
+{
+	return CORE_ENTER(cpu, "smcReturned", Z_hypcoreZ_smcReturned(&instance, cpu));
+}
+
+uint32_t core_frame_offset(unsigned cpu)
+{
+	return CORE_ENTER(cpu, "cpuFrame", Z_hypcoreZ_cpuFrame(&instance, cpu));
+}

@@ -1,0 +1,55 @@
+/*
+ * BL33 entry. TF-A enters the boot CPU here at EL2h with the MMU and caches
+ * off and x0..x3 = 0 (no DTB pointer); CPUs started later by PSCI CPU_ON
+ * enter here too. Each CPU takes its own stack by CPU number, the boot CPU
+ * clears .bss, then every CPU turns on the EL2 MMU (the Wasm code makes
+ * unaligned accesses, which fault with the MMU off), installs the vectors and
+ * enters C.
+ */
+#include "board.h"
+
+#define STACK_SIZE 0x4000
+#define MAX_CPUS 8
+
+	.section .text.entry, "ax"
+	.global _start
+_start:
+	mrs	x19, mpidr_el1
+	and	x19, x19, #0xff		/* QEMU virt: one cluster, Aff0 = CPU number */
+	cmp	x19, #MAX_CPUS
+	b.hs	unsupported_cpu
+
+	adrp	x1, __stacks_end
+	add	x1, x1, :lo12:__stacks_end
+	mov	x2, #STACK_SIZE
+	msub	x1, x19, x2, x1		/* top of this CPU's stack */
+	mov	sp, x1
+
+	cbnz	x19, 2f			/* only the boot CPU clears .bss */
+	adrp	x1, __bss_start
+	add	x1, x1, :lo12:__bss_start
+	adrp	x2, __bss_end
+	add	x2, x2, :lo12:__bss_end
+1:	cmp	x1, x2
+	b.hs	2f
+	str	xzr, [x1], #8
+	b	1b
+
+2:	bl	mmu_enable_el2
+	adrp	x1, hyp_vectors
+	add	x1, x1, :lo12:hyp_vectors
+	msr	vbar_el2, x1
+	isb
+	mov	x0, x19
+	bl	hyp_main
+unsupported_cpu:
+	wfe
+	b	unsupported_cpu
+
+	.section .bss.stacks, "aw", %nobits
+	.balign	16
+	.global __stacks
+__stacks:
+	.space	STACK_SIZE * MAX_CPUS
+	.global __stacks_end
+__stacks_end:

@@ -1,0 +1,53 @@
+/*
+ * The C side of every import the core declares in hyp/hw/imports.ts. Each is
+ * a few lines; every pointer from the core is checked with core_range before
+ * use, so a bug in the core can at worst make an import do nothing.
+ */
+#include "hyp.h"
+#include "hyp_core.h"
+
+void Z_hwZ_consoleWrite(struct Z_hw_instance_t *hw, u32 ptr, u32 len)
+{
+	(void)hw;
+	const char *text = core_range(ptr, len, 1);
+	if (text)
+		console_write(text, len);
+}
+
+/* Copies the blob tools/ placed at HYP_BOOT_CONFIG_PA; the core checks its magic and version. */
+u32 Z_hwZ_bootConfigCopy(struct Z_hw_instance_t *hw, u32 dst, u32 max)
+{
+	(void)hw;
+	uint32_t len = max < HYP_BOOT_CONFIG_SIZE ? max : HYP_BOOT_CONFIG_SIZE;
+	void *to = core_range(dst, len, 1);
+	if (!to)
+		return 0;
+	memcpy(to, (const void *)HYP_BOOT_CONFIG_PA, len);
+	return len;
+}
+
+/* An AssemblyScript string as ASCII: UTF-16 code units, byte length in the u32 before it. */
+static void string_ascii(u32 ptr, char *out, size_t size)
+{
+	out[0] = 0;
+	const uint32_t *length = ptr >= 4 ? core_range(ptr - 4, 4, 4) : NULL;
+	const uint16_t *units = length ? core_range(ptr, *length, 2) : NULL;
+	if (!units)
+		return;
+	size_t n = 0;
+	for (uint32_t i = 0; i < *length / 2 && n + 1 < size; i++)
+		out[n++] = units[i] >= 0x20 && units[i] < 0x7f ? (char)units[i] : '?';
+	out[n] = 0;
+}
+
+void Z_hwZ_panic(struct Z_hw_instance_t *hw, u32 msg, u32 file, u32 line, u32 col)
+{
+	(void)hw;
+	char message[128], where[96];
+	string_ascii(msg, message, sizeof message);
+	string_ascii(file, where, sizeof where);
+	unsigned cpu = this_cpu();
+	console_printf("[hyp] cpu %u: core aborted in export %s: %s at %s:%u:%u\n", cpu,
+		       core_current_export(cpu), message, where, line, col);
+	cpu_stop_after_core_fault();
+}

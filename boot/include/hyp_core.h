@@ -1,0 +1,9 @@
+/* The generated core (build/gen/hypcore.h, from hyp/ by asc and wasm2c) and what core.c says about it. */
+#pragma once
+#include "hypcore.h"
+#include "hyp.h"
+
+unsigned this_cpu(void);
+const char *core_current_export(unsigned cpu);
+/* Releases the core lock held by a CPU whose core call trapped or aborted. */
+void core_release_after_fault(void);

@@ -1,0 +1,3 @@
+/* Freestanding <alloca.h>. */
+#pragma once
+#define alloca(n) __builtin_alloca(n)

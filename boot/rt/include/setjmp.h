@@ -1,0 +1,3 @@
+/* Freestanding <setjmp.h>: wasm-rt.h names jmp_buf for exception unwinding, which the core does not use. */
+#pragma once
+typedef unsigned long jmp_buf[22];

@@ -1,0 +1,80 @@
+/*
+ * How CPUs stop. A trap or abort inside the core leaves its state half
+ * updated, and the core is one instance for all CPUs, so after a fault no
+ * CPU enters it again: each parks when it next needs the core, and when the
+ * last running CPU has parked the machine powers off (PSCI SYSTEM_OFF), so a
+ * test run ends instead of hanging.
+ */
+#include "hyp.h"
+#include "hyp_core.h"
+#include "rt/trap.h"
+
+#define PSCI_0_2_FN_SYSTEM_OFF 0x84000008ull
+
+static volatile uint32_t cpus_running;
+static volatile bool core_dead;
+
+void cpu_running(void)
+{
+	__atomic_add_fetch(&cpus_running, 1, __ATOMIC_SEQ_CST);
+}
+
+bool core_is_dead(void)
+{
+	return core_dead;
+}
+
+void psci_system_off(void)
+{
+	uint64_t regs[8] = { PSCI_0_2_FN_SYSTEM_OFF };
+	smc_call(regs);
+}
+
+__attribute__((noreturn)) void cpu_park(void)
+{
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+__attribute__((noreturn)) void cpu_stop(void)
+{
+	if (__atomic_sub_fetch(&cpus_running, 1, __ATOMIC_SEQ_CST) == 0) {
+		console_printf("[hyp] no CPU can run the core any more: powering off\n");
+		psci_system_off();
+	}
+	cpu_park();
+}
+
+__attribute__((noreturn)) void cpu_stop_after_core_fault(void)
+{
+	core_dead = true;
+	console_printf("[hyp] cpu %u: stopped; the core is not entered again\n", this_cpu());
+	core_release_after_fault();
+	cpu_stop();
+}
+
+__attribute__((noreturn)) void core_trapped(const char *what, uintptr_t pc)
+{
+	unsigned cpu = this_cpu();
+	console_printf("[hyp] cpu %u: core trapped: %s in export %s at pc 0x%lx\n", cpu, what,
+		       core_current_export(cpu), (unsigned long)pc);
+	cpu_stop_after_core_fault();
+}
+
+__attribute__((noreturn)) void runtime_fail(const char *why)
+{
+	console_printf("[hyp] cpu %u: wasm runtime: %s\n", this_cpu(), why);
+	cpu_stop_after_core_fault();
+}
+
+/* Any exception taken to EL2 is a hypervisor bug until guests run: say what and where. */
+__attribute__((noreturn)) void hyp_unexpected_exception(uint64_t vector)
+{
+	uint64_t esr, elr, far;
+	__asm__ volatile("mrs %0, esr_el2" : "=r"(esr));
+	__asm__ volatile("mrs %0, elr_el2" : "=r"(elr));
+	__asm__ volatile("mrs %0, far_el2" : "=r"(far));
+	console_printf("[hyp] cpu %u: unexpected exception (vector %lu) ESR_EL2 0x%lx ELR_EL2 0x%lx FAR_EL2 0x%lx\n",
+		       this_cpu(), (unsigned long)vector, (unsigned long)esr, (unsigned long)elr, (unsigned long)far);
+	cpu_stop();
+}

@@ -1,0 +1,33 @@
+/**
+ * The hardware boundary: every function the core imports from its host.
+ *
+ * This is the only file in hyp/ that declares an @external. On the board the
+ * imports are implemented in boot/glue.c (each a few lines that range-check
+ * every pointer against linear memory); in Node, test/fakes/hw.ts implements
+ * the same names. Pointers are offsets into the core's linear memory.
+ *
+ * What is deliberately *not* here: the SMC itself. A call into OP-TEE can run
+ * for seconds, and the core never blocks, so the core asks the C run loop for
+ * an SMC by returning ACTION_SMC (see core/action.ts) and gets the result back
+ * through the smcReturned export.
+ */
+
+/** Prints `len` bytes of ASCII at `ptr` on the hypervisor console (UART0). */
+@external("hw", "consoleWrite")
+export declare function consoleWrite(ptr: usize, len: u32): void;
+
+/**
+ * Copies the boot configuration blob (written by tools/ from configs/, placed
+ * in RAM by the loader) into linear memory at `dst`, at most `max` bytes.
+ * Returns the number of bytes copied: 0 when no blob is present.
+ */
+@external("hw", "bootConfigCopy")
+export declare function bootConfigCopy(dst: usize, max: u32): u32;
+
+/**
+ * Reports a broken invariant inside the core (an AssemblyScript abort) and
+ * stops the calling CPU. `msg` and `file` are AssemblyScript strings (UTF-16,
+ * byte length at ptr - 4) or 0. Guest input never leads here.
+ */
+@external("hw", "panic")
+export declare function panic(msg: usize, file: usize, line: u32, col: u32): void;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs the host (Debian bookworm) packages the build needs, idempotently.
+# A ready machine prints "host packages: ok" and touches nothing (no apt-get update).
+# QEMU must be >= 10 (bookworm's 7.2 lacks raspi4b), so it comes from bookworm-backports.
+# wabt is pinned to 1.0.32: the import names in wasm2c's output depend on its version.
+set -euo pipefail
+
+PACKAGES=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu wabt device-tree-compiler dpkg-dev
+  libssl-dev cpio xz-utils make gcc ca-certificates debian-archive-keyring)
+QEMU_PKG=qemu-system-arm
+QEMU_MIN_VERSION=1:10
+WABT_VERSION=1.0.32
+BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
+
+log() { echo "[deps] $*"; }
+fail() {
+  echo "[deps] FAILED: $*" >&2
+  echo "[deps] fix the cause above, then retry with: make deps" >&2
+  exit 1
+}
+
+# Prints the version of an installed package, or nothing.
+installed_version() {
+  dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null | awk '$1 == "ii" { print $2 }'
+}
+
+# The Debian mirror this machine already uses (deb822 debian.sources), so backports come from the same place.
+debian_mirror() {
+  local f=/etc/apt/sources.list.d/debian.sources uri=""
+  if [[ -r $f ]]; then
+    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [[ -n $(installed_version "$p") ]] || missing+=("$p")
+done
+
+need_qemu=0
+qemu_version=$(installed_version "$QEMU_PKG")
+if [[ -z $qemu_version ]] || ! dpkg --compare-versions "$qemu_version" ge "$QEMU_MIN_VERSION"; then
+  need_qemu=1
+fi
+
+if [[ ${#missing[@]} -eq 0 && $need_qemu -eq 0 ]]; then
+  log "host packages: ok"
+else
+  [[ $(id -u) -eq 0 ]] || fail "installing packages needs root (missing: ${missing[*]} ${QEMU_PKG})"
+  if [[ $need_qemu -eq 1 && ! -e $BACKPORTS_LIST ]]; then
+    mirror=$(debian_mirror)
+    log "adding $BACKPORTS_LIST ($mirror bookworm-backports main)"
+    echo "deb $mirror bookworm-backports main" >"$BACKPORTS_LIST"
+  fi
+  log "apt-get update"
+  # Third-party sources on this machine may fail; the install step below tells whether Debian's lists arrived.
+  apt-get update || log "apt-get update exited non-zero; continuing (the install step will tell)"
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing: ${missing[*]}"
+    apt-get install -y --no-install-recommends "${missing[@]}" ||
+      fail "apt-get install ${missing[*]}"
+  fi
+  if [[ $need_qemu -eq 1 ]]; then
+    log "installing $QEMU_PKG from bookworm-backports (have: ${qemu_version:-none})"
+    apt-get install -y --no-install-recommends -t bookworm-backports "$QEMU_PKG" ||
+      fail "apt-get install -t bookworm-backports $QEMU_PKG"
+    qemu_version=$(installed_version "$QEMU_PKG")
+    dpkg --compare-versions "${qemu_version:-0}" ge "$QEMU_MIN_VERSION" ||
+      fail "$QEMU_PKG is ${qemu_version:-missing}, need >= 10 from bookworm-backports"
+  fi
+  log "host packages: installed"
+fi
+
+command -v qemu-system-aarch64 >/dev/null || fail "qemu-system-aarch64 not on PATH after installing $QEMU_PKG"
+wabt_have=$(wasm2c --version 2>/dev/null || true)
+[[ $wabt_have == "$WABT_VERSION" ]] ||
+  fail "wasm2c --version is '${wabt_have:-missing}', need $WABT_VERSION (bookworm's wabt): the generated import names depend on it"

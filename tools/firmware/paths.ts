@@ -1,0 +1,70 @@
+/**
+ * Where the fetched and built firmware lives: the one place other tools look up cache paths.
+ *
+ * Everything is under the ignored `cache/` at the project root. Paths are absolute (resolved from
+ * this file's location) because TF-A's make runs in its own source directory.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project root: this file is tools/firmware/paths.ts. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const CACHE = join(PROJECT_ROOT, "cache");
+
+/** Private apt configuration for Debian trixie arm64 (never touches the host's apt state). */
+export const APT_DIR = join(CACHE, "apt");
+
+/** Downloaded .debs, and all of them extracted (`dpkg-deb -x`) into one merged tree. */
+export const DEBS_DIR = join(CACHE, "debs");
+export const ROOT = join(DEBS_DIR, "root");
+
+/** OP-TEE builds in the optee-os package: `virt` (with CFG_NS_VIRTUALIZATION, our target) and `native`. */
+export type Variant = "virt" | "native";
+export const VARIANTS: readonly Variant[] = ["virt", "native"];
+const OPTEE_PLATFORM: Record<Variant, string> = {
+  virt: "vexpress-qemu_armv8a-virtualized",
+  native: "vexpress-qemu_armv8a",
+};
+export const opteeDir = (v: Variant): string => join(ROOT, "usr/lib/optee", OPTEE_PLATFORM[v]);
+export const opteeHeader = (v: Variant): string => join(opteeDir(v), "tee-header_v2.bin");
+export const opteePager = (v: Variant): string => join(opteeDir(v), "tee-pager_v2.bin");
+
+/** Normal-world userland from the debs. */
+export const XTEST = join(ROOT, "usr/bin/xtest");
+export const TEE_SUPPLICANT = join(ROOT, "usr/sbin/tee-supplicant");
+export const TA_DIR = join(ROOT, "usr/lib/optee_armtz");
+export const SUPPLICANT_PLUGIN_DIR = join(ROOT, "usr/lib/tee-supplicant/plugins");
+export const BUSYBOX = join(ROOT, "usr/bin/busybox");
+export const LIB_DIR = join(ROOT, "usr/lib/aarch64-linux-gnu");
+
+/** The kernel release (e.g. "6.12.107+deb13-arm64"): the one directory under usr/lib/modules. */
+export function kernelRelease(): string {
+  const dir = join(ROOT, "usr/lib/modules");
+  const releases = existsSync(dir) ? readdirSync(dir) : [];
+  if (releases.length !== 1) {
+    throw new Error(`expected one kernel under ${dir}, found ${releases.length}: run make deps`);
+  }
+  return releases[0];
+}
+/** Debian's arm64 `vmlinuz` is an uncompressed arm64 Image (loadable as-is). */
+export const kernelImage = (): string => join(ROOT, "boot", `vmlinuz-${kernelRelease()}`);
+export const moduleDir = (): string => join(ROOT, "usr/lib/modules", kernelRelease());
+/** xz-compressed modules; optee depends on tee and there is no modules.dep. */
+export const teeModule = (): string => join(moduleDir(), "kernel/drivers/tee/tee.ko.xz");
+export const opteeModule = (): string => join(moduleDir(), "kernel/drivers/tee/optee/optee.ko.xz");
+
+/** TF-A: Debian's source package unpacked here; one BUILD_BASE per OP-TEE variant. */
+export const TFA_SRC = join(CACHE, "tfa/src");
+export const tfaBuildBase = (v: Variant): string => join(CACHE, "tfa", v);
+/** The QEMU `-bios` image TF-A's `fip` target writes (bl1 at 0, fip at 0x40000). */
+export const tfaBios = (v: Variant): string => join(tfaBuildBase(v), "qemu/release/qemu_fw.bios");
+export const tfaBuildLog = (v: Variant): string => join(CACHE, "tfa", `${v}.log`);
+
+/** Stamp files marking finished steps, so re-runs skip them. */
+export const stamp = (name: string): string => join(CACHE, "stamps", name);
+
+/** A path as shown in progress lines: relative to the project root when inside it. */
+export function shown(p: string): string {
+  return p.startsWith(PROJECT_ROOT + "/") ? p.slice(PROJECT_ROOT.length + 1) : p;
+}
