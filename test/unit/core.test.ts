@@ -1,0 +1,75 @@
+/** Entry points, per-CPU frames, the boot configuration and the sandbox's bounds checks. */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ACTION_PARK, Machine } from "../fakes/machine.ts";
+import { bootConfigBlob } from "../../tools/build/bootconfig.ts";
+
+test("an out-of-bounds read in the core traps instead of reading memory", () => {
+  const m = new Machine();
+  assert.throws(() => m.core.selfTestOutOfBounds(), (e: Error) => e instanceof WebAssembly.RuntimeError && /out of bounds/.test(e.message));
+  assert.not.ok(m.lines("selftest").some((l) => l.startsWith("FAILED")));
+});
+
+test("the selftest flag makes boot trap, before anything reaches the secure world", () => {
+  const m = new Machine("virtualized", bootConfigBlob({ selfTestOutOfBounds: true }));
+  assert.throws(() => m.boot(0), (e: Error) => e instanceof WebAssembly.RuntimeError);
+  assert.equal(m.optee.calls, []);
+});
+
+test("the blob tools/ writes is accepted", () => {
+  const m = new Machine("virtualized", bootConfigBlob());
+  m.boot(0);
+  assert.equal(m.lines("config"), []);
+  assert.is(m.firmware.poweredOff, true);
+});
+
+test("no boot configuration: defaults, said once", () => {
+  const m = new Machine("virtualized", undefined);
+  m.boot(0);
+  assert.equal(m.lines("config"), ["no boot configuration found: using defaults"]);
+  assert.is(m.firmware.poweredOff, true);
+});
+
+test("a boot configuration of another version is named and ignored", () => {
+  const blob = bootConfigBlob({ selfTestOutOfBounds: true });
+  blob.writeUInt32LE(9, 4);
+  const m = new Machine("virtualized", blob);
+  m.boot(0);
+  assert.equal(m.lines("config"), ["boot configuration version 0x9 not understood (want 0x1): using defaults"]);
+  assert.is(m.firmware.poweredOff, true, "its selftest flag was not obeyed");
+});
+
+test("CPUs other than the boot CPU park; unknown CPU numbers are refused", () => {
+  const m = new Machine();
+  assert.is(m.core.cpuStart(1), ACTION_PARK);
+  assert.is(m.core.cpuStart(7), ACTION_PARK);
+  assert.is(m.core.cpuStart(8), ACTION_PARK);
+  assert.is(m.core.cpuFrame(8), 0);
+  assert.is(m.core.smcReturned(0xffffffff), ACTION_PARK);
+});
+
+test("each CPU has its own frame inside linear memory", () => {
+  const m = new Machine();
+  const frames = Array.from({ length: 8 }, (_, cpu) => m.core.cpuFrame(cpu));
+  assert.is(new Set(frames).size, 8);
+  for (const f of frames) {
+    assert.ok(f > 0 && f % 16 === 0 && f + 0x200 <= m.core.memory.buffer.byteLength);
+  }
+  for (let i = 1; i < frames.length; i++) assert.ok(frames[i] - frames[i - 1] >= 0x200);
+});
+
+test("an SMC completion nobody asked for parks the CPU with a message", () => {
+  const m = new Machine();
+  assert.is(m.core.smcReturned(2), ACTION_PARK);
+  assert.equal(m.lines("boot"), ["CPU 2 returned from an SMC nobody asked for: parking it"]);
+});
+
+test("a refused SYSTEM_OFF is reported and the CPU parks", () => {
+  const m = new Machine();
+  m.firmware.smc = (x) => (Number(x[0]) === 0x84000008 ? [0xfffffffdn, 0n, 0n, 0n, 0n, 0n, 0n, 0n] : m.optee.call(x));
+  m.boot(0);
+  assert.is(m.state.get(0), "parked");
+  assert.ok(m.lines("boot").includes("PSCI SYSTEM_OFF failed (0xfffffffd): parking CPU 0"));
+});
+
+test.run();
