@@ -1,9 +1,27 @@
-/** The shape of a setup: one board, the firmware it runs, and (soon) its guests. */
-import type { Board } from "./boards/board.ts";
+/** The shape of a setup: one board, the firmware it runs, and the guests it partitions the board into. */
+import type { Board, Range } from "./boards/board.ts";
+
+export interface GuestConfig {
+  /** Short name: the prefix of the guest's console lines ("tee1"). Letters, digits, '-', at most 15 characters. */
+  name: string;
+  /** Physical CPUs, one per vCPU: vCPU i runs on (and only on) cpus[i]. */
+  cpus: number[];
+  /** The guest's RAM in physical memory; the guest sees it at GUEST_LAYOUT.ramIpa. 2 MiB aligned. */
+  ram: Range;
+  /** A kernel Image: "debian" for Debian's 6.12 from the firmware cache, or a path. */
+  kernel: "debian" | string;
+  /** Its initramfs: "debian" for the one tools/images builds from the cache, or a path. */
+  initramfs: "debian" | string;
+  /** Kernel command line. Unknown key=value pairs reach the guest's /init as environment variables. */
+  cmdline: string;
+  /** May this guest use OP-TEE? Only such guests get an optee node and a client id. */
+  tee: boolean;
+}
 
 export interface Setup {
   name: string;
   board: Board;
   /** Which OP-TEE build TF-A loads as BL32: Debian's virtualized one, or the plain one. */
   opteeVariant: "virt" | "native";
+  guests: GuestConfig[];
 }
