@@ -100,12 +100,13 @@ $(B)/flash.bin: $(B)/hyp.bin
 $(B)/flash-native.bin: $(B)/hyp.bin
 	$(TSX) tools/firmware/tfa.ts --variant native --bl33 $< --out $@
 
-$(B)/bootconfig.bin: tools/build/bootconfig.ts node_modules/.stamp
-	$(TSX) tools/build/bootconfig.ts $@
+# The hypervisor alone (no guests): the OP-TEE probe, then power-off.
+$(B)/bootconfig.bin: tools/build/bootconfig.ts $(wildcard configs/*.ts configs/boards/*.ts) node_modules/.stamp
+	$(TSX) tools/build/bootconfig.ts $@ --no-guests
 
 # A boot configuration that makes the core read out of bounds at boot.
 $(B)/bootconfig-oob.bin: tools/build/bootconfig.ts node_modules/.stamp
-	$(TSX) tools/build/bootconfig.ts $@ --selftest-oob
+	$(TSX) tools/build/bootconfig.ts $@ --no-guests --selftest-oob
 
 # ---- run and test -----------------------------------------------------------------
 run: deps all

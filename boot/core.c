@@ -81,6 +81,16 @@ uint32_t core_enter_smc_returned(unsigned cpu)
 	return CORE_ENTER(cpu, "smcReturned", Z_hypcoreZ_smcReturned(&instance, cpu));
 }
 
+uint32_t core_enter_guest_exit(unsigned cpu, uint32_t intid)
+{
+	return CORE_ENTER(cpu, "guestExit", Z_hypcoreZ_guestExit(&instance, cpu, intid));
+}
+
+uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid)
+{
+	return CORE_ENTER(cpu, "interrupt", Z_hypcoreZ_interrupt(&instance, cpu, intid));
+}
+
 uint32_t core_frame_offset(unsigned cpu)
 {
 	return CORE_ENTER(cpu, "cpuFrame", Z_hypcoreZ_cpuFrame(&instance, cpu));

@@ -51,3 +51,42 @@ void Z_hwZ_panic(struct Z_hw_instance_t *hw, u32 msg, u32 file, u32 line, u32 co
 		       core_current_export(cpu), message, where, line, col);
 	cpu_stop_after_core_fault();
 }
+
+u64 Z_hwZ_linearMemoryPa(struct Z_hw_instance_t *hw)
+{
+	(void)hw;
+	return HYP_WASM_MEM_PA;
+}
+
+u64 Z_hwZ_cpuEntryPa(struct Z_hw_instance_t *hw)
+{
+	(void)hw;
+	return (uint64_t)(uintptr_t)_start;
+}
+
+void Z_hwZ_kickCpu(struct Z_hw_instance_t *hw, u32 cpu)
+{
+	(void)hw;
+	if (cpu < MAX_CPUS)
+		gic_kick(cpu);
+}
+
+/* Only the calling CPU's own vCPU can take an exception now: its EL1 registers are the live ones. */
+void Z_hwZ_injectException(struct Z_hw_instance_t *hw, u32 cpu, u64 esr, u64 far)
+{
+	(void)hw;
+	if (cpu == this_cpu())
+		vcpu_inject_sync(cpu_frame(cpu), esr, far);
+}
+
+void Z_hwZ_gicDeactivate(struct Z_hw_instance_t *hw, u32 intid)
+{
+	(void)hw;
+	gic_deactivate(intid);
+}
+
+void Z_hwZ_stage2Invalidate(struct Z_hw_instance_t *hw, u32 vmid)
+{
+	(void)hw;
+	stage2_invalidate(vmid);
+}

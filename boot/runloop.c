@@ -1,19 +1,27 @@
 /*
  * The run loop of each physical CPU: hand the event to the core, then carry
  * out the action it answers. Anything that waits happens here, outside the
- * core's lock: above all the SMC into the secure world, which can take
- * seconds (key generation in OP-TEE).
+ * core's lock: the SMC into the secure world (seconds, for OP-TEE's key
+ * generation), the guest itself, and waiting for an interrupt.
  */
 #include "action.h"
 #include "frame.h"
 #include "hyp.h"
 #include "hyp_core.h"
 
+#define INTID_NONE 1023u
+
 static volatile bool core_ready;
+static struct frame *frames[MAX_CPUS];
+
+struct frame *cpu_frame(unsigned cpu)
+{
+	return cpu < MAX_CPUS ? frames[cpu] : NULL;
+}
 
 static struct frame *frame_of(unsigned cpu)
 {
-	struct frame *frame = core_range(core_frame_offset(cpu), FRAME_SIZE, 16);
+	struct frame *frame = core_range(core_frame_offset(cpu), FRAME_SIZE, 64);
 	if (!frame) {
 		console_printf("[hyp] cpu %u: the core gave no valid frame: parking\n", cpu);
 		cpu_park();
@@ -24,25 +32,52 @@ static struct frame *frame_of(unsigned cpu)
 static void boot_cpu_init(void)
 {
 	console_printf("\n[hyp] EL2 hypervisor (%s), MMU on, console up\n", BOARD_NAME);
+	gic_distributor_init();
 	core_instantiate();
 	__atomic_store_n(&core_ready, true, __ATOMIC_RELEASE);
+}
+
+static uint32_t run_guest(unsigned cpu, struct frame *frame)
+{
+	vcpu_load_controls(frame);
+	gic_lrs_load(frame);
+	uint64_t kind = guest_run(frame);
+	gic_lrs_save(frame);
+	uint32_t intid = kind == EXIT_IRQ ? gic_acknowledge() : INTID_NONE;
+	return core_enter_guest_exit(cpu, intid);
+}
+
+static uint32_t wait_for_interrupt(unsigned cpu)
+{
+	/* IRQs stay masked at EL2: WFI still wakes on a pending one, which is then acknowledged here. */
+	__asm__ volatile("dsb sy; wfi" ::: "memory");
+	return core_enter_interrupt(cpu, gic_acknowledge());
 }
 
 __attribute__((noreturn)) void hyp_main(unsigned cpu)
 {
 	cpu_running();
+	vcpu_el2_init();
 	if (cpu == 0)
 		boot_cpu_init();
 	while (!__atomic_load_n(&core_ready, __ATOMIC_ACQUIRE))
 		__asm__ volatile("wfe");
+	gic_cpu_init(cpu);
 
 	struct frame *frame = frame_of(cpu);
+	frames[cpu] = frame;
 	uint32_t action = core_enter_start(cpu);
 	for (;;) {
 		switch (action) {
 		case ACTION_SMC:
 			smc_call(frame->smc);
 			action = core_enter_smc_returned(cpu);
+			break;
+		case ACTION_RUN_GUEST:
+			action = run_guest(cpu, frame);
+			break;
+		case ACTION_WAIT:
+			action = wait_for_interrupt(cpu);
 			break;
 		case ACTION_PARK:
 			cpu_park();

@@ -5,7 +5,14 @@
  */
 import { ACTION_PARK } from "./core/action";
 import { bootCpuStart, bootSmcReturned, selfTestOutOfBounds as oobRead } from "./core/boot";
-import { frameOf, MAX_CPUS } from "./core/percpu";
+import { MAX_GUESTS } from "./core/guest";
+import { physicalInterrupt } from "./core/irq";
+import { EXIT_SYNC, FRAME_EXIT_KIND, FRAME_LR, frameGet, frameOf, LR_COUNT, MAX_CPUS } from "./core/percpu";
+import { guestOfCpu, vcpuOfCpu } from "./core/vcpu";
+import { guestSync } from "./trap/dispatch";
+import { stage2Translate } from "./core/stage2";
+import { vgicSyncLrs } from "./vgic/exports";
+export * from "./vgic/exports";
 // Brings in the abort handler asc --use routes to (see asconfig.json).
 import "./hw/abort";
 
@@ -24,7 +31,32 @@ export function smcReturned(cpu: u32): u32 {
   return cpu < MAX_CPUS ? bootSmcReturned(cpu) : ACTION_PARK;
 }
 
+/**
+ * The guest on `cpu` has left: its registers, ESR/FAR/HPFAR, exit kind and
+ * list registers are in the frame. For an IRQ exit, `intid` is the physical
+ * interrupt the run loop acknowledged (1023 if none).
+ */
+export function guestExit(cpu: u32, intid: u32): u32 {
+  if (cpu >= MAX_CPUS) return ACTION_PARK;
+  const g = guestOfCpu(cpu);
+  if (g >= MAX_GUESTS) return ACTION_PARK;
+  vgicSyncLrs(g, vcpuOfCpu(cpu), frameOf(cpu) + FRAME_LR, LR_COUNT);
+  const kind = <u32>frameGet(cpu, FRAME_EXIT_KIND);
+  if (kind == EXIT_SYNC) return guestSync(cpu);
+  return physicalInterrupt(cpu, intid); // IRQ (FIQ and SError: nothing to acknowledge, 1023)
+}
+
+/** A physical interrupt woke `cpu` while it waited (ACTION_WAIT); acknowledged by the run loop. */
+export function interrupt(cpu: u32, intid: u32): u32 {
+  return cpu < MAX_CPUS ? physicalInterrupt(cpu, intid) : ACTION_PARK;
+}
+
 /** Test hook: an out-of-bounds read that must trap (see core/boot.ts). */
 export function selfTestOutOfBounds(): u32 {
   return oobRead();
+}
+
+/** Test hook: walks stage-2 tables (root PA from a VTTBR) like the hardware; -1 when unmapped. */
+export function stage2Walk(rootPa: u64, ipa: u64): u64 {
+  return stage2Translate(rootPa, ipa);
 }

@@ -1,10 +1,52 @@
-/* Layout of a CPU's frame in the core's linear memory; mirrors hyp/core/percpu.ts. */
+/*
+ * Layout of a CPU's frame in the core's linear memory; mirrors
+ * hyp/core/percpu.ts offset for offset. Usable from assembly.
+ */
 #pragma once
+
+#define FRAME_SIZE 0x400
+#define FRAME_SMC 0x000
+#define FRAME_X0 0x040
+#define FRAME_PC 0x138
+#define FRAME_PSTATE 0x140
+#define FRAME_ESR 0x148
+#define FRAME_FAR 0x150
+#define FRAME_HPFAR 0x158
+#define FRAME_EXIT_KIND 0x160
+#define FRAME_HCR 0x180
+#define FRAME_VTTBR 0x188
+#define FRAME_VTCR 0x190
+#define FRAME_VMPIDR 0x198
+#define FRAME_CONTROLS_DIRTY 0x1a0
+#define FRAME_LR 0x1c0
+#define FRAME_LR_COUNT 4
+
+#define EXIT_SYNC 0
+#define EXIT_IRQ 1
+#define EXIT_FIQ 2
+#define EXIT_SERROR 3
+
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 
-#define FRAME_SIZE 0x200u
-#define FRAME_SMC_REGS 8u /* x0..x7 of the SMC to perform, results written back in place */
-
 struct frame {
-	uint64_t smc[FRAME_SMC_REGS];
+	uint64_t smc[8];
+	uint64_t x[31];
+	uint64_t pc, pstate, esr, far, hpfar, exit_kind;
+	uint64_t pad0[3];
+	uint64_t hcr, vttbr, vtcr, vmpidr;
+	uint64_t controls_dirty;
+	uint64_t pad1[3];
+	uint64_t lr[FRAME_LR_COUNT];
 };
+
+_Static_assert(__builtin_offsetof(struct frame, x) == FRAME_X0, "frame.x");
+_Static_assert(__builtin_offsetof(struct frame, pc) == FRAME_PC, "frame.pc");
+_Static_assert(__builtin_offsetof(struct frame, exit_kind) == FRAME_EXIT_KIND, "frame.exit_kind");
+_Static_assert(__builtin_offsetof(struct frame, hcr) == FRAME_HCR, "frame.hcr");
+_Static_assert(__builtin_offsetof(struct frame, controls_dirty) == FRAME_CONTROLS_DIRTY, "frame.controls_dirty");
+_Static_assert(__builtin_offsetof(struct frame, lr) == FRAME_LR, "frame.lr");
+
+/* Enters the guest whose state is in `f`; returns the EXIT_* kind when it traps back. */
+uint64_t guest_run(struct frame *f);
+#endif

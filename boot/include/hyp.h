@@ -9,6 +9,8 @@
 
 #include "board.h"
 
+struct frame;
+
 #define MAX_CPUS 8u
 
 /* console.c: PL011 output, whole lines under the console lock. */
@@ -28,8 +30,29 @@ void core_instantiate(void);
 void *core_range(uint32_t offset, uint32_t len, uint32_t align);
 uint32_t core_enter_start(unsigned cpu);
 uint32_t core_enter_smc_returned(unsigned cpu);
-uint32_t core_enter_selftest(unsigned cpu);
+uint32_t core_enter_guest_exit(unsigned cpu, uint32_t intid);
+uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid);
 uint32_t core_frame_offset(unsigned cpu);
+struct frame *cpu_frame(unsigned cpu);
+
+/* gic.c: the physical GICv3 at EL2. */
+void gic_distributor_init(void);
+void gic_cpu_init(unsigned cpu);
+uint32_t gic_acknowledge(void);
+void gic_deactivate(uint32_t intid);
+void gic_kick(unsigned cpu);
+struct frame;
+void gic_lrs_load(const struct frame *f);
+void gic_lrs_save(struct frame *f);
+
+/* vcpu.c: EL2/EL1 state around the vCPU of this CPU. */
+void vcpu_el2_init(void);
+void vcpu_load_controls(struct frame *f);
+void vcpu_inject_sync(struct frame *f, uint64_t esr, uint64_t far);
+void stage2_invalidate(uint32_t vmid);
+
+/* entry.S */
+void _start(void);
 
 /* stop.c: the ways a CPU stops. */
 __attribute__((noreturn)) void cpu_park(void);

@@ -10,7 +10,7 @@ const MiB = 1024 * 1024;
 export const qemuVirt: Board = {
   name: "qemu-virt",
   cpuCount: 4, // Debian's OP-TEE is built with CFG_TEE_CORE_NB_CORE=4
-  ram: { base: 0x4000_0000, size: 2048 * MiB },
+  ram: { base: 0x4000_0000, size: 3072 * MiB },
   uart0: 0x0900_0000, // normal world; UART1 (0x09040000) carries OP-TEE's log
   gic: { version: 3, distributor: 0x0800_0000, redistributors: 0x080a_0000, redistributorStride: 0x2_0000 },
   dtb: 0x4000_0000, // QEMU writes its device tree at the base of RAM
@@ -30,6 +30,6 @@ export const qemuVirt: Board = {
   qemu: {
     machine: "virt,secure=on,virtualization=on,gic-version=3",
     cpu: "max",
-    memoryMiB: 2048,
+    memoryMiB: 3072,
   },
 };

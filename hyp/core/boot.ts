@@ -4,41 +4,65 @@
  * core asked for has completed. Each answers with an ACTION_* for the C run
  * loop.
  *
- * Today the boot CPU loads the configuration, probes OP-TEE and powers the
- * machine off; other CPUs park. Every SMC a CPU has in flight has an owner,
- * so its completion goes back to whoever asked.
+ * The boot CPU: loads the partition table, builds each guest's stage-2
+ * tables, probes OP-TEE, starts every other CPU a guest uses (PSCI CPU_ON to
+ * the firmware), then runs its own vCPU. With no guests it powers the
+ * machine off after the probe. Every other CPU: starts the guest whose vCPU 0
+ * it runs, or waits for the guest's PSCI CPU_ON, or parks if unused.
  */
-import { ACTION_PARK, ACTION_SMC } from "./action";
+import { ACTION_PARK, ACTION_WAIT } from "./action";
 import { bootConfig, bootConfigLoad, BOOT_FLAG_SELFTEST_OOB } from "./bootconfig";
+import { cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, MAX_GUESTS, NO_GUEST } from "./guest";
 import { MAX_CPUS, setSmc, smcReg } from "./percpu";
-import { lineEnd, lineStart, logLine, put, putDec, putHex } from "../lib/log";
-import { PSCI_0_2_FN_SYSTEM_OFF } from "../arch/smccc";
+import { guestStart } from "./run";
+import { requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_POWER, SMC_OWNER_PROBE, takeSmcOwner } from "./smcowner";
+import { stage2Build, stage2Reset } from "./stage2";
+import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
+import { vttbrOf } from "../arch/el2";
+import { PSCI_0_2_FN64_CPU_ON } from "../arch/smccc";
+import { cpuEntryPa, stage2Invalidate } from "../hw/imports";
+import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from "../lib/log";
 import { probeBegin, probeContinue } from "../tee/optee/probe";
+import { pl011Reset } from "../vdev/pl011";
+import { vgicInit } from "../vgic/state";
 
 /** The CPU TF-A enters first (BL33 runs on it alone until it starts the others). */
 export const BOOT_CPU: u32 = 0;
 
-// Who is waiting for the SMC a CPU has in flight.
-const SMC_OWNER_NONE: u8 = 0;
-const SMC_OWNER_PROBE: u8 = 1;
-const SMC_OWNER_POWER: u8 = 2;
-const smcOwner = memory.data(<i32>MAX_CPUS, 8);
+/** The next CPU the boot CPU starts with PSCI CPU_ON. */
+let nextCpuToStart: u32 = 0;
 
 export function bootCpuStart(cpu: u32): u32 {
-  if (cpu != BOOT_CPU) return ACTION_PARK;
+  if (cpu != BOOT_CPU) return secondaryStart(cpu);
   logLine("boot", "hypervisor core running at EL2");
   bootConfigLoad();
   if ((bootConfig.flags & BOOT_FLAG_SELFTEST_OOB) != 0) selfTestOutOfBounds();
+  setUpGuests();
   probeBegin(cpu);
   return requestSmc(cpu, SMC_OWNER_PROBE);
 }
 
 export function bootSmcReturned(cpu: u32): u32 {
-  const owner = load<u8>(smcOwner + <usize>cpu);
-  store<u8>(smcOwner + <usize>cpu, SMC_OWNER_NONE);
+  const owner = takeSmcOwner(cpu);
   if (owner == SMC_OWNER_PROBE) {
     if (probeContinue(cpu)) return requestSmc(cpu, SMC_OWNER_PROBE);
-    return powerOff(cpu);
+    if (guestCount() == 0) {
+      logLine("boot", "no guests to run: powering off (PSCI SYSTEM_OFF)");
+      return requestPowerOff(cpu);
+    }
+    nextCpuToStart = 0;
+    return startNextCpu(cpu);
+  }
+  if (owner == SMC_OWNER_CPU_ON) {
+    const result = <i32>smcReg(cpu, 0);
+    if (result != 0) {
+      lineStart("boot");
+      put("PSCI CPU_ON of CPU "); putDec(nextCpuToStart); put(" failed ("); putDec(<u64><i64>result);
+      put("): its vCPU will not run");
+      lineEnd();
+    }
+    nextCpuToStart++;
+    return startNextCpu(cpu);
   }
   if (owner == SMC_OWNER_POWER) {
     // SYSTEM_OFF only comes back if the firmware refused it.
@@ -53,15 +77,51 @@ export function bootSmcReturned(cpu: u32): u32 {
   return ACTION_PARK;
 }
 
-function powerOff(cpu: u32): u32 {
-  logLine("boot", "probe finished: powering off (PSCI SYSTEM_OFF)");
-  setSmc(cpu, PSCI_0_2_FN_SYSTEM_OFF, 0, 0, 0);
-  return requestSmc(cpu, SMC_OWNER_POWER);
+/** Binds every vCPU to its CPU and gives each guest its stage-2 tables, UART and GIC. */
+function setUpGuests(): void {
+  vcpuClearAll();
+  stage2Reset();
+  for (let g: u32 = 0; g < guestCount(); g++) {
+    const guest = guestAt(g);
+    for (let v: u32 = 0; v < guest.vcpuCount; v++) vcpuBind(cpuOfVcpu(g, v), g, v);
+    const root = stage2Build(g);
+    const vmid = g + 1; // VMID 0 is left unused
+    stage2Invalidate(vmid);
+    guest.vttbr = root != 0 ? vttbrOf(vmid, root) : 0;
+    pl011Reset(g);
+    // Guest.cpus holds the physical CPU of vCPU i in its byte i: the table vgicInit wants.
+    vgicInit(g, guest.vcpuCount, changetype<usize>(guest) + offsetof<Guest>("cpus"));
+    lineStartGuest("guest", guestNamePtr(g));
+    if (root == 0) put("no room for its stage-2 tables: it will not run");
+    else {
+      put(guest.vcpuCount == 1 ? "1 vCPU" : ""); if (guest.vcpuCount != 1) { putDec(guest.vcpuCount); put(" vCPUs"); }
+      put(", RAM "); putHex(guest.ramPa); put("+"); putDec(guest.ramSize >> 20); put(" MiB at IPA ");
+      putHex(guest.ramIpa); put(", VMID "); putDec(vmid);
+    }
+    lineEnd();
+  }
 }
 
-function requestSmc(cpu: u32, owner: u8): u32 {
-  store<u8>(smcOwner + <usize>cpu, owner);
-  return ACTION_SMC;
+/** PSCI CPU_ON for the next CPU (after `nextCpuToStart`) that runs a vCPU; then the boot CPU's own work. */
+function startNextCpu(cpu: u32): u32 {
+  while (nextCpuToStart < MAX_CPUS && (nextCpuToStart == BOOT_CPU || guestOfCpu(nextCpuToStart) == NO_GUEST)) {
+    nextCpuToStart++;
+  }
+  if (nextCpuToStart < MAX_CPUS) {
+    // MPIDR of a QEMU virt CPU: Aff0 = its number.
+    setSmc(cpu, PSCI_0_2_FN64_CPU_ON, <u64>nextCpuToStart, cpuEntryPa(), 0);
+    return requestSmc(cpu, SMC_OWNER_CPU_ON);
+  }
+  return secondaryStart(cpu);
+}
+
+/** A CPU's first work: start its guest if it runs vCPU 0, else wait for CPU_ON, or park. */
+function secondaryStart(cpu: u32): u32 {
+  const g = guestOfCpu(cpu);
+  if (g >= MAX_GUESTS) return ACTION_PARK;
+  if (guestAt(g).vttbr == 0) return ACTION_PARK;
+  if (vcpuOfCpu(cpu) == 0) return guestStart(g, cpu);
+  return ACTION_WAIT;
 }
 
 /**

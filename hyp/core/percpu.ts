@@ -1,24 +1,55 @@
 /**
  * Per-CPU state shared with the C run loop, indexed by physical CPU number.
+ * With static partitioning each physical CPU runs at most one vCPU, so the
+ * frame is also that vCPU's saved state. The C side saves the guest's
+ * registers straight into it on every exit (boot/vectors.S), so the core
+ * reads them without a copy. Mirrored in boot/include/frame.h.
  *
- *   frame (FRAME_SIZE bytes per CPU, at frameOf(cpu)):
- *   +0x000  smc[8]   x0..x7 of the SMC the run loop performs for this CPU;
- *                    the results are written back in place
- *   +0x040  (free: the guest's registers go here once guests run)
- *
- * The C side finds a frame through the cpuFrame export and range-checks it
- * once; the layout is mirrored in boot/include/frame.h.
+ *   +0x000  smc[8]    x0..x7 of an SMC the run loop performs for this CPU (results written back)
+ *   +0x040  x[31]     the guest's x0..x30
+ *   +0x138  pc        ELR_EL2: where the guest resumes
+ *   +0x140  pstate    SPSR_EL2
+ *   +0x148  esr       ESR_EL2 of the last exit
+ *   +0x150  far       FAR_EL2
+ *   +0x158  hpfar     HPFAR_EL2
+ *   +0x160  exitKind  EXIT_* (which vector)
+ *   +0x180  controls  EL2 registers of this vCPU, loaded by C before the next entry
+ *                     when controlsDirty != 0: hcr, vttbr, vtcr, vmpidr
+ *   +0x1a0  controlsDirty
+ *   +0x1c0  lr[4]     ICH_LR<n>_EL2, written before each entry, read back after each exit
  */
 
 /** QEMU virt with Debian's OP-TEE supports 4 cores; 8 leaves room for other boards. */
 export const MAX_CPUS: u32 = 8;
-export const FRAME_SIZE: u32 = 0x200;
+export const FRAME_SIZE: u32 = 0x400;
 export const SMC_REGS: u32 = 8;
 
-const frames = memory.data(<i32>(MAX_CPUS * FRAME_SIZE), 16);
+export const FRAME_X0: u32 = 0x040;
+export const FRAME_PC: u32 = 0x138;
+export const FRAME_PSTATE: u32 = 0x140;
+export const FRAME_ESR: u32 = 0x148;
+export const FRAME_FAR: u32 = 0x150;
+export const FRAME_HPFAR: u32 = 0x158;
+export const FRAME_EXIT_KIND: u32 = 0x160;
+export const FRAME_HCR: u32 = 0x180;
+export const FRAME_VTTBR: u32 = 0x188;
+export const FRAME_VTCR: u32 = 0x190;
+export const FRAME_VMPIDR: u32 = 0x198;
+export const FRAME_CONTROLS_DIRTY: u32 = 0x1a0;
+export const FRAME_LR: u32 = 0x1c0;
+/** The GICv3 on QEMU (and the GIC-500/600) has 4 list registers. */
+export const LR_COUNT: u32 = 4;
+
+// Exit kinds: which lower-EL vector the guest left through.
+export const EXIT_SYNC: u32 = 0;
+export const EXIT_IRQ: u32 = 1;
+export const EXIT_FIQ: u32 = 2;
+export const EXIT_SERROR: u32 = 3;
+
+const frames = memory.data(<i32>(MAX_CPUS * FRAME_SIZE), 64);
 
 /** Linear-memory address of a CPU's frame. `cpu` has been checked by the caller. */
-export function frameOf(cpu: u32): usize {
+@inline export function frameOf(cpu: u32): usize {
   return frames + <usize>(cpu * FRAME_SIZE);
 }
 
@@ -30,11 +61,29 @@ export function frameOf(cpu: u32): usize {
   store<u64>(frameOf(cpu) + <usize>(n << 3), value);
 }
 
-/** Loads a whole SMC request: x0 = function id, x1..x7 as given, the rest 0. */
-export function setSmc(cpu: u32, fid: u32, a1: u64, a2: u64, a7: u64): void {
+/** Loads a whole SMC request: x0 = function id, x1, x2, x3 and x7 as given, the rest 0. */
+export function setSmc(cpu: u32, fid: u32, a1: u64, a2: u64, a7: u64, a3: u64 = 0): void {
   setSmcReg(cpu, 0, <u64>fid);
   setSmcReg(cpu, 1, a1);
   setSmcReg(cpu, 2, a2);
-  for (let n: u32 = 3; n < 7; n++) setSmcReg(cpu, n, 0);
+  setSmcReg(cpu, 3, a3);
+  for (let n: u32 = 4; n < 7; n++) setSmcReg(cpu, n, 0);
   setSmcReg(cpu, 7, a7);
+}
+
+/** The guest's register xN (n ≤ 30; x31 is xzr in the instructions that name it, and reads as 0). */
+@inline export function guestReg(cpu: u32, n: u32): u64 {
+  return n < 31 ? load<u64>(frameOf(cpu) + FRAME_X0 + <usize>(n << 3)) : 0;
+}
+
+@inline export function setGuestReg(cpu: u32, n: u32, value: u64): void {
+  if (n < 31) store<u64>(frameOf(cpu) + FRAME_X0 + <usize>(n << 3), value);
+}
+
+@inline export function frameGet(cpu: u32, offset: u32): u64 {
+  return load<u64>(frameOf(cpu) + <usize>offset);
+}
+
+@inline export function frameSet(cpu: u32, offset: u32, value: u64): void {
+  store<u64>(frameOf(cpu) + <usize>offset, value);
 }

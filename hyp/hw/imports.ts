@@ -31,3 +31,31 @@ export declare function bootConfigCopy(dst: usize, max: u32): u32;
  */
 @external("hw", "panic")
 export declare function panic(msg: usize, file: usize, line: u32, col: u32): void;
+
+/** Physical address of linear-memory offset 0: tables the hardware walks (stage 2) live in linear memory. */
+@external("hw", "linearMemoryPa")
+export declare function linearMemoryPa(): u64;
+
+/** Physical address where a CPU started with PSCI CPU_ON enters the hypervisor. */
+@external("hw", "cpuEntryPa")
+export declare function cpuEntryPa(): u64;
+
+/** Interrupts physical CPU `cpu` (a physical SGI), so it notices new work for its vCPU. */
+@external("hw", "kickCpu")
+export declare function kickCpu(cpu: u32): void;
+
+/**
+ * Makes the vCPU running on the calling CPU (`cpu`, checked by C) take a
+ * synchronous exception at EL1: ESR_EL1 = esr, FAR_EL1 = far, and it resumes
+ * at its vector table. The frame's pc and pstate are updated.
+ */
+@external("hw", "injectException")
+export declare function injectException(cpu: u32, esr: u64, far: u64): void;
+
+/** Ends a physical interrupt the core took and did not hand to a guest as a hardware interrupt. */
+@external("hw", "gicDeactivate")
+export declare function gicDeactivate(intid: u32): void;
+
+/** Invalidates stage-2 TLB entries of a VMID (before a guest's tables are reused). */
+@external("hw", "stage2Invalidate")
+export declare function stage2Invalidate(vmid: u32): void;

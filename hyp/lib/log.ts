@@ -68,3 +68,35 @@ export function logLine(tag: string, text: string): void {
   put(text);
   lineEnd();
 }
+
+/** Appends up to `max` bytes of a NUL-padded ASCII name stored in linear memory. */
+export function putName(ptr: usize, max: u32): void {
+  for (let i: u32 = 0; i < max; i++) {
+    const c = <u32>load<u8>(ptr + <usize>i);
+    if (c == 0) break;
+    putByte(c >= 0x20 && c < 0x7f ? c : 0x3f);
+  }
+}
+
+/** Starts a line tagged with a guest's name: "[hyp] <tag> <guest>: ". */
+export function lineStartGuest(tag: string, namePtr: usize): void {
+  length = 0;
+  put("[hyp] ");
+  put(tag);
+  put(" ");
+  putName(namePtr, 16);
+  put(": ");
+}
+
+/** Starts a line that is a guest's own console output: "[<guest>] ". */
+export function lineStartGuestConsole(namePtr: usize): void {
+  length = 0;
+  put("[");
+  putName(namePtr, 16);
+  put("] ");
+}
+
+/** Appends one raw byte of guest output (non-printable → '?'). */
+export function putChar(c: u32): void {
+  putByte(c >= 0x20 && c < 0x7f ? c : 0x3f);
+}

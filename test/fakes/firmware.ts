@@ -6,10 +6,13 @@
 import { OpteeModel } from "./optee.ts";
 
 export const PSCI_SYSTEM_OFF = 0x84000008;
+export const PSCI_CPU_ON_64 = 0xc4000003;
 const SMC_UNK = 0xffffffffn;
 
 export class FirmwareModel {
   poweredOff = false;
+  /** Physical CPUs started with CPU_ON: target MPIDR and entry point. */
+  readonly cpusOn: { mpidr: bigint; entry: bigint }[] = [];
   readonly optee: OpteeModel;
 
   constructor(optee: OpteeModel) {
@@ -22,6 +25,10 @@ export class FirmwareModel {
     if (fid === PSCI_SYSTEM_OFF) {
       this.poweredOff = true;
       return x; // never returns on the real machine; the run loop stops here
+    }
+    if (fid === PSCI_CPU_ON_64) {
+      this.cpusOn.push({ mpidr: x[1], entry: x[2] });
+      return [0n, ...x.slice(1)];
     }
     if (owner >= 50 && owner <= 63) return this.optee.call(x);
     return [SMC_UNK, ...x.slice(1)];

@@ -12,12 +12,28 @@ export class FakeHardware {
   /** The boot configuration blob the loader "placed in RAM" (undefined: nothing there). */
   bootConfig: Uint8Array | undefined;
   memory: WebAssembly.Memory | undefined;
+  /** Where linear memory "is" in physical memory (the board's HYP_WASM_MEM_PA on QEMU virt). */
+  linearMemoryPa = 0x6080_0000n;
+  /** Physical CPUs kicked, in order. */
+  readonly kicks: number[] = [];
+  /** Exceptions injected: the CPU, ESR_EL1 and FAR_EL1. */
+  readonly injected: { cpu: number; esr: bigint; far: bigint }[] = [];
+  /** Physical interrupts the core deactivated. */
+  readonly deactivated: number[] = [];
+  /** VMIDs whose stage-2 TLB entries were invalidated. */
+  readonly invalidated: number[] = [];
 
   imports(): WebAssembly.Imports {
     return {
       hw: {
         consoleWrite: (ptr: number, len: number) => this.consoleWrite(ptr, len),
         bootConfigCopy: (dst: number, max: number) => this.bootConfigCopy(dst, max),
+        linearMemoryPa: () => this.linearMemoryPa,
+        cpuEntryPa: () => 0x6000_0000n,
+        kickCpu: (cpu: number) => void this.kicks.push(cpu),
+        injectException: (cpu: number, esr: bigint, far: bigint) => void this.injected.push({ cpu, esr, far }),
+        gicDeactivate: (intid: number) => void this.deactivated.push(intid),
+        stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
         panic: (msg: number, file: number, line: number, col: number) => {
           throw new CorePanic(`core aborted: ${this.string(msg)} at ${this.string(file)}:${line}:${col}`);
         },

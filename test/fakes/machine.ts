@@ -12,7 +12,19 @@ import { OpteeModel, type SecureWorldKind } from "./optee.ts";
 
 export const ACTION_PARK = 0;
 export const ACTION_SMC = 1;
+export const ACTION_RUN_GUEST = 2;
+export const ACTION_WAIT = 3;
 const SMC_REGS = 8;
+
+/** Frame offsets (hyp/core/percpu.ts). */
+export const FRAME = {
+  x0: 0x040, pc: 0x138, pstate: 0x140, esr: 0x148, far: 0x150, hpfar: 0x158, exitKind: 0x160,
+  hcr: 0x180, vttbr: 0x188, vtcr: 0x190, vmpidr: 0x198, controlsDirty: 0x1a0, lr: 0x1c0,
+} as const;
+export const EXIT_SYNC = 0;
+export const EXIT_IRQ = 1;
+
+export type CpuState = "parked" | "off" | "guest" | "waiting";
 
 const WASM = join(fileURLToPath(new URL("../..", import.meta.url)), "build/hyp.wasm");
 let compiled: WebAssembly.Module | undefined;
@@ -22,6 +34,8 @@ export interface CoreExports {
   cpuFrame(cpu: number): number;
   cpuStart(cpu: number): number;
   smcReturned(cpu: number): number;
+  guestExit(cpu: number, intid: number): number;
+  interrupt(cpu: number, intid: number): number;
   selfTestOutOfBounds(): number;
 }
 
@@ -31,7 +45,7 @@ export class Machine {
   readonly firmware: FirmwareModel;
   readonly core: CoreExports;
   /** The last action each CPU was given. */
-  readonly state = new Map<number, "parked" | "off">();
+  readonly state = new Map<number, CpuState>();
 
   constructor(secureWorld: SecureWorldKind = "virtualized", bootConfig?: Uint8Array) {
     compiled ??= new WebAssembly.Module(readFileSync(WASM));
@@ -48,10 +62,54 @@ export class Machine {
     this.run(cpu, this.core.cpuStart(cpu));
   }
 
+  /** The guest on `cpu` traps with a synchronous exception of syndrome `esr`. */
+  guestSync(cpu: number, esr: bigint, far = 0n, hpfar = 0n): void {
+    this.set(cpu, FRAME.esr, esr);
+    this.set(cpu, FRAME.far, far);
+    this.set(cpu, FRAME.hpfar, hpfar);
+    this.set(cpu, FRAME.exitKind, BigInt(EXIT_SYNC));
+    this.run(cpu, this.core.guestExit(cpu, 1023));
+  }
+
+  /** The guest on `cpu` is interrupted by physical interrupt `intid`. */
+  guestIrq(cpu: number, intid: number): void {
+    this.set(cpu, FRAME.exitKind, BigInt(EXIT_IRQ));
+    this.run(cpu, this.core.guestExit(cpu, intid));
+  }
+
+  /** A waiting CPU is woken by `intid`. */
+  wake(cpu: number, intid: number): void {
+    this.run(cpu, this.core.interrupt(cpu, intid));
+  }
+
+  get(cpu: number, offset: number): bigint {
+    return new DataView(this.core.memory.buffer).getBigUint64(this.core.cpuFrame(cpu) + offset, true);
+  }
+
+  set(cpu: number, offset: number, value: bigint): void {
+    new DataView(this.core.memory.buffer).setBigUint64(this.core.cpuFrame(cpu) + offset, value, true);
+  }
+
+  reg(cpu: number, n: number): bigint {
+    return this.get(cpu, FRAME.x0 + 8 * n);
+  }
+
+  setReg(cpu: number, n: number, value: bigint): void {
+    this.set(cpu, FRAME.x0 + 8 * n, value);
+  }
+
   private run(cpu: number, action: number): void {
     for (let steps = 0; steps < 10_000; steps++) {
       if (action === ACTION_PARK) {
         this.state.set(cpu, "parked");
+        return;
+      }
+      if (action === ACTION_RUN_GUEST) {
+        this.state.set(cpu, "guest");
+        return;
+      }
+      if (action === ACTION_WAIT) {
+        this.state.set(cpu, "waiting");
         return;
       }
       if (action !== ACTION_SMC) throw new Error(`unknown action ${action} from the core`);

@@ -23,10 +23,10 @@ test("the blob tools/ writes is accepted", () => {
   assert.is(m.firmware.poweredOff, true);
 });
 
-test("no boot configuration: defaults, said once", () => {
+test("no boot configuration: no guests, said once", () => {
   const m = new Machine("virtualized", undefined);
   m.boot(0);
-  assert.equal(m.lines("config"), ["no boot configuration found: using defaults"]);
+  assert.equal(m.lines("config"), ["no boot configuration found: no guests"]);
   assert.is(m.firmware.poweredOff, true);
 });
 
@@ -35,7 +35,7 @@ test("a boot configuration of another version is named and ignored", () => {
   blob.writeUInt32LE(9, 4);
   const m = new Machine("virtualized", blob);
   m.boot(0);
-  assert.equal(m.lines("config"), ["boot configuration version 0x9 not understood (want 0x1): using defaults"]);
+  assert.equal(m.lines("config"), ["boot configuration version 0x9 not understood (want 0x2): no guests"]);
   assert.is(m.firmware.poweredOff, true, "its selftest flag was not obeyed");
 });
 

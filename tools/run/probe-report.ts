@@ -35,7 +35,7 @@ export function parseProbe(lines: string[]): ProbeReport {
   };
   for (const line of lines) {
     if (line.startsWith("[hyp] boot: hypervisor core running")) r.hypervisorStarted = true;
-    if (line.startsWith("[hyp] boot: probe finished: powering off")) r.poweredOff = true;
+    if (line.startsWith("[hyp] boot: no guests to run: powering off")) r.poweredOff = true;
     const trap = /core (trapped|aborted): (.*)$/.exec(line);
     if (trap) r.trap = trap[2];
     const m = OPTEE.exec(line);

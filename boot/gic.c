@@ -1,0 +1,117 @@
+/*
+ * The physical GICv3, as the hypervisor drives it at EL2: every interrupt
+ * is Group 1 Non-secure (TF-A's default for what it does not claim), taken
+ * at EL2 while a guest runs (HCR_EL2.IMO), acknowledged and priority-dropped
+ * by the run loop (EOImode 1), and deactivated later: by the core through
+ * gicDeactivate, or by the guest itself for interrupts handed on with the
+ * HW bit (the virtual timer).
+ */
+#include "frame.h"
+#include "hyp.h"
+
+#define GICD_CTLR 0x0000
+#define GICD_CTLR_RWP (1u << 31)
+#define GICD_CTLR_ENABLE_G1A (1u << 1)
+#define GICR_FRAME 0x20000
+#define GICR_TYPER 0x0008
+#define GICR_WAKER 0x0014
+#define GICR_WAKER_PROCESSOR_SLEEP (1u << 1)
+#define GICR_WAKER_CHILDREN_ASLEEP (1u << 2)
+#define GICR_SGI_BASE 0x10000
+#define GICR_ISENABLER0 (GICR_SGI_BASE + 0x0100)
+#define GICR_IPRIORITYR (GICR_SGI_BASE + 0x0400)
+
+#define KICK_SGI 1u	 /* hyp/core/irq.ts KICK_SGI */
+#define VTIMER_PPI 27u	 /* EL1 virtual timer */
+#define HYP_PRIORITY 0x80u
+
+#define ICC_SRE_EL2_VALUE 0xfull /* SRE, DFB, DIB, and Enable: EL1 may use its (virtual) system registers */
+#define ICC_CTLR_EOIMODE (1ull << 1)
+#define ICH_HCR_EN 1ull
+
+static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
+static inline uint64_t mmio_read64(uintptr_t a) { return *(volatile uint64_t *)a; }
+static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline void mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+
+#define sysreg_write(name, v) __asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(v)) : "memory")
+#define sysreg_read(name) ({ uint64_t v_; __asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
+
+/* The redistributor of `cpu`: QEMU lays them out in CPU order; checked against GICR_TYPER. */
+static uintptr_t redistributor(unsigned cpu)
+{
+	uintptr_t rd = BOARD_GICR_BASE + (uintptr_t)cpu * GICR_FRAME;
+	uint64_t typer = mmio_read64(rd + GICR_TYPER);
+	if (((typer >> 32) & 0xff) != cpu)
+		console_printf("[hyp] cpu %u: redistributor at 0x%lx has affinity %lu\n", cpu, (unsigned long)rd,
+			       (unsigned long)((typer >> 32) & 0xff));
+	return rd;
+}
+
+void gic_distributor_init(void)
+{
+	uint32_t ctlr = mmio_read32(BOARD_GICD_BASE + GICD_CTLR);
+	mmio_write32(BOARD_GICD_BASE + GICD_CTLR, ctlr | GICD_CTLR_ENABLE_G1A);
+	while (mmio_read32(BOARD_GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP)
+		;
+}
+
+void gic_cpu_init(unsigned cpu)
+{
+	uintptr_t rd = redistributor(cpu);
+	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_PROCESSOR_SLEEP);
+	while (mmio_read32(rd + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP)
+		;
+	mmio_write8(rd + GICR_IPRIORITYR + KICK_SGI, HYP_PRIORITY);
+	mmio_write8(rd + GICR_IPRIORITYR + VTIMER_PPI, HYP_PRIORITY);
+	mmio_write32(rd + GICR_ISENABLER0, (1u << KICK_SGI) | (1u << VTIMER_PPI));
+
+	sysreg_write(icc_sre_el2, ICC_SRE_EL2_VALUE);
+	__asm__ volatile("isb");
+	sysreg_write(icc_pmr_el1, 0xff);
+	sysreg_write(icc_bpr1_el1, 0);
+	sysreg_write(icc_ctlr_el1, ICC_CTLR_EOIMODE);
+	sysreg_write(icc_igrpen1_el1, 1);
+	sysreg_write(ich_vmcr_el2, 0);
+	sysreg_write(ich_hcr_el2, ICH_HCR_EN);
+	__asm__ volatile("isb");
+}
+
+/* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
+uint32_t gic_acknowledge(void)
+{
+	uint32_t intid = (uint32_t)sysreg_read(icc_iar1_el1) & 0xffffff;
+	if (intid < 1020)
+		sysreg_write(icc_eoir1_el1, intid);
+	return intid;
+}
+
+void gic_deactivate(uint32_t intid)
+{
+	if (intid < 1020)
+		sysreg_write(icc_dir_el1, intid);
+}
+
+void gic_kick(unsigned cpu)
+{
+	/* Affinity 3..1 = 0 (one cluster), TargetList bit = Aff0. */
+	__asm__ volatile("dsb ishst" ::: "memory");
+	sysreg_write(icc_sgi1r_el1, ((uint64_t)KICK_SGI << 24) | (1ull << (cpu & 15)));
+	__asm__ volatile("isb");
+}
+
+void gic_lrs_load(const struct frame *f)
+{
+	sysreg_write(ich_lr0_el2, f->lr[0]);
+	sysreg_write(ich_lr1_el2, f->lr[1]);
+	sysreg_write(ich_lr2_el2, f->lr[2]);
+	sysreg_write(ich_lr3_el2, f->lr[3]);
+}
+
+void gic_lrs_save(struct frame *f)
+{
+	f->lr[0] = sysreg_read(ich_lr0_el2);
+	f->lr[1] = sysreg_read(ich_lr1_el2);
+	f->lr[2] = sysreg_read(ich_lr2_el2);
+	f->lr[3] = sysreg_read(ich_lr3_el2);
+}

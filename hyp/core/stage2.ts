@@ -1,0 +1,94 @@
+/**
+ * Stage-2 translation tables: each guest's IPA space → its own RAM, nothing
+ * else. Devices the guest sees (GIC, UART) are deliberately unmapped: every
+ * access to them faults into the hypervisor, which emulates them, and any
+ * other address outside RAM faults too and is refused.
+ *
+ * Format (VTCR_GUEST in arch/el2.ts): 4 KiB granule, walk from level 1, one
+ * level-1 entry per GiB pointing to a level-2 table of 2 MiB blocks. Tables
+ * live in a pool in linear memory; the hardware walks them at
+ * linearMemoryPa() + offset.
+ */
+import { linearMemoryPa } from "../hw/imports";
+import { guestAt } from "./guest";
+
+const PAGE: u32 = 4096;
+const ENTRIES: u32 = 512;
+/** 1 level-1 table per guest + 1 level-2 table per GiB of RAM: 4 guests of up to 3 GiB fit. */
+const POOL_PAGES: u32 = 16;
+const pool = memory.data(<i32>(POOL_PAGES * PAGE), <i32>PAGE);
+let poolUsed: u32 = 0;
+
+const BLOCK_2M: u64 = 1 << 21;
+const DESC_VALID: u64 = 1;
+const DESC_TABLE: u64 = 3; // valid + table (levels 0-2)
+const DESC_BLOCK: u64 = 1; // valid + block
+const S2_MEMATTR_NORMAL_WB: u64 = 0xf << 2; // outer and inner write-back
+const S2_AP_RW: u64 = 3 << 6;
+const S2_SH_INNER: u64 = 3 << 8;
+const S2_AF: u64 = 1 << 10;
+const ADDR_MASK: u64 = 0x0000_ffff_ffff_f000;
+
+/** The attributes of a guest RAM block: normal write-back memory, read/write, executable. */
+export const S2_RAM_BLOCK: u64 = DESC_BLOCK | S2_MEMATTR_NORMAL_WB | S2_AP_RW | S2_SH_INNER | S2_AF;
+
+function allocTable(): usize {
+  if (poolUsed == POOL_PAGES) return 0;
+  const table = pool + <usize>(poolUsed * PAGE);
+  poolUsed++;
+  memory.fill(table, 0, PAGE);
+  return table;
+}
+
+@inline function paOf(table: usize): u64 {
+  return linearMemoryPa() + <u64>table;
+}
+
+/** Linear-memory address of a table the hardware knows by PA; 0 if the PA is not in the pool. */
+function tableAt(pa: u64): usize {
+  const base = linearMemoryPa() + <u64>pool;
+  if (pa < base || pa >= base + <u64>(POOL_PAGES * PAGE)) return 0;
+  return <usize>(pa - linearMemoryPa());
+}
+
+/**
+ * Builds guest g's tables mapping its RAM (2 MiB aligned, checked by the
+ * caller) and returns the level-1 table's PA, or 0 when the pool is full.
+ */
+export function stage2Build(g: u32): u64 {
+  const guest = guestAt(g);
+  const l1 = allocTable();
+  if (l1 == 0) return 0;
+  for (let off: u64 = 0; off < guest.ramSize; off += BLOCK_2M) {
+    const ipa = guest.ramIpa + off;
+    const l1Slot = l1 + <usize>((ipa >> 30) << 3);
+    let l2 = tableAt(load<u64>(l1Slot) & ADDR_MASK);
+    if (l2 == 0) {
+      l2 = allocTable();
+      if (l2 == 0) return 0;
+      store<u64>(l1Slot, paOf(l2) | DESC_TABLE);
+    }
+    store<u64>(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3), (guest.ramPa + off) | S2_RAM_BLOCK);
+  }
+  return paOf(l1);
+}
+
+/** Walks the tables at `rootPa` like the hardware would: the PA of `ipa`, or -1 if unmapped. */
+export function stage2Translate(rootPa: u64, ipa: u64): u64 {
+  if (ipa >= (<u64>1 << 32)) return <u64>-1;
+  const l1 = tableAt(rootPa);
+  if (l1 == 0) return <u64>-1;
+  const d1 = load<u64>(l1 + <usize>((ipa >> 30) << 3));
+  if ((d1 & DESC_VALID) == 0) return <u64>-1;
+  if ((d1 & 3) != DESC_TABLE) return (d1 & ADDR_MASK & ~((<u64>1 << 30) - 1)) | (ipa & ((<u64>1 << 30) - 1));
+  const l2 = tableAt(d1 & ADDR_MASK);
+  if (l2 == 0) return <u64>-1;
+  const d2 = load<u64>(l2 + <usize>(((ipa >> 21) & 511) << 3));
+  if ((d2 & DESC_VALID) == 0 || (d2 & 3) != DESC_BLOCK) return <u64>-1;
+  return (d2 & ADDR_MASK & ~(BLOCK_2M - 1)) | (ipa & (BLOCK_2M - 1));
+}
+
+/** Forgets every table (tests; a reboot of the whole partition table). */
+export function stage2Reset(): void {
+  poolUsed = 0;
+}

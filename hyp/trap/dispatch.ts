@@ -1,0 +1,72 @@
+/**
+ * A synchronous exception from a guest, dispatched by ESR_EL2.EC in one
+ * table. Whatever the hypervisor does not handle is given back to the guest
+ * as an undefined instruction: a guest's mistake never stops a CPU.
+ */
+import * as E from "../arch/esr";
+import { FRAME_ESR, FRAME_PC, frameGet, frameSet, guestReg } from "../core/percpu";
+import { continueCpu } from "../core/run";
+import { kickMask } from "../core/kick";
+import { guestOfCpu, vcpuOfCpu } from "../core/vcpu";
+import { injectException } from "../hw/imports";
+import { guestNamePtr, MAX_GUESTS } from "../core/guest";
+import { lineEnd, lineStartGuest, put, putHex } from "../lib/log";
+import { dataAbort, instructionAbort } from "./mmio";
+import { smcccCall } from "./smccc";
+import { vgicSgiWrite } from "../vgic/exports";
+
+export function guestSync(cpu: u32): u32 {
+  const esr = frameGet(cpu, FRAME_ESR);
+  switch (E.esrClass(esr)) {
+    case E.EC_HVC64: return smcccCall(cpu); // ELR already points past the HVC
+    case E.EC_SMC64: {
+      skipInstruction(cpu); // a trapped SMC returns to the SMC itself
+      return smcccCall(cpu);
+    }
+    case E.EC_DABT_LOWER: return dataAbort(cpu);
+    case E.EC_IABT_LOWER: return instructionAbort(cpu);
+    case E.EC_SYSREG: return systemRegister(cpu, esr);
+    case E.EC_WFX: {
+      skipInstruction(cpu);
+      return continueCpu(cpu);
+    }
+    default: {
+      logUnhandled(cpu, esr);
+      return undefinedInstruction(cpu);
+    }
+  }
+}
+
+/** How many unhandled traps of one guest are logged before it goes quiet. */
+const UNHANDLED_LOG_LIMIT: u32 = 4;
+const unhandledLogged = memory.data(<i32>(MAX_GUESTS * 4), 4);
+
+function logUnhandled(cpu: u32, esr: u64): void {
+  const g = guestOfCpu(cpu);
+  const slot = unhandledLogged + <usize>(g << 2);
+  const logged = load<u32>(slot);
+  if (logged >= UNHANDLED_LOG_LIMIT) return;
+  store<u32>(slot, logged + 1);
+  lineStartGuest("guest", guestNamePtr(g));
+  put("unhandled trap, ESR "); putHex(esr); put(" (EC "); putHex(E.esrClass(esr)); put(") at pc ");
+  putHex(frameGet(cpu, FRAME_PC)); put(": undefined instruction injected");
+  lineEnd();
+}
+
+function skipInstruction(cpu: u32): void {
+  frameSet(cpu, FRAME_PC, frameGet(cpu, FRAME_PC) + 4);
+}
+
+/** Only ICC_SGI1R_EL1 writes trap on purpose (HCR_EL2.IMO): a guest's IPI. */
+function systemRegister(cpu: u32, esr: u64): u32 {
+  if (E.sysregKey(esr) != E.SYSREG_ICC_SGI1R_EL1 || E.sysregIsRead(esr)) return undefinedInstruction(cpu);
+  const value = guestReg(cpu, E.sysregRt(esr));
+  kickMask(cpu, vgicSgiWrite(guestOfCpu(cpu), vcpuOfCpu(cpu), value));
+  skipInstruction(cpu);
+  return continueCpu(cpu);
+}
+
+function undefinedInstruction(cpu: u32): u32 {
+  injectException(cpu, E.ESR_EL1_UNDEF, 0);
+  return continueCpu(cpu);
+}

@@ -1,0 +1,32 @@
+/** Booting a setup with its guests: images, boot configuration, QEMU. Shared by `make run` and the system tests. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Setup } from "../../configs/setup.ts";
+import { setupBootConfig } from "../build/bootconfig.ts";
+import { buildGuestImages } from "../images/qemu-loads.ts";
+import { BUILD, RESULTS } from "./boot-lib.ts";
+import { parseGuests, type GuestReport } from "./guests-report.ts";
+import { parseProbe, type ProbeReport } from "./probe-report.ts";
+import { runQemu, type QemuResult } from "./qemu.ts";
+
+export interface GuestsRun {
+  result: QemuResult;
+  probe: ProbeReport;
+  guests: GuestReport[];
+}
+
+export async function bootGuests(setup: Setup, o: { timeoutSeconds?: number; onLine?: (l: string) => void } = {}): Promise<GuestsRun> {
+  const { loads } = await buildGuestImages(setup);
+  mkdirSync(RESULTS, { recursive: true });
+  const config = join(BUILD, `bootconfig-${setup.name}.bin`);
+  writeFileSync(config, setupBootConfig(setup));
+  const result = await runQemu({
+    board: setup.board,
+    flash: join(BUILD, "flash.bin"),
+    loads: [{ file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads],
+    secureLog: join(RESULTS, `${setup.name}-secure.log`),
+    timeoutSeconds: o.timeoutSeconds ?? 600,
+    onLine: o.onLine,
+  });
+  return { result, probe: parseProbe(result.lines), guests: parseGuests(setup.guests.map((g) => g.name), result.lines) };
+}
