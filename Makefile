@@ -4,7 +4,7 @@
 #
 #   make deps   install host packages, npm packages, fetch and build the firmware
 #   make        build build/hyp.elf and build/flash.bin
-#   make run    deps + build + boot the default setup, results in build/results/
+#   make run    deps + build + boot the default setup (three guests), results in build/results/
 #   make test   deps + build + unit tests + QEMU system tests
 
 BOARD ?= qemu-virt
@@ -35,7 +35,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-firmware run test test-unit test-system clean
+.PHONY: all deps deps-host deps-firmware run probe test test-unit test-system clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -110,6 +110,10 @@ $(B)/bootconfig-oob.bin: tools/build/bootconfig.ts node_modules/.stamp
 
 # ---- run and test -----------------------------------------------------------------
 run: deps all
+	$(TSX) tools/run/run.ts
+
+# The hypervisor alone: the OP-TEE probe, then power-off.
+probe: deps all
 	$(TSX) tools/run/boot.ts
 
 SYSTEM_TEST_INPUTS := all $(B)/flash-native.bin $(B)/bootconfig-oob.bin

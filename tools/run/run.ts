@@ -1,0 +1,37 @@
+/**
+ * `make run`: boots the default setup (configs/qemu-virt.ts) on QEMU with the
+ * real TF-A and OP-TEE: the hypervisor probes OP-TEE, then runs its guests,
+ * each on its own CPUs and RAM, their consoles prefixed with their names.
+ * Writes build/results/boot.json (the probe) and guests.json, prints a
+ * summary, and exits non-zero if a guest did not boot.
+ *
+ * Usage: tsx tools/run/run.ts [--quiet]
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setup } from "../../configs/qemu-virt.ts";
+import { RESULTS } from "./boot-lib.ts";
+import { bootGuests } from "./guests-lib.ts";
+
+async function main(): Promise<number> {
+  const quiet = process.argv.includes("--quiet");
+  const names = setup.guests.map((g) => `${g.name} (${g.cpus.length} vCPU${g.cpus.length > 1 ? "s" : ""}${g.tee ? ", TEE" : ""})`);
+  console.log(`[run] booting ${setup.name}: TF-A + OP-TEE 4.5 + hypervisor + ${names.join(", ")}`);
+  const run = await bootGuests(setup, { onLine: quiet ? undefined : (l) => console.log(`  | ${l}`) });
+  const { probe, guests, result } = run;
+  writeFileSync(join(RESULTS, "boot.json"), JSON.stringify({ setup: setup.name, ...probe }, null, 2) + "\n");
+  writeFileSync(join(RESULTS, "guests.json"), JSON.stringify({ guests: guests.map(({ lines, ...g }) => g) }, null, 2) + "\n");
+  console.log(`[run] OP-TEE ${probe.osRevision ?? "?"}: ${probe.verdict ?? "no verdict"}`);
+  for (const g of guests) {
+    const facts = g.booted ? `kernel ${g.kernel}, ${g.nproc} CPU(s), ${Math.round((g.mem ?? 0) / 1024)} MiB, /init after ${g.secondsToInit} s` : "did not boot";
+    console.log(`[run] ${g.name.padEnd(6)} ${facts}${g.isolation ? `, isolation probe: ${g.isolation}` : ""}`);
+  }
+  console.log(`[run] wrote ${join(RESULTS, "boot.json")} and guests.json (${result.seconds.toFixed(1)} s)`);
+  if (result.timedOut) console.error("[run] QEMU did not power off in time");
+  return guests.every((g) => g.booted) && !result.timedOut ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e: Error) => {
+  console.error(`[run] ${e.message}`);
+  process.exit(1);
+});
