@@ -35,7 +35,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-firmware run probe test test-unit test-system clean
+.PHONY: all deps deps-host deps-firmware run probe bench test test-unit test-system clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -111,6 +111,10 @@ $(B)/bootconfig-oob.bin: tools/build/bootconfig.ts node_modules/.stamp
 # ---- run and test -----------------------------------------------------------------
 run: deps all
 	$(TSX) tools/run/run.ts
+
+# Figures, not tests: time to /init natively and under the hypervisor.
+bench: deps all
+	$(TSX) tools/bench/boot-time.ts
 
 # The hypervisor alone: the OP-TEE probe, then power-off.
 probe: deps all
