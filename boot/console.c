@@ -10,7 +10,11 @@
 
 #define PL011_DR 0x00
 #define PL011_FR 0x18
+#define PL011_FR_RXFE (1u << 4)
 #define PL011_FR_TXFF (1u << 5)
+#define PL011_IMSC 0x38
+#define PL011_INT_RX (1u << 4)
+#define PL011_INT_RT (1u << 6)
 
 static spinlock_t console_lock;
 
@@ -32,6 +36,27 @@ void console_write(const char *text, size_t len)
 		uart_putc(text[i]);
 	}
 	spin_unlock(&console_lock);
+}
+
+/* Typed input raises the UART's interrupt (data received, or waiting after a pause). */
+void console_input_enable(void)
+{
+	console_input_mask(false);
+}
+
+/* Masked, input waits in the UART's FIFO (and QEMU stops reading its stdin). */
+void console_input_mask(bool masked)
+{
+	volatile uint32_t *imsc = (volatile uint32_t *)(BOARD_UART0_BASE + PL011_IMSC);
+	*imsc = masked ? *imsc & ~(PL011_INT_RX | PL011_INT_RT) : *imsc | PL011_INT_RX | PL011_INT_RT;
+}
+
+/* The next byte typed, or -1: reading DR clears the receive interrupt once the FIFO is empty. */
+int console_read(void)
+{
+	if (*(volatile uint32_t *)(BOARD_UART0_BASE + PL011_FR) & PL011_FR_RXFE)
+		return -1;
+	return (int)(*(volatile uint32_t *)(BOARD_UART0_BASE + PL011_DR) & 0xff);
 }
 
 void console_printf(const char *fmt, ...)

@@ -12,6 +12,9 @@
 #define GICD_CTLR 0x0000
 #define GICD_CTLR_RWP (1u << 31)
 #define GICD_CTLR_ENABLE_G1A (1u << 1)
+#define GICD_ISENABLER(n) (0x0100 + 4 * (n))
+#define GICD_IPRIORITYR 0x0400
+#define GICD_IROUTER(n) (0x6000 + 8 * (n))
 #define GICR_FRAME 0x20000
 #define GICR_TYPER 0x0008
 #define GICR_WAKER 0x0014
@@ -48,12 +51,19 @@ static uintptr_t redistributor(unsigned cpu)
 	return rd;
 }
 
+#define CONSOLE_RX_SPI 33u /* UART0 (hyp/vdev/console-input.ts CONSOLE_RX_INTID) */
+
 void gic_distributor_init(void)
 {
 	uint32_t ctlr = mmio_read32(BOARD_GICD_BASE + GICD_CTLR);
 	mmio_write32(BOARD_GICD_BASE + GICD_CTLR, ctlr | GICD_CTLR_ENABLE_G1A);
 	while (mmio_read32(BOARD_GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP)
 		;
+	/* Console input is taken by the boot CPU (affinity 0.0.0.0). */
+	*(volatile uint64_t *)(BOARD_GICD_BASE + GICD_IROUTER(CONSOLE_RX_SPI)) = 0;
+	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + CONSOLE_RX_SPI, HYP_PRIORITY);
+	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(CONSOLE_RX_SPI / 32), 1u << (CONSOLE_RX_SPI % 32));
+	console_input_enable();
 }
 
 void gic_cpu_init(unsigned cpu)

@@ -90,3 +90,15 @@ void Z_hwZ_stage2Invalidate(struct Z_hw_instance_t *hw, u32 vmid)
 	(void)hw;
 	stage2_invalidate(vmid);
 }
+
+u32 Z_hwZ_consoleRead(struct Z_hw_instance_t *hw)
+{
+	(void)hw;
+	return (u32)console_read(); /* -1 stays -1 as an i32 in the core */
+}
+
+void Z_hwZ_consoleInputEnable(struct Z_hw_instance_t *hw, u32 on)
+{
+	(void)hw;
+	console_input_mask(on == 0);
+}

@@ -14,7 +14,7 @@ import { ACTION_PARK, ACTION_WAIT } from "./action";
 import { bootConfig, bootConfigLoad, BOOT_FLAG_SELFTEST_OOB } from "./bootconfig";
 import { cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, MAX_GUESTS, NO_GUEST } from "./guest";
 import { MAX_CPUS, setSmc, smcReg } from "./percpu";
-import { guestStart } from "./run";
+import { continueCpu, guestStart } from "./run";
 import { requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_POWER, SMC_OWNER_PROBE, takeSmcOwner } from "./smcowner";
 import { stage2Build, stage2Reset } from "./stage2";
 import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
@@ -24,6 +24,7 @@ import { cpuEntryPa, stage2Invalidate } from "../hw/imports";
 import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from "../lib/log";
 import { probeBegin, probeContinue } from "../tee/optee/probe";
 import { pl011Reset } from "../vdev/pl011";
+import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
 
 /** The CPU TF-A enters first (BL33 runs on it alone until it starts the others). */
@@ -112,14 +113,14 @@ function startNextCpu(cpu: u32): u32 {
     setSmc(cpu, PSCI_0_2_FN64_CPU_ON, <u64>nextCpuToStart, cpuEntryPa(), 0);
     return requestSmc(cpu, SMC_OWNER_CPU_ON);
   }
+  consoleAnnounce();
   return secondaryStart(cpu);
 }
 
 /** A CPU's first work: start its guest if it runs vCPU 0, else wait for CPU_ON, or park. */
 function secondaryStart(cpu: u32): u32 {
   const g = guestOfCpu(cpu);
-  if (g >= MAX_GUESTS) return ACTION_PARK;
-  if (guestAt(g).vttbr == 0) return ACTION_PARK;
+  if (g >= MAX_GUESTS || guestAt(g).vttbr == 0) return continueCpu(cpu);
   if (vcpuOfCpu(cpu) == 0) return guestStart(g, cpu);
   return ACTION_WAIT;
 }

@@ -9,6 +9,7 @@ import { VTIMER_INTID } from "./layout";
 import { continueCpu } from "./run";
 import { guestOfCpu, vcpuOfCpu, vcpuState, VCPU_RUNNING } from "./vcpu";
 import { vgicRaiseIrq } from "../vgic/exports";
+import { CONSOLE_RX_INTID, consoleInput } from "../vdev/console-input";
 
 /** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
 export const KICK_SGI: u32 = 1;
@@ -21,6 +22,10 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
   if (intid == VTIMER_INTID && vcpuState(cpu) == VCPU_RUNNING) {
     // Handed on with the HW bit: the guest's deactivation deactivates the physical PPI.
     vgicRaiseIrq(guestOfCpu(cpu), vcpuOfCpu(cpu), intid);
+    return continueCpu(cpu);
+  }
+  if (intid == CONSOLE_RX_INTID) {
+    consoleInput(cpu);
     return continueCpu(cpu);
   }
   if (intid != INTID_SPURIOUS) gicDeactivate(intid);

@@ -11,6 +11,7 @@ import * as V from "./vcpu";
 import { kickCpu } from "../hw/imports";
 import { lineEnd, lineStartGuest, put, putDec, putHex } from "../lib/log";
 import { vgicFlushLrs } from "../vgic/exports";
+import { CONSOLE_CPU } from "../vdev/console-input";
 
 /** Lets the vCPU on `cpu` run: queues its pending virtual interrupts in the list registers first. */
 export function enterGuest(cpu: u32): u32 {
@@ -28,7 +29,8 @@ export function continueCpu(cpu: u32): u32 {
     return enterGuest(cpu);
   }
   if (s == V.VCPU_OFF) return ACTION_WAIT;
-  return ACTION_PARK;
+  // Without a vCPU to run, a CPU parks for good, except the one that serves console input.
+  return cpu == CONSOLE_CPU ? ACTION_WAIT : ACTION_PARK;
 }
 
 /** Starts guest g: its vCPU 0 (which must run on `cpu`) at the kernel entry with x0 = its DTB. */
@@ -70,7 +72,7 @@ export function guestStop(g: u32, cpu: u32, why: string): u32 {
   put(why);
   lineEnd();
   for (let i: u32 = 0; i < guestCount() && i < MAX_GUESTS; i++) {
-    if (guestAt(i).state == GUEST_RUNNING) return ACTION_PARK;
+    if (guestAt(i).state == GUEST_RUNNING) return continueCpu(cpu);
   }
   lineStartGuest("guest", guestNamePtr(g));
   put("was the last guest running: powering the machine off");

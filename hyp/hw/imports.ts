@@ -59,3 +59,15 @@ export declare function gicDeactivate(intid: u32): void;
 /** Invalidates stage-2 TLB entries of a VMID (before a guest's tables are reused). */
 @external("hw", "stage2Invalidate")
 export declare function stage2Invalidate(vmid: u32): void;
+
+/** The next byte typed on the hypervisor console (UART0), or -1 when none is waiting. */
+@external("hw", "consoleRead")
+export declare function consoleRead(): i32;
+
+/**
+ * Masks (0) or unmasks (1) the console UART's receive interrupt: input is
+ * paused while the guest that has the console has no room for it, and waits
+ * in the UART (and behind it) instead of being dropped.
+ */
+@external("hw", "consoleInputEnable")
+export declare function consoleInputEnable(on: u32): void;

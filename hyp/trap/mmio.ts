@@ -13,7 +13,8 @@ import { continueCpu } from "../core/run";
 import { guestOfCpu, vcpuOfCpu } from "../core/vcpu";
 import { injectException } from "../hw/imports";
 import { lineEnd, lineStartGuest, put, putHex } from "../lib/log";
-import { pl011Line, pl011Read, pl011Write } from "../vdev/pl011";
+import { pl011Line, pl011Read, pl011Write, UART_DR } from "../vdev/pl011";
+import { consoleGuestRead } from "../vdev/console-input";
 import { vgicMmioDist, vgicMmioRedist, vgicSetIrqLevel, vgicTakeKicks } from "../vgic/exports";
 import { kickMask } from "../core/kick";
 
@@ -52,7 +53,10 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
     const offset = <u32>(ipa - GUEST_LAYOUT_UART);
     // The PL011's registers are 32-bit (Linux's driver and earlycon use 32-bit or 8-bit accesses).
     if (write) pl011Write(g, offset, <u32>value);
-    else result = pl011Read(g, offset);
+    else {
+      result = pl011Read(g, offset);
+      if (offset == UART_DR) consoleGuestRead(g);
+    }
     kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
   } else {
     return false;

@@ -36,7 +36,8 @@ const INT_RT: u32 = 1 << 6; // receive timeout: "data waiting", which Linux also
 const PERIPH_ID: u32 = 0x00341011;
 const CELL_ID: u32 = 0xb105f00d;
 
-const RX_FIFO: u32 = 16;
+/** The PL011's receive FIFO is 32 entries deep. */
+const RX_FIFO: u32 = 32;
 /** Longer lines are split (the console line buffer holds 240 bytes with the prefix). */
 const LINE_MAX: u32 = 224;
 
@@ -44,9 +45,11 @@ const LINE_MAX: u32 = 224;
  * Per guest (STATE bytes each):
  *   +0 imsc u32  +4 cr u32  +8 lcrh u32  +12 ibrd u32  +16 fbrd u32  +20 ifls u32
  *   +24 rxHead u32  +28 rxCount u32  +32 lineLength u32  +36 (pad)
- *   +40 rx[16]  +56 line[LINE_MAX]
+ *   +40 rx[RX_FIFO]  +72 line[LINE_MAX]
  */
-const STATE: u32 = 56 + LINE_MAX;
+const RX_AT: u32 = 40;
+const LINE_AT: u32 = RX_AT + RX_FIFO;
+const STATE: u32 = LINE_AT + LINE_MAX;
 const states = memory.data(<i32>(MAX_GUESTS * STATE), 8);
 
 @inline function stateOf(g: u32): usize {
@@ -103,13 +106,18 @@ export function pl011Write(g: u32, offset: u32, value: u32): void {
   }
 }
 
+/** How many more bytes guest g's receive FIFO takes. */
+export function pl011RxRoom(g: u32): u32 {
+  return RX_FIFO - load<u32>(stateOf(g), 28);
+}
+
 /** Queues a byte typed on the console for guest g; false when its FIFO is full (the byte is dropped). */
 export function pl011Receive(g: u32, c: u32): bool {
   const s = stateOf(g);
   const count = load<u32>(s, 28);
   if (count >= RX_FIFO) return false;
   const tail = (load<u32>(s, 24) + count) % RX_FIFO;
-  store<u8>(s + 40 + <usize>tail, <u8>c);
+  store<u8>(s + RX_AT + <usize>tail, <u8>c);
   store<u32>(s, count + 1, 28);
   return true;
 }
@@ -118,7 +126,7 @@ function popRx(s: usize): u32 {
   const count = load<u32>(s, 28);
   if (count == 0) return 0;
   const head = load<u32>(s, 24);
-  const c = <u32>load<u8>(s + 40 + <usize>head);
+  const c = <u32>load<u8>(s + RX_AT + <usize>head);
   store<u32>(s, (head + 1) % RX_FIFO, 24);
   store<u32>(s, count - 1, 28);
   return c;
@@ -128,13 +136,13 @@ function transmit(g: u32, s: usize, c: u32): void {
   if (c == 0x0d) return; // "\r\n" → one line end
   let length = load<u32>(s, 32);
   if (c != 0x0a) {
-    store<u8>(s + 56 + <usize>length, <u8>c);
+    store<u8>(s + LINE_AT + <usize>length, <u8>c);
     length++;
     store<u32>(s, length, 32);
     if (length < LINE_MAX) return;
   }
   lineStartGuestConsole(guestNamePtr(g));
-  for (let i: u32 = 0; i < length; i++) putChar(<u32>load<u8>(s + 56 + <usize>i));
+  for (let i: u32 = 0; i < length; i++) putChar(<u32>load<u8>(s + LINE_AT + <usize>i));
   lineEnd();
   store<u32>(s, 0, 32);
 }

@@ -20,6 +20,10 @@ export class FakeHardware {
   readonly injected: { cpu: number; esr: bigint; far: bigint }[] = [];
   /** Physical interrupts the core deactivated. */
   readonly deactivated: number[] = [];
+  /** Bytes "typed" on the console, read by the core through consoleRead. */
+  readonly typed: number[] = [];
+  /** Whether the console UART's receive interrupt is unmasked. */
+  consoleInputOn = true;
   /** VMIDs whose stage-2 TLB entries were invalidated. */
   readonly invalidated: number[] = [];
 
@@ -34,6 +38,8 @@ export class FakeHardware {
         injectException: (cpu: number, esr: bigint, far: bigint) => void this.injected.push({ cpu, esr, far }),
         gicDeactivate: (intid: number) => void this.deactivated.push(intid),
         stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
+        consoleRead: () => this.typed.shift() ?? -1,
+        consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
         panic: (msg: number, file: number, line: number, col: number) => {
           throw new CorePanic(`core aborted: ${this.string(msg)} at ${this.string(file)}:${line}:${col}`);
         },

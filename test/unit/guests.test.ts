@@ -170,4 +170,52 @@ test("SYSTEM_OFF stops that guest only; the last one powers the machine off", ()
   assert.is(m.firmware.poweredOff, true);
 });
 
+test("console input goes to one guest; Ctrl-A 2 hands it to the second", () => {
+  const m = booted();
+  assert.ok(m.hw.console.includes("[hyp] console: input goes to tee1; Ctrl-A n: next guest, Ctrl-A 1-3: that guest"));
+  const readChar = (cpu: number) => {
+    mmio(m, cpu, 0x0900_0000n, false, 9);
+    return Number(m.reg(cpu, 9));
+  };
+  m.hw.typed.push(0x61, 0x62);
+  m.guestIrq(0, 33);
+  assert.ok(m.hw.deactivated.includes(33));
+  assert.is(readChar(0), 0x61);
+  assert.is(readChar(0), 0x62);
+  mmio(m, 0, 0x0900_0018n, false, 9);
+  assert.is(m.reg(0, 9) & 0x10n, 0x10n, "FR: RXFE once drained");
+
+  m.hw.typed.push(0x01, 0x32, 0x78); // Ctrl-A 2, then 'x'
+  m.guestIrq(0, 33);
+  assert.ok(m.hw.console.includes("[hyp] console: input goes to tee2; Ctrl-A n: next guest, Ctrl-A 1-3: that guest"));
+  assert.ok(m.hw.kicks.includes(2), "tee2's CPU is told");
+  assert.is(readChar(2), 0x78);
+  mmio(m, 0, 0x0900_0018n, false, 9);
+  assert.is(m.reg(0, 9) & 0x10n, 0x10n, "tee1 got nothing");
+
+  m.hw.typed.push(0x01, 0x01); // a literal Ctrl-A
+  m.guestIrq(0, 33);
+  assert.is(readChar(2), 0x01);
+});
+
+test("a flood of typed input waits in the UART while the guest's FIFO is full: nothing is dropped", () => {
+  const m = booted();
+  const text = Array.from({ length: 100 }, (_, i) => 0x41 + (i % 26));
+  m.hw.typed.push(...text);
+  const got: number[] = [];
+  for (let round = 0; round < 20 && got.length < text.length; round++) {
+    if (m.hw.consoleInputOn) m.guestIrq(0, 33);
+    assert.ok(m.hw.typed.length >= text.length - got.length - 32, "at most one FIFO's worth taken ahead of the guest");
+    for (;;) {
+      mmio(m, 0, 0x0900_0018n, false, 9);
+      if (m.reg(0, 9) & 0x10n) break;
+      mmio(m, 0, 0x0900_0000n, false, 9);
+      got.push(Number(m.reg(0, 9)));
+    }
+  }
+  assert.equal(got, text);
+  assert.is(m.hw.consoleInputOn, true, "input flows again once the guest has read");
+  assert.is(m.state.get(0), "guest");
+});
+
 test.run();

@@ -82,6 +82,11 @@ case "\${run:-}" in
 esac
 
 echo "GUEST-DONE name=$guest"
+# shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
+if [ "\${shell:-}" = 1 ]; then
+  echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"
+  setsid cttyhack sh
+fi
 poweroff -f
 sleep 5
 echo "GUEST-DONE poweroff failed"

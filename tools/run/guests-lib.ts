@@ -15,7 +15,14 @@ export interface GuestsRun {
   guests: GuestReport[];
 }
 
-export async function bootGuests(setup: Setup, o: { timeoutSeconds?: number; onLine?: (l: string) => void } = {}): Promise<GuestsRun> {
+export interface BootGuestsOptions {
+  timeoutSeconds?: number;
+  onLine?: (l: string) => void;
+  input?: { after: RegExp; text: string }[];
+  interactive?: boolean;
+}
+
+export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
   const { loads } = await buildGuestImages(setup);
   mkdirSync(RESULTS, { recursive: true });
   const config = join(BUILD, `bootconfig-${setup.name}.bin`);
@@ -27,6 +34,8 @@ export async function bootGuests(setup: Setup, o: { timeoutSeconds?: number; onL
     secureLog: join(RESULTS, `${setup.name}-secure.log`),
     timeoutSeconds: o.timeoutSeconds ?? 600,
     onLine: o.onLine,
+    input: o.input,
+    interactive: o.interactive,
   });
   return { result, probe: parseProbe(result.lines), guests: parseGuests(setup.guests.map((g) => g.name), result.lines) };
 }

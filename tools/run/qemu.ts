@@ -26,6 +26,10 @@ export interface QemuOptions {
   smp?: number;
   /** Called with each console line as it arrives (without the line ending). */
   onLine?: (line: string) => void;
+  /** Typed on the console (QEMU's stdin) once a line matches `after`: a scripted person at the keyboard. */
+  input?: { after: RegExp; text: string }[];
+  /** A person at a terminal: QEMU reads our stdin directly. */
+  interactive?: boolean;
 }
 
 export interface QemuResult {
@@ -51,13 +55,15 @@ export function qemuArgs(o: QemuOptions): string[] {
 export function runQemu(o: QemuOptions): Promise<QemuResult> {
   mkdirSync(dirname(o.secureLog), { recursive: true });
   const started = Date.now();
-  const child = spawn("qemu-system-aarch64", qemuArgs(o), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("qemu-system-aarch64", qemuArgs(o), { stdio: [o.interactive ? "inherit" : o.input ? "pipe" : "ignore", "pipe", "pipe"] });
+  const pendingInput = [...(o.input ?? [])];
   const lines: string[] = [];
   let partial = "";
   let timedOut = false;
   const take = (line: string) => {
     lines.push(line);
     o.onLine?.(line);
+    while (pendingInput.length && pendingInput[0].after.test(line)) child.stdin?.write(pendingInput.shift()!.text);
   };
   child.stdout.setEncoding("latin1");
   child.stdout.on("data", (chunk: string) => {

@@ -15,9 +15,21 @@ import { bootGuests } from "./guests-lib.ts";
 
 async function main(): Promise<number> {
   const quiet = process.argv.includes("--quiet");
+  // At a terminal, guests stay up in a shell after their /init and the keyboard reaches them; in CI, or with
+  // --quiet, they run /init and power off, and nothing is read from stdin.
+  const interactive = Boolean(process.stdin.isTTY) && !quiet && !process.env.CI;
   const names = setup.guests.map((g) => `${g.name} (${g.cpus.length} vCPU${g.cpus.length > 1 ? "s" : ""}${g.tee ? ", TEE" : ""})`);
   console.log(`[run] booting ${setup.name}: TF-A + OP-TEE 4.5 + hypervisor + ${names.join(", ")}`);
-  const run = await bootGuests(setup, { onLine: quiet ? undefined : (l) => console.log(`  | ${l}`) });
+  if (interactive) {
+    console.log("[run] interactive: Ctrl-A n moves the keyboard to the next guest, Ctrl-A 1-3 to that guest;");
+    console.log("[run] each guest powers off when you leave its shell (exit); Ctrl-C stops QEMU at once");
+  }
+  const guests0 = interactive ? setup.guests.map((g) => ({ ...g, cmdline: `${g.cmdline} shell=1` })) : setup.guests;
+  const run = await bootGuests({ ...setup, guests: guests0 }, {
+    interactive,
+    timeoutSeconds: interactive ? 24 * 3600 : undefined,
+    onLine: quiet ? undefined : (l) => process.stdout.write(`  | ${l}\n`),
+  });
   const { probe, guests, result } = run;
   writeFileSync(join(RESULTS, "boot.json"), JSON.stringify({ setup: setup.name, ...probe }, null, 2) + "\n");
   writeFileSync(join(RESULTS, "guests.json"), JSON.stringify({ guests: guests.map(({ lines, ...g }) => g) }, null, 2) + "\n");
