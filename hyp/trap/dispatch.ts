@@ -11,6 +11,7 @@ import { guestOfCpu, vcpuOfCpu } from "../core/vcpu";
 import { injectException } from "../hw/imports";
 import { guestNamePtr, MAX_GUESTS } from "../core/guest";
 import { lineEnd, lineStartGuest, put, putHex } from "../lib/log";
+import { logBudgetTake } from "../lib/budget";
 import { dataAbort, instructionAbort } from "./mmio";
 import { smcccCall } from "./smccc";
 import { vgicSgiWrite } from "../vgic/exports";
@@ -37,19 +38,17 @@ export function guestSync(cpu: u32): u32 {
   }
 }
 
-/** How many unhandled traps of one guest are logged before it goes quiet. */
-const UNHANDLED_LOG_LIMIT: u32 = 4;
-const unhandledLogged = memory.data(<i32>(MAX_GUESTS * 4), 4);
+/** Unhandled traps logged per guest (lib/budget.ts). */
+const unhandledLogged = memory.data(<i32>MAX_GUESTS);
 
 function logUnhandled(cpu: u32, esr: u64): void {
   const g = guestOfCpu(cpu);
-  const slot = unhandledLogged + <usize>(g << 2);
-  const logged = load<u32>(slot);
-  if (logged >= UNHANDLED_LOG_LIMIT) return;
-  store<u32>(slot, logged + 1);
+  const left = logBudgetTake(unhandledLogged, g);
+  if (left < 0) return;
   lineStartGuest("guest", guestNamePtr(g));
   put("unhandled trap, ESR "); putHex(esr); put(" (EC "); putHex(E.esrClass(esr)); put(") at pc ");
   putHex(frameGet(cpu, FRAME_PC)); put(": undefined instruction injected");
+  if (left == 0) put(" (further ones are not logged)");
   lineEnd();
 }
 

@@ -13,14 +13,14 @@ import { continueCpu } from "../core/run";
 import { guestOfCpu, vcpuOfCpu } from "../core/vcpu";
 import { injectException } from "../hw/imports";
 import { lineEnd, lineStartGuest, put, putHex } from "../lib/log";
+import { logBudgetTake } from "../lib/budget";
 import { pl011Line, pl011Read, pl011Write, UART_DR } from "../vdev/pl011";
 import { consoleGuestRead } from "../vdev/console-input";
 import { vgicMmioDist, vgicMmioRedist, vgicSetIrqLevel, vgicTakeKicks } from "../vgic/exports";
 import { kickMask } from "../core/kick";
 
-/** How many refused accesses of one guest are logged before it goes quiet. */
-const FAULT_LOG_LIMIT: u32 = 4;
-const faultsLogged = memory.data(<i32>(MAX_GUESTS * 4), 4);
+/** Refused accesses logged per guest (lib/budget.ts). */
+const faultsLogged = memory.data(<i32>MAX_GUESTS);
 
 export function dataAbort(cpu: u32): u32 {
   const esr = frameGet(cpu, FRAME_ESR);
@@ -79,14 +79,13 @@ function extend(value: u64, size: u32, signed: bool, sixtyFour: bool): u64 {
 }
 
 function refuse(cpu: u32, g: u32, ipa: u64, esr: u64): void {
-  const logged = load<u32>(faultsLogged + <usize>(g << 2));
-  if (logged < FAULT_LOG_LIMIT) {
-    store<u32>(faultsLogged + <usize>(g << 2), logged + 1);
+  const left = logBudgetTake(faultsLogged, g);
+  if (left >= 0) {
     lineStartGuest("guest", guestNamePtr(g));
     put(E.dabtIsWrite(esr) ? "write to " : "read of "); putHex(ipa);
     put(" outside its RAM and devices at pc "); putHex(frameGet(cpu, FRAME_PC));
     put(": external abort injected");
-    if (logged + 1 == FAULT_LOG_LIMIT) put(" (further ones are not logged)");
+    if (left == 0) put(" (further ones are not logged)");
     lineEnd();
   }
   const fromEl0 = E.pstateIsEl0(frameGet(cpu, FRAME_PSTATE));
@@ -97,9 +96,7 @@ function refuse(cpu: u32, g: u32, ipa: u64, esr: u64): void {
 export function instructionAbort(cpu: u32): u32 {
   const g = guestOfCpu(cpu);
   const ipa = E.abortIpa(frameGet(cpu, FRAME_HPFAR), frameGet(cpu, FRAME_FAR));
-  const logged = load<u32>(faultsLogged + <usize>(g << 2));
-  if (logged < FAULT_LOG_LIMIT) {
-    store<u32>(faultsLogged + <usize>(g << 2), logged + 1);
+  if (logBudgetTake(faultsLogged, g) >= 0) {
     lineStartGuest("guest", guestNamePtr(g));
     put("instruction fetch from "); putHex(ipa); put(" outside its RAM: external abort injected");
     lineEnd();
