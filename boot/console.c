@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 
+#include "arch.h"
 #include "hyp.h"
 #include "rt/format.h"
 
@@ -20,11 +21,9 @@ static spinlock_t console_lock;
 
 static void uart_putc(char c)
 {
-	volatile uint32_t *fr = (volatile uint32_t *)(BOARD_UART0_BASE + PL011_FR);
-	volatile uint32_t *dr = (volatile uint32_t *)(BOARD_UART0_BASE + PL011_DR);
-	while (*fr & PL011_FR_TXFF)
+	while (mmio_read32(BOARD_UART0_BASE + PL011_FR) & PL011_FR_TXFF)
 		;
-	*dr = (uint32_t)(unsigned char)c;
+	mmio_write32(BOARD_UART0_BASE + PL011_DR, (uint32_t)(unsigned char)c);
 }
 
 void console_write(const char *text, size_t len)
@@ -47,16 +46,17 @@ void console_input_enable(void)
 /* Masked, input waits in the UART's FIFO (and QEMU stops reading its stdin). */
 void console_input_mask(bool masked)
 {
-	volatile uint32_t *imsc = (volatile uint32_t *)(BOARD_UART0_BASE + PL011_IMSC);
-	*imsc = masked ? *imsc & ~(PL011_INT_RX | PL011_INT_RT) : *imsc | PL011_INT_RX | PL011_INT_RT;
+	uint32_t imsc = mmio_read32(BOARD_UART0_BASE + PL011_IMSC);
+	imsc = masked ? imsc & ~(PL011_INT_RX | PL011_INT_RT) : imsc | PL011_INT_RX | PL011_INT_RT;
+	mmio_write32(BOARD_UART0_BASE + PL011_IMSC, imsc);
 }
 
 /* The next byte typed, or -1: reading DR clears the receive interrupt once the FIFO is empty. */
 int console_read(void)
 {
-	if (*(volatile uint32_t *)(BOARD_UART0_BASE + PL011_FR) & PL011_FR_RXFE)
+	if (mmio_read32(BOARD_UART0_BASE + PL011_FR) & PL011_FR_RXFE)
 		return -1;
-	return (int)(*(volatile uint32_t *)(BOARD_UART0_BASE + PL011_DR) & 0xff);
+	return (int)(mmio_read32(BOARD_UART0_BASE + PL011_DR) & 0xff);
 }
 
 void console_printf(const char *fmt, ...)

@@ -4,6 +4,7 @@
  * which takes the lock and records which export this CPU is in, so that a
  * trap can say where it happened.
  */
+#include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
 #include "rt/trap.h"
@@ -42,9 +43,7 @@ void *core_range(uint32_t offset, uint32_t len, uint32_t align)
 
 unsigned this_cpu(void)
 {
-	uint64_t mpidr;
-	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
-	return (unsigned)(mpidr & 0xff);
+	return (unsigned)(sysreg_read(mpidr_el1) & 0xff);
 }
 
 const char *core_current_export(unsigned cpu)

@@ -6,6 +6,7 @@
  * gicDeactivate, or by the guest itself for interrupts handed on with the
  * HW bit (the virtual timer).
  */
+#include "arch.h"
 #include "frame.h"
 #include "hyp.h"
 
@@ -32,13 +33,6 @@
 #define ICC_CTLR_EOIMODE (1ull << 1)
 #define ICH_HCR_EN 1ull
 
-static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
-static inline uint64_t mmio_read64(uintptr_t a) { return *(volatile uint64_t *)a; }
-static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline void mmio_write8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
-
-#define sysreg_write(name, v) __asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(v)) : "memory")
-#define sysreg_read(name) ({ uint64_t v_; __asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
 
 /* The redistributor of `cpu`: QEMU lays them out in CPU order; checked against GICR_TYPER. */
 static uintptr_t redistributor(unsigned cpu)
@@ -60,7 +54,7 @@ void gic_distributor_init(void)
 	while (mmio_read32(BOARD_GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP)
 		;
 	/* Console input is taken by the boot CPU (affinity 0.0.0.0). */
-	*(volatile uint64_t *)(BOARD_GICD_BASE + GICD_IROUTER(CONSOLE_RX_SPI)) = 0;
+	mmio_write64(BOARD_GICD_BASE + GICD_IROUTER(CONSOLE_RX_SPI), 0);
 	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + CONSOLE_RX_SPI, HYP_PRIORITY);
 	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(CONSOLE_RX_SPI / 32), 1u << (CONSOLE_RX_SPI % 32));
 	console_input_enable();

@@ -9,6 +9,7 @@
  *   RAM        → Normal write-back, inner shareable
  *   past RAM   → unmapped, so a stray access faults instead of hitting nothing
  */
+#include "arch.h"
 #include "hyp.h"
 
 #define GiB (1ull << 30)
@@ -46,9 +47,10 @@ void mmu_enable_el2(void)
 	for (unsigned i = 0; i < 4; i++)
 		level1[i] = block_for(i * GiB);
 	__asm__ volatile("dsb ish" ::: "memory");
-	__asm__ volatile("msr mair_el2, %0" ::"r"(MAIR_DEVICE_NGNRNE | (MAIR_NORMAL_WB << 8)));
-	__asm__ volatile("msr tcr_el2, %0" ::"r"(TCR_EL2_VALUE));
-	__asm__ volatile("msr ttbr0_el2, %0" ::"r"((uint64_t)level1));
+	sysreg_write(mair_el2, MAIR_DEVICE_NGNRNE | (MAIR_NORMAL_WB << 8));
+	sysreg_write(tcr_el2, TCR_EL2_VALUE);
+	sysreg_write(ttbr0_el2, (uint64_t)level1);
 	__asm__ volatile("isb; tlbi alle2; dsb ish; isb" ::: "memory");
-	__asm__ volatile("msr sctlr_el2, %0; isb" ::"r"(SCTLR_EL2_VALUE) : "memory");
+	sysreg_write(sctlr_el2, SCTLR_EL2_VALUE);
+	__asm__ volatile("isb" ::: "memory");
 }

@@ -5,6 +5,7 @@
  * last running CPU has parked the machine powers off (PSCI SYSTEM_OFF), so a
  * test run ends instead of hanging.
  */
+#include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
 #include "rt/trap.h"
@@ -70,10 +71,7 @@ __attribute__((noreturn)) void runtime_fail(const char *why)
 /* Any exception taken to EL2 is a hypervisor bug until guests run: say what and where. */
 __attribute__((noreturn)) void hyp_unexpected_exception(uint64_t vector)
 {
-	uint64_t esr, elr, far;
-	__asm__ volatile("mrs %0, esr_el2" : "=r"(esr));
-	__asm__ volatile("mrs %0, elr_el2" : "=r"(elr));
-	__asm__ volatile("mrs %0, far_el2" : "=r"(far));
+	uint64_t esr = sysreg_read(esr_el2), elr = sysreg_read(elr_el2), far = sysreg_read(far_el2);
 	console_printf("[hyp] cpu %u: unexpected exception (vector %lu) ESR_EL2 0x%lx ELR_EL2 0x%lx FAR_EL2 0x%lx\n",
 		       this_cpu(), (unsigned long)vector, (unsigned long)esr, (unsigned long)elr, (unsigned long)far);
 	cpu_stop();

@@ -4,11 +4,10 @@
  * only the EL2 controls the core decides are loaded, when it marks them
  * dirty, and EL1 is reset once when a vCPU (re)starts.
  */
+#include "arch.h"
 #include "frame.h"
 #include "hyp.h"
 
-#define sysreg_write(name, v) __asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(v)) : "memory")
-#define sysreg_read(name) ({ uint64_t v_; __asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
 
 #define CONTROLS_LOAD 1
 #define CONTROLS_RESET_EL1 2
