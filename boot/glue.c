@@ -102,3 +102,37 @@ void Z_hwZ_consoleInputEnable(struct Z_hw_instance_t *hw, u32 on)
 	(void)hw;
 	console_input_mask(on == 0);
 }
+
+/*
+ * Guest RAM for the OP-TEE mediator's copies. The core has checked that the
+ * range is the calling guest's own RAM; here it must at least be RAM and not
+ * the hypervisor's own (image, boot config, linear memory), so that even a
+ * wrong answer from the core cannot make these copies touch the hypervisor.
+ */
+static bool guest_ram_range(u64 pa, u32 len)
+{
+	const uint64_t hyp_start = HYP_IMAGE_BASE, hyp_end = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE;
+	if (len == 0 || pa < BOARD_RAM_BASE || pa - BOARD_RAM_BASE > BOARD_RAM_SIZE - len)
+		return false;
+	return pa + len <= hyp_start || pa >= hyp_end;
+}
+
+u32 Z_hwZ_guestRamRead(struct Z_hw_instance_t *hw, u64 pa, u32 dst, u32 len)
+{
+	(void)hw;
+	void *to = core_range(dst, len, 1);
+	if (!to || !guest_ram_range(pa, len))
+		return 0;
+	memcpy(to, (const void *)(uintptr_t)pa, len);
+	return 1;
+}
+
+u32 Z_hwZ_guestRamWrite(struct Z_hw_instance_t *hw, u64 pa, u32 src, u32 len)
+{
+	(void)hw;
+	const void *from = core_range(src, len, 1);
+	if (!from || !guest_ram_range(pa, len))
+		return 0;
+	memcpy((void *)(uintptr_t)pa, from, len);
+	return 1;
+}

@@ -14,8 +14,11 @@ import { ACTION_PARK, ACTION_WAIT } from "./action";
 import { bootConfig, bootConfigLoad, BOOT_FLAG_SELFTEST_OOB } from "./bootconfig";
 import { cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, MAX_GUESTS, NO_GUEST } from "./guest";
 import { MAX_CPUS, setSmc, smcReg } from "./percpu";
-import { continueCpu, guestStart } from "./run";
-import { requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_POWER, SMC_OWNER_PROBE, takeSmcOwner } from "./smcowner";
+import { afterGuestStop, continueCpu, guestStart, guestStoppingOn } from "./run";
+import {
+  requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_POWER, SMC_OWNER_PROBE, SMC_OWNER_TEE_CALL,
+  SMC_OWNER_VM_CREATED, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
+} from "./smcowner";
 import { stage2Build, stage2Reset } from "./stage2";
 import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
 import { vttbrOf } from "../arch/el2";
@@ -23,6 +26,8 @@ import { PSCI_0_2_FN64_CPU_ON } from "../arch/smccc";
 import { cpuEntryPa, stage2Invalidate } from "../hw/imports";
 import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from "../lib/log";
 import { probeBegin, probeContinue } from "../tee/optee/probe";
+import { loadVmCreated, nextGuestToCreate, vmCreatedReturned, vmDestroyedReturned } from "../tee/optee/mediator/clients";
+import { teeSmcReturned } from "../tee/optee/mediator/index";
 import { pl011Reset } from "../vdev/pl011";
 import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
@@ -32,6 +37,8 @@ export const BOOT_CPU: u32 = 0;
 
 /** The next CPU the boot CPU starts with PSCI CPU_ON. */
 let nextCpuToStart: u32 = 0;
+/** The TEE guest whose VM_CREATED is in flight. */
+let guestBeingCreated: u32 = MAX_GUESTS;
 
 export function bootCpuStart(cpu: u32): u32 {
   if (cpu != BOOT_CPU) return secondaryStart(cpu);
@@ -45,14 +52,23 @@ export function bootCpuStart(cpu: u32): u32 {
 
 export function bootSmcReturned(cpu: u32): u32 {
   const owner = takeSmcOwner(cpu);
+  if (owner == SMC_OWNER_TEE_CALL) return teeSmcReturned(cpu);
+  if (owner == SMC_OWNER_VM_DESTROYED) {
+    const g = guestStoppingOn(cpu);
+    vmDestroyedReturned(cpu, g);
+    return afterGuestStop(g, cpu);
+  }
   if (owner == SMC_OWNER_PROBE) {
     if (probeContinue(cpu)) return requestSmc(cpu, SMC_OWNER_PROBE);
     if (guestCount() == 0) {
       logLine("boot", "no guests to run: powering off (PSCI SYSTEM_OFF)");
       return requestPowerOff(cpu);
     }
-    nextCpuToStart = 0;
-    return startNextCpu(cpu);
+    return createNextClient(cpu, 0);
+  }
+  if (owner == SMC_OWNER_VM_CREATED) {
+    vmCreatedReturned(cpu, guestBeingCreated);
+    return createNextClient(cpu, guestBeingCreated + 1);
   }
   if (owner == SMC_OWNER_CPU_ON) {
     const result = <i32>smcReg(cpu, 0);
@@ -101,6 +117,17 @@ function setUpGuests(): void {
     }
     lineEnd();
   }
+}
+
+/** VM_CREATED for the next TEE guest from g on, before any vCPU runs; then the other CPUs start. */
+function createNextClient(cpu: u32, g: u32): u32 {
+  guestBeingCreated = nextGuestToCreate(g);
+  if (guestBeingCreated < MAX_GUESTS) {
+    loadVmCreated(cpu, guestBeingCreated);
+    return requestSmc(cpu, SMC_OWNER_VM_CREATED);
+  }
+  nextCpuToStart = 0;
+  return startNextCpu(cpu);
 }
 
 /** PSCI CPU_ON for the next CPU (after `nextCpuToStart`) that runs a vCPU; then the boot CPU's own work. */

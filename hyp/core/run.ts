@@ -6,7 +6,10 @@
 import { ACTION_PARK, ACTION_RUN_GUEST, ACTION_WAIT } from "./action";
 import { guestAt, guestCount, guestNamePtr, cpuOfVcpu, GUEST_OFF, GUEST_RUNNING, MAX_GUESTS } from "./guest";
 import { FRAME_LR, frameOf, LR_COUNT } from "./percpu";
-import { requestPowerOff } from "./smcowner";
+import { requestPowerOff, requestSmc, SMC_OWNER_VM_DESTROYED } from "./smcowner";
+import { MAX_CPUS } from "./percpu";
+import { loadVmDestroyed } from "../tee/optee/mediator/clients";
+import { teeGuestForget } from "../tee/optee/mediator/index";
 import * as V from "./vcpu";
 import { kickCpu } from "../hw/imports";
 import { lineEnd, lineStartGuest, put, putDec, putHex } from "../lib/log";
@@ -54,10 +57,18 @@ export function vcpuStop(cpu: u32): void {
   V.setVcpuState(cpu, V.VCPU_OFF);
 }
 
+/** The guest each CPU is withdrawing from OP-TEE (VM_DESTROYED in flight). */
+const stopping = memory.data(<i32>MAX_CPUS);
+
+export function guestStoppingOn(cpu: u32): u32 {
+  return <u32>load<u8>(stopping + <usize>cpu);
+}
+
 /**
  * Guest g is off (PSCI SYSTEM_OFF, or a reset it cannot have): every vCPU
- * stops, the other CPUs are kicked out of it. When no guest runs any more
- * the machine powers off: `cpu` then gets the SMC for it.
+ * stops, the other CPUs are kicked out of it, and OP-TEE is told it is gone
+ * (VM_DESTROYED, on `cpu`). When no guest runs any more the machine powers
+ * off: `cpu` then gets the SMC for it.
  */
 export function guestStop(g: u32, cpu: u32, why: string): u32 {
   const guest = guestAt(g);
@@ -71,6 +82,16 @@ export function guestStop(g: u32, cpu: u32, why: string): u32 {
   lineStartGuest("guest", guestNamePtr(g));
   put(why);
   lineEnd();
+  teeGuestForget(g);
+  if (loadVmDestroyed(cpu, g)) {
+    store<u8>(stopping + <usize>cpu, <u8>g);
+    return requestSmc(cpu, SMC_OWNER_VM_DESTROYED);
+  }
+  return afterGuestStop(g, cpu);
+}
+
+/** Guest g is off: `cpu` goes on with its own work, or powers the machine off after the last guest. */
+export function afterGuestStop(g: u32, cpu: u32): u32 {
   for (let i: u32 = 0; i < guestCount() && i < MAX_GUESTS; i++) {
     if (guestAt(i).state == GUEST_RUNNING) return continueCpu(cpu);
   }

@@ -71,3 +71,16 @@ export declare function consoleRead(): i32;
  */
 @external("hw", "consoleInputEnable")
 export declare function consoleInputEnable(on: u32): void;
+
+/**
+ * Copies `len` bytes of guest RAM at physical address `pa` into linear memory
+ * at `dst`. The core has already checked that the range is the calling
+ * guest's own RAM; C checks again that it is RAM and not the hypervisor's
+ * (image, boot config, linear memory). Returns 1 when copied, 0 when refused.
+ */
+@external("hw", "guestRamRead")
+export declare function guestRamRead(pa: u64, dst: usize, len: u32): u32;
+
+/** Copies `len` bytes from linear memory at `src` to guest RAM at `pa`; checked like guestRamRead. */
+@external("hw", "guestRamWrite")
+export declare function guestRamWrite(pa: u64, src: usize, len: u32): u32;

@@ -1,18 +1,24 @@
 /**
  * A guest's HVC or (trapped) SMC, routed by its SMCCC owner: Arm
  * architecture calls and PSCI are answered here; Trusted-OS calls go to the
- * TEE mediator (until it exists: "unknown function", as OP-TEE answers an id
- * it does not know); anything else is NOT_SUPPORTED.
+ * OP-TEE mediator (which answers "unknown function" to a guest without TEE
+ * access, as OP-TEE answers an id it does not know); anything else is
+ * NOT_SUPPORTED.
  */
 import * as S from "../arch/smccc";
 import { FRAME_X0, frameOf, guestReg } from "../core/percpu";
 import { continueCpu } from "../core/run";
+import { guestOfCpu } from "../core/vcpu";
 import { psciCall } from "../psci/psci";
+import { teeCall } from "../tee/optee/mediator/index";
 
 export function smcccCall(cpu: u32): u32 {
   const fid = <u32>guestReg(cpu, 0);
   const x0 = frameOf(cpu) + FRAME_X0;
   const owner = S.smcccOwner(fid);
+  if (owner >= S.SMCCC_OWNER_TRUSTED_OS && owner <= S.SMCCC_OWNER_TRUSTED_OS_END) {
+    return teeCall(cpu, guestOfCpu(cpu), fid);
+  }
   // SMCCC: bits 23:16 of a valid function id are zero ("must be zero" for SMC32/64 calls).
   if ((fid & 0x00ff0000) == 0) {
     if (owner == S.SMCCC_OWNER_STANDARD) {

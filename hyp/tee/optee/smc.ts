@@ -5,10 +5,18 @@
  */
 
 // Generic Trusted-OS queries (owner 63).
+export const OPTEE_SMC_CALLS_COUNT: u32 = 0xbf00ff00;
 export const OPTEE_SMC_CALLS_UID: u32 = 0xbf00ff01;
 export const OPTEE_SMC_CALLS_REVISION: u32 = 0xbf00ff03;
 
+// Standard (yielding) calls, SMC32: 0x32000000 | function number. They run on an OP-TEE thread.
+export const OPTEE_SMC_RETURN_FROM_RPC: u32 = 0x32000003;
+export const OPTEE_SMC_CALL_WITH_ARG: u32 = 0x32000004;
+export const OPTEE_SMC_CALL_WITH_RPC_ARG: u32 = 0x32000012;
+export const OPTEE_SMC_CALL_WITH_REGD_ARG: u32 = 0x32000013;
+
 // Fast calls (owner 50, fast, SMC32): 0xb2000000 | function number.
+export const OPTEE_SMC_CALL_GET_OS_UUID: u32 = 0xb2000000;
 export const OPTEE_SMC_CALL_GET_OS_REVISION: u32 = 0xb2000001;
 export const OPTEE_SMC_GET_SHM_CONFIG: u32 = 0xb2000007;
 export const OPTEE_SMC_EXCHANGE_CAPABILITIES: u32 = 0xb2000009;
@@ -38,6 +46,22 @@ export const OPTEE_SMC_RETURN_EBADCMD: u32 = 5;
 export const OPTEE_SMC_RETURN_ENOMEM: u32 = 6;
 export const OPTEE_SMC_RETURN_ENOTAVAIL: u32 = 7;
 export const OPTEE_SMC_RETURN_UNKNOWN_FUNCTION: u32 = 0xffffffff;
+
+/**
+ * A std call that comes back with a0 = OPTEE_SMC_RETURN_RPC_PREFIX | func is
+ * not finished: OP-TEE's thread (id in a3) waits for the normal world to do
+ * `func` and resume it with RETURN_FROM_RPC.
+ */
+export const OPTEE_SMC_RETURN_RPC_PREFIX_MASK: u32 = 0xffff0000;
+export const OPTEE_SMC_RETURN_RPC_PREFIX: u32 = 0xffff0000;
+/** a1 = size of an RPC argument buffer to allocate; answer a1:a2 = its address, a4:a5 = its cookie. */
+export const OPTEE_SMC_RPC_FUNC_ALLOC: u32 = 0;
+/** a1:a2 = cookie of an RPC argument buffer to free. */
+export const OPTEE_SMC_RPC_FUNC_FREE: u32 = 2;
+/** A normal-world interrupt arrived while OP-TEE ran: the normal world takes it, then resumes. */
+export const OPTEE_SMC_RPC_FUNC_FOREIGN_INTR: u32 = 4;
+/** a1:a2 = cookie of an RPC argument buffer holding an OPTEE_RPC_CMD_* request. */
+export const OPTEE_SMC_RPC_FUNC_CMD: u32 = 5;
 
 // Capabilities OP-TEE reports in a1 of EXCHANGE_CAPABILITIES (OPTEE_SMC_SEC_CAP_*).
 export const OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM: u32 = 1 << 0;

@@ -1,0 +1,76 @@
+/**
+ * Fast calls: answered at once by OP-TEE, on no thread. Most pass through
+ * with the caller's client id; a few are the mediator's to answer, because
+ * they describe things a guest must not use.
+ */
+import { setGuestReg, setSmc, smcReg, guestReg } from "../../../core/percpu";
+import { opteeInfo } from "../info";
+import * as smc from "../smc";
+import { rpcBufferFind, rpcBufferRemove } from "./rpcbuf";
+
+/**
+ * Capabilities a guest is not told about: the static shared-memory window
+ * (guests have none), VIRTUALIZATION (the hypervisor's business), RPC_ARG
+ * (its calls would name buffers the mediator does not shadow), RPMB_PROBE
+ * (the RPMB device is not the guest's), ASYNC_NOTIF (not routed to guests yet).
+ */
+export const HIDDEN_CAPS: u32 = smc.OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM | smc.OPTEE_SMC_SEC_CAP_VIRTUALIZATION |
+  smc.OPTEE_SMC_SEC_CAP_RPC_ARG | smc.OPTEE_SMC_SEC_CAP_RPMB_PROBE | smc.OPTEE_SMC_SEC_CAP_ASYNC_NOTIF;
+
+/** The only normal-world capability OP-TEE 4.5 knows (OPTEE_SMC_NSEC_CAP_UNIPROCESSOR). */
+const NSEC_CAPS_KNOWN: u64 = 1;
+
+/** Fast calls forwarded to OP-TEE as they are (but for x7). */
+export function isPassThroughFast(fid: u32): bool {
+  return fid == smc.OPTEE_SMC_CALLS_UID || fid == smc.OPTEE_SMC_CALLS_REVISION ||
+    fid == smc.OPTEE_SMC_CALL_GET_OS_UUID || fid == smc.OPTEE_SMC_CALL_GET_OS_REVISION ||
+    fid == smc.OPTEE_SMC_EXCHANGE_CAPABILITIES || fid == smc.OPTEE_SMC_ENABLE_SHM_CACHE ||
+    fid == smc.OPTEE_SMC_DISABLE_SHM_CACHE;
+}
+
+/**
+ * Answers fast call `fid` of the guest on `cpu` without OP-TEE when it is the
+ * mediator's to answer; returns false when it must be forwarded.
+ */
+export function answerFastLocally(cpu: u32, fid: u32): bool {
+  if (isPassThroughFast(fid)) return false;
+  if (fid == smc.OPTEE_SMC_GET_SHM_CONFIG) {
+    setResult(cpu, smc.OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+  } else if (fid == smc.OPTEE_SMC_GET_THREAD_COUNT) {
+    setResult(cpu, smc.OPTEE_SMC_RETURN_OK, opteeInfo.threadCount, 0, 0);
+  } else if (fid == smc.OPTEE_SMC_VM_CREATED || fid == smc.OPTEE_SMC_VM_DESTROYED) {
+    // What OP-TEE answers any caller but the hypervisor.
+    setResult(cpu, smc.OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+  } else {
+    setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
+  }
+  return true;
+}
+
+/** Loads a pass-through fast call of the guest on `cpu` for OP-TEE, with its client id. */
+export function loadFast(cpu: u32, fid: u32, client: u32): void {
+  let a1: u64 = 0;
+  if (fid == smc.OPTEE_SMC_EXCHANGE_CAPABILITIES) a1 = guestReg(cpu, 1) & NSEC_CAPS_KNOWN;
+  setSmc(cpu, fid, a1, 0, <u64>client);
+}
+
+/** OP-TEE answered fast call `fid` of guest g on `cpu`: the guest gets a0..a3, edited where needed. */
+export function fastReturned(cpu: u32, g: u32, fid: u32): void {
+  const a0 = <u32>smcReg(cpu, 0);
+  let a1 = <u32>smcReg(cpu, 1);
+  const a2 = <u32>smcReg(cpu, 2), a3 = <u32>smcReg(cpu, 3);
+  if (fid == smc.OPTEE_SMC_EXCHANGE_CAPABILITIES && a0 == smc.OPTEE_SMC_RETURN_OK) a1 &= ~HIDDEN_CAPS;
+  if (fid == smc.OPTEE_SMC_DISABLE_SHM_CACHE && a0 == smc.OPTEE_SMC_RETURN_OK) {
+    // OP-TEE gives back one cached RPC argument buffer (a1:a2 = its cookie): its shadow can go.
+    rpcBufferRemove(g, rpcBufferFind(g, (<u64>a1 << 32) | <u64>a2));
+  }
+  setResult(cpu, a0, a1, a2, a3);
+}
+
+/** The guest's x0..x3 after its SMC: 32-bit values, as OP-TEE's SMC32 calls return them. */
+export function setResult(cpu: u32, a0: u32, a1: u32, a2: u32, a3: u32): void {
+  setGuestReg(cpu, 0, <u64>a0);
+  setGuestReg(cpu, 1, <u64>a1);
+  setGuestReg(cpu, 2, <u64>a2);
+  setGuestReg(cpu, 3, <u64>a3);
+}

@@ -1,0 +1,80 @@
+/**
+ * The OP-TEE mediator: every Trusted-OS call a guest makes arrives here
+ * (trap/smccc.ts), and every SMC the mediator forwards comes back here
+ * (teeSmcReturned). The SMC itself runs in the C run loop outside the
+ * hypervisor lock, so one guest's long call never holds up another guest.
+ *
+ *   guest not a client      → UNKNOWN_FUNCTION, as OP-TEE answers an id it does not know
+ *   fast calls              → fast.ts (pass through, or answered here)
+ *   CALL_WITH_ARG           → stdcall.ts (shadowed, translated, forwarded)
+ *   RETURN_FROM_RPC         → rpc.ts (the guest's answer to OP-TEE's request)
+ *   anything else           → UNKNOWN_FUNCTION
+ */
+import { ACTION_PARK } from "../../../core/action";
+import { guestAt, GUEST_RUNNING, MAX_GUESTS } from "../../../core/guest";
+import { continueCpu } from "../../../core/run";
+import { requestSmc, SMC_OWNER_TEE_CALL } from "../../../core/smcowner";
+import * as smc from "../smc";
+import { callAt, callClose, callCloseIdle, callsInOptee, CALL_IN_OPTEE, CALL_NONE } from "./calls";
+import { clientIdOf, isClient } from "./clients";
+import { answerFastLocally, fastReturned, loadFast, setResult } from "./fast";
+import { flightBegin, flightCall, flightEnd, flightFid, flightGuest, flightKind, FLIGHT_FAST, FLIGHT_STD } from "./inflight";
+import { returnFromRpc } from "./rpc";
+import { rpcBufferRemoveAll } from "./rpcbuf";
+import { shmReleaseAll } from "./shm";
+import { callWithArg, stdReturned } from "./stdcall";
+
+/** Fast calls have bit 31 set; OP-TEE's are all SMC32 (bit 30 clear). */
+const SMCCC_FAST_CALL: u32 = 0x80000000;
+
+/** A Trusted-OS call (SMCCC owner 50..63) from guest g's vCPU on `cpu`. */
+export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
+  if (!isClient(g)) {
+    setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
+    return continueCpu(cpu);
+  }
+  const client = clientIdOf(g);
+  if ((fid & SMCCC_FAST_CALL) != 0) {
+    if (answerFastLocally(cpu, fid)) return continueCpu(cpu);
+    loadFast(cpu, fid, client);
+    flightBegin(cpu, FLIGHT_FAST, g, fid, CALL_NONE);
+    return requestSmc(cpu, SMC_OWNER_TEE_CALL);
+  }
+  let c = CALL_NONE;
+  if (fid == smc.OPTEE_SMC_CALL_WITH_ARG) c = callWithArg(cpu, g, client);
+  else if (fid == smc.OPTEE_SMC_RETURN_FROM_RPC) c = returnFromRpc(cpu, g, client);
+  else setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
+  if (c == CALL_NONE) return continueCpu(cpu);
+  flightBegin(cpu, FLIGHT_STD, g, fid, c);
+  return requestSmc(cpu, SMC_OWNER_TEE_CALL);
+}
+
+/** The SMC the mediator forwarded for `cpu` has returned (x0..x7 in the frame). */
+export function teeSmcReturned(cpu: u32): u32 {
+  const kind = flightKind(cpu), g = flightGuest(cpu), c = flightCall(cpu);
+  flightEnd(cpu);
+  if (g >= MAX_GUESTS) return ACTION_PARK;
+  const gone = guestAt(g).state != GUEST_RUNNING;
+  if (kind == FLIGHT_FAST) {
+    if (!gone) fastReturned(cpu, g, flightFid(cpu));
+  } else if (kind == FLIGHT_STD && c != CALL_NONE && callAt(g, c).state == CALL_IN_OPTEE) {
+    if (gone) {
+      callClose(g, c);
+      teeGuestForget(g);
+    } else {
+      stdReturned(cpu, g, c);
+    }
+  }
+  return continueCpu(cpu);
+}
+
+/**
+ * Guest g has stopped: everything the mediator holds for it goes, except
+ * what an SMC still in OP-TEE uses (freed when that SMC returns).
+ */
+export function teeGuestForget(g: u32): void {
+  callCloseIdle(g);
+  if (callsInOptee(g) != 0) return;
+  rpcBufferRemoveAll(g);
+  shmReleaseAll(g);
+}

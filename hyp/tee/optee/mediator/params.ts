@@ -1,0 +1,108 @@
+/**
+ * The parameters of a std call's message argument, on their way into OP-TEE
+ * (checked and translated in the shadow copy) and back to the guest (only
+ * what OP-TEE answered: results, values, sizes; never an address the
+ * mediator put in the shadow).
+ */
+import * as M from "../msg";
+import { callAddList } from "./calls";
+import { listError, listFree, listPages, listTranslate } from "./pagelist";
+import { logRefused } from "./log";
+import { writeGuest } from "./guestmem";
+
+/** Data pages of the last buffer translated by paramsTranslate (REGISTER_SHM needs them). */
+export let translatedPages: u32 = 0;
+
+@inline export function paramAt(arg: usize, i: u32): usize {
+  return arg + <usize>(M.OPTEE_MSG_ARG_SIZE + i * M.OPTEE_MSG_PARAM_SIZE);
+}
+
+@inline export function paramType(param: usize): u32 {
+  return <u32>(load<u64>(param + M.PARAM_ATTR) & M.OPTEE_MSG_ATTR_TYPE_MASK);
+}
+
+export function isTmem(type: u32): bool {
+  return type >= M.OPTEE_MSG_ATTR_TYPE_TMEM_INPUT && type <= M.OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
+}
+
+function isRmem(type: u32): bool {
+  return type >= M.OPTEE_MSG_ATTR_TYPE_RMEM_INPUT && type <= M.OPTEE_MSG_ATTR_TYPE_RMEM_INOUT;
+}
+
+function isValue(type: u32): bool {
+  return type >= M.OPTEE_MSG_ATTR_TYPE_VALUE_INPUT && type <= M.OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+}
+
+/**
+ * Checks and translates the n parameters of the shadow `arg` (call c of guest
+ * g). Returns TEE_SUCCESS, or the TEE error the guest gets without OP-TEE
+ * seeing the call.
+ */
+export function paramsTranslate(g: u32, c: i32, arg: usize, n: u32): u32 {
+  translatedPages = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const param = paramAt(arg, i);
+    const type = paramType(param);
+    if (type == M.OPTEE_MSG_ATTR_TYPE_NONE || isValue(type) || isRmem(type)) continue;
+    if (!isTmem(type)) {
+      logRefused(g, "unknown parameter type", <u64>type);
+      return M.TEE_ERROR_BAD_PARAMETERS;
+    }
+    const result = tmemTranslate(g, c, param);
+    if (result != M.TEE_SUCCESS) return result;
+  }
+  return M.TEE_SUCCESS;
+}
+
+/**
+ * A temporary memref: a NULL one (no buffer) passes; a page list is
+ * translated; a contiguous buffer by physical address could only be in the
+ * static shared-memory window, which guests are not offered: refused.
+ */
+function tmemTranslate(g: u32, c: i32, param: usize): u32 {
+  const attr = load<u64>(param + M.PARAM_ATTR);
+  const bufPtr = load<u64>(param + M.PARAM_A);
+  if ((attr & M.OPTEE_MSG_ATTR_NONCONTIG) == 0) {
+    if (bufPtr == 0) return M.TEE_SUCCESS;
+    logRefused(g, "memref by physical address (no static shared memory for guests)", bufPtr);
+    return M.TEE_ERROR_BAD_PARAMETERS;
+  }
+  const translated = listTranslate(g, bufPtr, load<u64>(param + M.PARAM_B));
+  if (translated == 0) {
+    logRefused(g, "page list", bufPtr);
+    return listError;
+  }
+  if (!callAddList(g, c, translated)) {
+    listFree(translated);
+    logRefused(g, "too many page lists in one call", bufPtr);
+    return M.TEE_ERROR_BAD_PARAMETERS;
+  }
+  store<u64>(param + M.PARAM_A, translated);
+  translatedPages = listPages;
+  return M.TEE_SUCCESS;
+}
+
+/**
+ * Copies OP-TEE's answer from the shadow to the guest's argument at argIpa:
+ * ret, ret_origin, session, and per parameter the values (value types) or
+ * the size (memrefs: how much OP-TEE wrote or needs). Attributes and
+ * addresses in the guest's copy stay the guest's own.
+ */
+export function resultsCopyBack(g: u32, shadow: usize, argIpa: u64, n: u32): void {
+  writeGuest(g, argIpa + M.MSG_SESSION, shadow + M.MSG_SESSION, 4);
+  writeGuest(g, argIpa + M.MSG_RET, shadow + M.MSG_RET, 8); // ret and ret_origin
+  for (let i: u32 = 0; i < n; i++) {
+    const param = paramAt(shadow, i);
+    const at = argIpa + <u64>(M.OPTEE_MSG_ARG_SIZE + i * M.OPTEE_MSG_PARAM_SIZE);
+    const type = paramType(param);
+    if (isValue(type)) writeGuest(g, at + M.PARAM_A, param + M.PARAM_A, 24);
+    else if (isRmem(type) || isTmem(type)) writeGuest(g, at + M.PARAM_B, param + M.PARAM_B, 8);
+  }
+}
+
+/** Answers the guest's call itself: ret and ret_origin in its argument, as OP-TEE reports a refused call. */
+export function refuseInArg(g: u32, shadow: usize, argIpa: u64, ret: u32): void {
+  store<u32>(shadow + M.MSG_RET, ret);
+  store<u32>(shadow + M.MSG_RET_ORIGIN, M.TEE_ORIGIN_COMMS);
+  writeGuest(g, argIpa + M.MSG_RET, shadow + M.MSG_RET, 8);
+}

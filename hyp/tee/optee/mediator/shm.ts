@@ -1,0 +1,97 @@
+/**
+ * The buffers each guest has lent OP-TEE for longer than one call: by
+ * REGISTER_SHM, or by answering OP-TEE's RPC SHM_ALLOC. A buffer is held
+ * from the moment the mediator forwards its page list until OP-TEE has let
+ * it go (UNREGISTER_SHM succeeded, RPC SHM_FREE, or the guest is destroyed),
+ * and counts against the guest's limits all that time. Cookies are the
+ * guest's own (Linux uses the tee_shm's address); they are only compared.
+ */
+import { MAX_GUESTS } from "../../../core/guest";
+import { MAX_SHM_BUFFERS_PER_GUEST, MAX_SHM_PAGES_PER_GUEST } from "./limits";
+
+const FREE: u32 = 0;
+/** Its page list is on its way to OP-TEE; it becomes HELD if OP-TEE accepts it. */
+const PENDING: u32 = 1;
+const HELD: u32 = 2;
+
+@unmanaged class Shm {
+  cookie: u64;
+  pages: u32;
+  state: u32;
+}
+
+const RECORD: u32 = offsetof<Shm>();
+const records = memory.data(<i32>(MAX_GUESTS * MAX_SHM_BUFFERS_PER_GUEST * RECORD), 8);
+const pagesHeld = memory.data(<i32>(MAX_GUESTS * 4), 4);
+
+export const SHM_NONE: i32 = -1;
+/** Why the last shmReserve failed: true = too many buffers, false = too many pages. */
+export let shmLimitWasCount = false;
+
+@inline function at(g: u32, i: u32): Shm {
+  return changetype<Shm>(records + <usize>((g * MAX_SHM_BUFFERS_PER_GUEST + i) * RECORD));
+}
+
+export function shmPagesHeld(g: u32): u32 {
+  return load<u32>(pagesHeld + (<usize>g << 2));
+}
+
+function addPages(g: u32, delta: i32): void {
+  store<u32>(pagesHeld + (<usize>g << 2), <u32>(<i32>shmPagesHeld(g) + delta));
+}
+
+/** Reserves a record for a buffer of `pages` pages; SHM_NONE past a limit (see shmLimitWasCount). */
+export function shmReserve(g: u32, cookie: u64, pages: u32): i32 {
+  if (shmPagesHeld(g) + pages > MAX_SHM_PAGES_PER_GUEST) {
+    shmLimitWasCount = false;
+    return SHM_NONE;
+  }
+  for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) {
+    const r = at(g, i);
+    if (r.state != FREE) continue;
+    r.state = PENDING;
+    r.cookie = cookie;
+    r.pages = pages;
+    addPages(g, <i32>pages);
+    return <i32>i;
+  }
+  shmLimitWasCount = true;
+  return SHM_NONE;
+}
+
+/** OP-TEE accepted the buffer. */
+export function shmConfirm(g: u32, i: i32): void {
+  if (i >= 0 && <u32>i < MAX_SHM_BUFFERS_PER_GUEST && at(g, <u32>i).state == PENDING) at(g, <u32>i).state = HELD;
+}
+
+/** OP-TEE let the buffer go (or never took it). */
+export function shmRelease(g: u32, i: i32): void {
+  if (i < 0 || <u32>i >= MAX_SHM_BUFFERS_PER_GUEST) return;
+  const r = at(g, <u32>i);
+  if (r.state == FREE) return;
+  addPages(g, -<i32>r.pages);
+  r.state = FREE;
+  r.pages = 0;
+  r.cookie = 0;
+}
+
+/** The held buffer with this cookie, or SHM_NONE. */
+export function shmFind(g: u32, cookie: u64): i32 {
+  for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) {
+    const r = at(g, i);
+    if (r.state == HELD && r.cookie == cookie) return <i32>i;
+  }
+  return SHM_NONE;
+}
+
+/** Buffers guest g holds (held or on their way). */
+export function shmCount(g: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) if (at(g, i).state != FREE) n++;
+  return n;
+}
+
+/** Guest g is gone: OP-TEE dropped everything it held for it (VM_DESTROYED). */
+export function shmReleaseAll(g: u32): void {
+  for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) shmRelease(g, <i32>i);
+}
