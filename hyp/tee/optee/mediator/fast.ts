@@ -17,9 +17,6 @@ import { rpcBufferFind, rpcBufferRemove } from "./rpcbuf";
 export const HIDDEN_CAPS: u32 = smc.OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM | smc.OPTEE_SMC_SEC_CAP_VIRTUALIZATION |
   smc.OPTEE_SMC_SEC_CAP_RPC_ARG | smc.OPTEE_SMC_SEC_CAP_RPMB_PROBE | smc.OPTEE_SMC_SEC_CAP_ASYNC_NOTIF;
 
-/** The only normal-world capability OP-TEE 4.5 knows (OPTEE_SMC_NSEC_CAP_UNIPROCESSOR). */
-const NSEC_CAPS_KNOWN: u64 = 1;
-
 /** Fast calls forwarded to OP-TEE as they are (but for x7). */
 export function isPassThroughFast(fid: u32): bool {
   return fid == smc.OPTEE_SMC_CALLS_UID || fid == smc.OPTEE_SMC_CALLS_REVISION ||
@@ -49,8 +46,8 @@ export function answerFastLocally(cpu: u32, fid: u32): bool {
 
 /** Loads a pass-through fast call of the guest on `cpu` for OP-TEE, with its client id. */
 export function loadFast(cpu: u32, fid: u32, client: u32): void {
-  let a1: u64 = 0;
-  if (fid == smc.OPTEE_SMC_EXCHANGE_CAPABILITIES) a1 = guestReg(cpu, 1) & NSEC_CAPS_KNOWN;
+  // EXCHANGE_CAPABILITIES: a1 = the normal world's capabilities, a bit mask OP-TEE checks itself.
+  const a1: u64 = fid == smc.OPTEE_SMC_EXCHANGE_CAPABILITIES ? guestReg(cpu, 1) & 0xffffffff : 0;
   setSmc(cpu, fid, a1, 0, <u64>client);
 }
 

@@ -16,6 +16,7 @@ import { MAX_PAGES_PER_BUFFER } from "./limits";
 import { ipaToPa, readGuest } from "./guestmem";
 import { PAGE_MASK, PAGE_SIZE, poolAlloc, poolFree, poolPa, poolPageAt } from "./pool";
 import { TEE_ERROR_BAD_PARAMETERS, TEE_ERROR_OUT_OF_MEMORY, TEE_SUCCESS } from "../msg";
+import { LIMIT_PAGES_PER_BUFFER, LIMIT_POOL, logLimit } from "./log";
 
 const ENTRIES_PER_LIST_PAGE: u32 = PAGE_SIZE / 8 - 1;
 const NEXT_LIST_PAGE: usize = <usize>(PAGE_SIZE - 8);
@@ -49,13 +50,19 @@ export function listTranslate(g: u32, bufPtr: u64, size: u64): u64 {
   listPages = 0;
   if (size == 0) return fail(TEE_ERROR_BAD_PARAMETERS, 0);
   const total = pagesOfBuffer(offset, size);
-  if (total == 0) return fail(TEE_ERROR_OUT_OF_MEMORY, 0);
+  if (total == 0) {
+    logLimit(g, LIMIT_PAGES_PER_BUFFER);
+    return fail(TEE_ERROR_OUT_OF_MEMORY, 0);
+  }
   let listIpa = bufPtr & ~PAGE_MASK;
   let head: usize = 0, prev: usize = 0;
   let left = total;
   while (left > 0) {
     const page = poolAlloc(g);
-    if (page == 0) return fail(TEE_ERROR_OUT_OF_MEMORY, head);
+    if (page == 0) {
+      logLimit(g, LIMIT_POOL);
+      return fail(TEE_ERROR_OUT_OF_MEMORY, head);
+    }
     if (prev == 0) head = page; else store<u64>(prev + NEXT_LIST_PAGE, poolPa(page));
     if (!readGuest(g, listIpa, page, PAGE_SIZE)) {
       // This page was linked already: listFree finds it through head.

@@ -62,8 +62,8 @@ export function paramsTranslate(g: u32, c: i32, arg: usize, n: u32): u32 {
 function tmemTranslate(g: u32, c: i32, param: usize): u32 {
   const attr = load<u64>(param + M.PARAM_ATTR);
   const bufPtr = load<u64>(param + M.PARAM_A);
+  if (bufPtr == 0) return M.TEE_SUCCESS; // a NULL memref, with or without NONCONTIG (OP-TEE: no buffer)
   if ((attr & M.OPTEE_MSG_ATTR_NONCONTIG) == 0) {
-    if (bufPtr == 0) return M.TEE_SUCCESS;
     logRefused(g, "memref by physical address (no static shared memory for guests)", bufPtr);
     return M.TEE_ERROR_BAD_PARAMETERS;
   }

@@ -22,7 +22,7 @@ import { paramAt, paramType } from "./params";
 import { PAGE_MASK, PAGE_SIZE, poolPa } from "./pool";
 import { rpcBufferAdd, rpcBufferFind, rpcBufferIpa, rpcBufferLimitWasCount, rpcBufferRemove, rpcBufferShadow,
   rpcBufferSize, RPC_BUFFER_NONE } from "./rpcbuf";
-import { shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE } from "./shm";
+import { shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_RPC } from "./shm";
 
 /** The guest's reply to an RPC_CMD, copied once before the mediator reads any of it. */
 const reply = memory.data(<i32>PAGE_SIZE, 8);
@@ -58,7 +58,7 @@ function commandToGuest(g: u32, b: i32): void {
   writeGuest(g, rpcBufferIpa(g, b), shadow, rpcBufferSize(g, b));
   if (load<u32>(shadow + M.MSG_CMD) == M.OPTEE_RPC_CMD_SHM_FREE && load<u32>(shadow + M.MSG_NUM_PARAMS) >= 1) {
     // params[0]: value.a = the memory's type, value.b = its cookie. OP-TEE has dropped it already.
-    shmRelease(g, shmFind(g, load<u64>(paramAt(shadow, 0) + M.PARAM_B)));
+    shmRelease(g, shmFind(g, SHM_RPC, load<u64>(paramAt(shadow, 0) + M.PARAM_B)));
   }
 }
 
@@ -108,12 +108,10 @@ function allocAnswered(cpu: u32, g: u32, c: i32): void {
       else pa = poolPa(rpcBufferShadow(g, b));
     }
   }
+  // a4:a5 keep the guest's cookie even when refused: OP-TEE then sends RPC_FREE for it, and the
+  // guest frees its buffer as after any failed allocation.
   setSmcReg(cpu, 1, pa >> 32);
   setSmcReg(cpu, 2, pa & 0xffffffff);
-  if (pa == 0) {
-    setSmcReg(cpu, 4, 0);
-    setSmcReg(cpu, 5, 0);
-  }
 }
 
 /**
@@ -155,12 +153,18 @@ function shmAllocAnswered(g: u32, c: i32, shadow: usize, n: u32): void {
     logRefused(g, "SHM_ALLOC reply without a page list", attr);
     return shmAllocRefused(shadow, M.TEE_ERROR_BAD_PARAMETERS);
   }
+  // OP-TEE asked for params[0].value.b bytes and drops a smaller buffer without SHM_FREE: never hold one.
+  const asked = load<u64>(paramAt(shadow, 0) + M.PARAM_B);
+  if (size < asked) {
+    logRefused(g, "SHM_ALLOC reply smaller than asked", size);
+    return shmAllocRefused(shadow, M.TEE_ERROR_BAD_PARAMETERS);
+  }
   const translated = listTranslate(g, bufPtr, size);
   if (translated == 0) {
     logRefused(g, "SHM_ALLOC page list", bufPtr);
     return shmAllocRefused(shadow, listError);
   }
-  const record = shmReserve(g, cookie, listPages);
+  const record = shmReserve(g, SHM_RPC, cookie, listPages);
   if (record == SHM_NONE || !callAddList(g, c, translated)) {
     listFree(translated);
     if (record == SHM_NONE) logLimit(g, shmLimitWasCount ? LIMIT_SHM_BUFFERS : LIMIT_SHM_PAGES);

@@ -14,10 +14,15 @@ const FREE: u32 = 0;
 const PENDING: u32 = 1;
 const HELD: u32 = 2;
 
+/** How the buffer was lent: each is let go only the same way (a cookie names one of each kind at most). */
+export const SHM_REGISTERED: u32 = 1; // REGISTER_SHM, until UNREGISTER_SHM
+export const SHM_RPC: u32 = 2; // an answer to RPC SHM_ALLOC, until RPC SHM_FREE
+
 @unmanaged class Shm {
   cookie: u64;
   pages: u32;
   state: u32;
+  kind: u32;
 }
 
 const RECORD: u32 = offsetof<Shm>();
@@ -41,7 +46,7 @@ function addPages(g: u32, delta: i32): void {
 }
 
 /** Reserves a record for a buffer of `pages` pages; SHM_NONE past a limit (see shmLimitWasCount). */
-export function shmReserve(g: u32, cookie: u64, pages: u32): i32 {
+export function shmReserve(g: u32, kind: u32, cookie: u64, pages: u32): i32 {
   if (shmPagesHeld(g) + pages > MAX_SHM_PAGES_PER_GUEST) {
     shmLimitWasCount = false;
     return SHM_NONE;
@@ -50,6 +55,7 @@ export function shmReserve(g: u32, cookie: u64, pages: u32): i32 {
     const r = at(g, i);
     if (r.state != FREE) continue;
     r.state = PENDING;
+    r.kind = kind;
     r.cookie = cookie;
     r.pages = pages;
     addPages(g, <i32>pages);
@@ -71,15 +77,16 @@ export function shmRelease(g: u32, i: i32): void {
   if (r.state == FREE) return;
   addPages(g, -<i32>r.pages);
   r.state = FREE;
+  r.kind = 0;
   r.pages = 0;
   r.cookie = 0;
 }
 
-/** The held buffer with this cookie, or SHM_NONE. */
-export function shmFind(g: u32, cookie: u64): i32 {
+/** The held buffer of this kind with this cookie, or SHM_NONE. */
+export function shmFind(g: u32, kind: u32, cookie: u64): i32 {
   for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) {
     const r = at(g, i);
-    if (r.state == HELD && r.cookie == cookie) return <i32>i;
+    if (r.state == HELD && r.kind == kind && r.cookie == cookie) return <i32>i;
   }
   return SHM_NONE;
 }

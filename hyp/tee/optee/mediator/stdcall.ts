@@ -21,7 +21,7 @@ import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, 
 import { paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
 import { PAGE_MASK, PAGE_SIZE, poolAlloc, poolFree, poolPa } from "./pool";
 import { rpcRequested } from "./rpc";
-import { shmConfirm, shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE } from "./shm";
+import { shmConfirm, shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_REGISTERED } from "./shm";
 
 /** Largest parameter count whose optee_msg_arg fits in one page. */
 const MAX_PARAMS_IN_PAGE: u32 = (PAGE_SIZE - M.OPTEE_MSG_ARG_SIZE) / M.OPTEE_MSG_PARAM_SIZE;
@@ -88,7 +88,7 @@ function prepareRegister(g: u32, call: Call, shadow: usize, n: u32): u32 {
     logRefused(g, "REGISTER_SHM without a page list", attr);
     return M.TEE_ERROR_BAD_PARAMETERS;
   }
-  const record = shmReserve(g, load<u64>(param + M.PARAM_C), translatedPages);
+  const record = shmReserve(g, SHM_REGISTERED, load<u64>(param + M.PARAM_C), translatedPages);
   if (record == SHM_NONE) {
     logLimit(g, shmLimitWasCount ? LIMIT_SHM_BUFFERS : LIMIT_SHM_PAGES);
     return M.TEE_ERROR_OUT_OF_MEMORY;
@@ -105,7 +105,7 @@ function prepareRegister(g: u32, call: Call, shadow: usize, n: u32): u32 {
  */
 function prepareUnregister(g: u32, call: Call, shadow: usize, n: u32): u32 {
   const cookie = n >= 1 ? load<u64>(paramAt(shadow, 0) + M.PARAM_C) : 0;
-  const record = shmFind(g, cookie);
+  const record = shmFind(g, SHM_REGISTERED, cookie);
   if (record == SHM_NONE) {
     logRefused(g, "UNREGISTER_SHM of a cookie it never registered", cookie);
     return M.TEE_ERROR_BAD_PARAMETERS;
@@ -120,16 +120,20 @@ function prepareUnregister(g: u32, call: Call, shadow: usize, n: u32): u32 {
  * stays open, see rpc.ts) or the end of the call.
  */
 export function stdReturned(cpu: u32, g: u32, c: i32): void {
-  // Whatever page lists OP-TEE had to read, it read during this SMC.
-  callFreeLists(g, c);
-  const call = callAt(g, c);
-  if (call.shmOp == SHM_OP_RPC_ALLOC) {
-    // OP-TEE took the SHM_ALLOC buffer; it stays held until OP-TEE's SHM_FREE.
-    shmConfirm(g, call.shm);
-    call.shm = SHM_NONE;
-    call.shmOp = 0;
-  }
   const a0 = <u32>smcReg(cpu, 0);
+  const call = callAt(g, c);
+  if (a0 != smc.OPTEE_SMC_RETURN_RPC_PREFIX + smc.OPTEE_SMC_RPC_FUNC_FOREIGN_INTR) {
+    // OP-TEE has read the page lists of this call (or of the SHM_ALLOC it was answered):
+    // it reads them before any RPC but a foreign interrupt, which may come first
+    // (it runs with foreign interrupts unmasked), so only then do they go.
+    callFreeLists(g, c);
+    if (call.shmOp == SHM_OP_RPC_ALLOC) {
+      // OP-TEE took the SHM_ALLOC buffer; it stays held until OP-TEE's SHM_FREE.
+      shmConfirm(g, call.shm);
+      call.shm = SHM_NONE;
+      call.shmOp = 0;
+    }
+  }
   if ((a0 & smc.OPTEE_SMC_RETURN_RPC_PREFIX_MASK) == smc.OPTEE_SMC_RETURN_RPC_PREFIX) {
     rpcRequested(cpu, g, c);
     return;
