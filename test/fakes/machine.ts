@@ -51,6 +51,7 @@ export class Machine {
     compiled ??= new WebAssembly.Module(readFileSync(WASM));
     this.hw.bootConfig = bootConfig;
     this.optee = new OpteeModel(secureWorld);
+    this.optee.hw = this.hw; // OP-TEE reads arguments and page lists from physical memory
     this.firmware = new FirmwareModel(this.optee);
     const instance = new WebAssembly.Instance(compiled, this.hw.imports());
     this.core = instance.exports as unknown as CoreExports;
