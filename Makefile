@@ -5,6 +5,7 @@
 #   make deps   install host packages, npm packages, fetch and build the firmware
 #   make        build build/hyp.elf and build/flash.bin
 #   make run    deps + build + boot the default setup (three guests), results in build/results/
+#   make xtest  deps + build + full xtest natively and in two guests at once, compared (build/results/xtest.json)
 #   make test   deps + build + unit tests + QEMU system tests
 
 BOARD ?= qemu-virt
@@ -35,7 +36,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-firmware run probe bench test test-unit test-system clean
+.PHONY: all deps deps-host deps-firmware run xtest probe bench test test-unit test-system clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -111,6 +112,11 @@ $(B)/bootconfig-oob.bin: tools/build/bootconfig.ts node_modules/.stamp
 # ---- run and test -----------------------------------------------------------------
 run: deps all
 	$(TSX) tools/run/run.ts
+
+# OP-TEE's whole test suite: natively (no hypervisor), then in tee1 and tee2 at the same time under the
+# hypervisor; every guest must match native. 15-40 minutes on 2 cores. build/results/xtest.json.
+xtest: deps all
+	$(TSX) tools/run/xtest.ts
 
 # Figures, not tests: time to /init natively and under the hypervisor.
 bench: deps all

@@ -7,6 +7,12 @@ import { qemuVirt } from "./boards/qemu-virt.ts";
 
 const MiB = 1024 * 1024;
 const CMDLINE = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init";
+/**
+ * What each guest's /init does (tools/images/initramfs.ts): the TEE guests run a short xtest selection at the
+ * same time (`make xtest` runs the whole suite instead); plain reads past its RAM and checks it has no TEE.
+ */
+const TEE_DEMO = "run=teecheck,xtest xtest=-t,regression,1001,1004,4001,6001";
+const PLAIN_DEMO = "run=isolation,teecheck";
 
 export const setup: Setup = {
   name: "qemu-virt",
@@ -20,7 +26,7 @@ export const setup: Setup = {
       ram: { base: 0x8000_0000, size: 512 * MiB },
       kernel: "debian",
       initramfs: "debian",
-      cmdline: `${CMDLINE} guest=tee1`,
+      cmdline: `${CMDLINE} guest=tee1 ${TEE_DEMO}`,
       tee: true,
     },
     {
@@ -29,17 +35,17 @@ export const setup: Setup = {
       ram: { base: 0xa000_0000, size: 512 * MiB },
       kernel: "debian",
       initramfs: "debian",
-      cmdline: `${CMDLINE} guest=tee2`,
+      cmdline: `${CMDLINE} guest=tee2 ${TEE_DEMO}`,
       tee: true,
     },
     {
-      // No OP-TEE; its /init reads just past the end of its RAM to prove stage 2 stops it.
+      // No OP-TEE; its /init reads just past the end of its RAM to prove stage 2 stops it, and finds no /dev/tee0.
       name: "plain",
       cpus: [3],
       ram: { base: 0xc000_0000, size: 256 * MiB },
       kernel: "debian",
       initramfs: "debian",
-      cmdline: `${CMDLINE} guest=plain run=isolation`,
+      cmdline: `${CMDLINE} guest=plain ${PLAIN_DEMO}`,
       tee: false,
     },
   ],

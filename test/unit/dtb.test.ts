@@ -16,7 +16,8 @@ test("tee1: 2 cpus, its RAM and command line, an optee node", () => {
   const dts = guestDts(setup, byName("tee1"), INITRD);
   assert.is(dts.match(/cpu@\d+ \{/g)?.length, 2);
   assert.match(dts, /memory@40000000 \{[^}]*reg = <0x0 0x40000000 0x0 0x20000000>;/);
-  assert.match(dts, /bootargs = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=\/init guest=tee1";/);
+  assert.ok(dts.includes(`bootargs = "${byName("tee1").cmdline}";`), "the configured command line");
+  assert.match(dts, /bootargs = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=\/init guest=tee1 /);
   assert.match(dts, /linux,initrd-start = <0x0 0x44000000>;/);
   assert.match(dts, /linux,initrd-end = <0x0 0x441e8480>;/);
   assert.match(dts, /<0x0 0x80a0000 0x0 0x40000>/); // two redistributor frames

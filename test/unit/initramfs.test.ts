@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { BUSYBOX } from "../../tools/firmware/paths.ts";
-import { APPLETS, INIT_SCRIPT, busyboxApplets, buildInitramfs } from "../../tools/images/initramfs.ts";
+import { BUSYBOX, TA_DIR, XTEST } from "../../tools/firmware/paths.ts";
+import { APPLETS, INIT_SCRIPT, PLUGIN_PATH, TA_PATH, busyboxApplets, buildInitramfs, libraryClosure } from "../../tools/images/initramfs.ts";
 
 /** The entries of a newc archive: name → {mode, link target or file data}. */
 function parseNewc(data: Buffer): Map<string, { mode: number; data: Buffer }> {
@@ -31,9 +31,16 @@ const S_IFMT = 0o170000, S_IFLNK = 0o120000, S_IFREG = 0o100000;
 test("the init script's markers", () => {
   for (const marker of ["GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up",
     "ISOLATION-PROBE result=bus-error", "ISOLATION-PROBE result=read value=$value", "ISOLATION-PROBE result=exit-$status",
-    "RUN unknown: $run", "GUEST-DONE name=$guest", "poweroff -f", "ip link set lo up", "${probe_addr:-0x50000000}"]) {
+    "RUN unknown: $step", "GUEST-DONE name=$guest", "poweroff -f", "ip link set lo up", "${probe_addr:-0x50000000}",
+    'echo "TEE-DEVICE present"', 'echo "TEE-DEVICE absent"', "XTEST-START name=$guest args=$selection",
+    "XTEST-END name=$guest status=$status seconds=", "XTEST-END name=$guest status=no-tee", "tee-supplicant -d",
+    "insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko", "wait_for /dev/teepriv0", "dmesg -n 1"]) {
     assert.ok(INIT_SCRIPT.includes(marker), marker);
   }
+  // Steps run in the order given; xtest= turns commas into spaces; "all" is no argument.
+  assert.ok(INIT_SCRIPT.includes(`for step in $(echo "\${run:-}" | tr ',' ' ')`));
+  assert.ok(INIT_SCRIPT.includes(`args=$(echo "$selection" | tr ',' ' ')`));
+  assert.ok(INIT_SCRIPT.includes(`[ "$args" = all ] && args=`));
   assert.ok(INIT_SCRIPT.startsWith("#!/bin/sh\n"));
   if (!spawnSync("sh", ["-n", "-c", INIT_SCRIPT]).error) assert.is(spawnSync("sh", ["-n", "-c", INIT_SCRIPT]).status, 0, "sh -n");
 });
@@ -72,6 +79,17 @@ test("the archive has /init, busybox and its links, the libraries and the module
     assert.is(link("usr/lib/ld-linux-aarch64.so.1"), "aarch64-linux-gnu/ld-linux-aarch64.so.1");
     regular("usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1");
     regular("usr/lib/aarch64-linux-gnu/libc.so.6");
+    // OP-TEE's userland: xtest, tee-supplicant and its plugin, the TAs where tee-supplicant looks (/lib/optee_armtz).
+    assert.is(regular("usr/bin/xtest").mode & 0o777, 0o755);
+    assert.is(regular("usr/sbin/tee-supplicant").mode & 0o777, 0o755);
+    assert.ok([...files.keys()].some((f) => f.startsWith(`${PLUGIN_PATH}/`) && f.endsWith(".plugin")), "a supplicant plugin");
+    const tas = [...files.keys()].filter((f) => f.startsWith(`${TA_PATH}/`) && f.endsWith(".ta"));
+    assert.is(tas.length, 20, "the 20 test TAs");
+    assert.is(TA_PATH, "usr/lib/optee_armtz"); // = /lib/optee_armtz through the lib link
+    for (const lib of ["libteec.so.2", "libckteec.so.0", "libcrypto.so.3", "libz.so.1", "libzstd.so.1", "libm.so.6"]) {
+      assert.is(regular(`usr/lib/aarch64-linux-gnu/${lib}`).data.subarray(0, 4).toString("latin1"), "\x7fELF", lib);
+    }
+    assert.ok(files.has("var/lib/optee-client/data"), "tee-supplicant's secure storage directory");
     for (const ko of ["tee.ko", "optee.ko"]) {
       assert.is(regular(`usr/lib/modules/${ko}`).data.subarray(0, 4).toString("latin1"), "\x7fELF", `${ko} decompressed`);
     }
@@ -82,6 +100,16 @@ test("the archive has /init, busybox and its links, the libraries and the module
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("xtest's library closure, from DT_NEEDED", () => {
+  if (!existsSync(XTEST)) {
+    console.log("  (no firmware cache: run make deps; closure not tested)");
+    return;
+  }
+  assert.equal(libraryClosure([XTEST]), ["ld-linux-aarch64.so.1", "libc.so.6", "libckteec.so.0", "libcrypto.so.3",
+    "libm.so.6", "libteec.so.2", "libz.so.1", "libzstd.so.1"]);
+  assert.ok(existsSync(TA_DIR));
 });
 
 test.run();

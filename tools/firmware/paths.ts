@@ -19,12 +19,17 @@ export const APT_DIR = join(CACHE, "apt");
 export const DEBS_DIR = join(CACHE, "debs");
 export const ROOT = join(DEBS_DIR, "root");
 
-/** OP-TEE builds in the optee-os package: `virt` (with CFG_NS_VIRTUALIZATION, our target) and `native`. */
-export type Variant = "virt" | "native";
-export const VARIANTS: readonly Variant[] = ["virt", "native"];
+/**
+ * TF-A builds, one build directory each, by the OP-TEE build in the optee-os package they carry:
+ * `virt` (with CFG_NS_VIRTUALIZATION, our target), `native` (without), and `native-linux`, the same as
+ * `native` but kept apart because its BL33 is Debian's kernel (the native baseline), not the hypervisor.
+ */
+export type Variant = "virt" | "native" | "native-linux";
+export const VARIANTS: readonly Variant[] = ["virt", "native", "native-linux"];
 const OPTEE_PLATFORM: Record<Variant, string> = {
   virt: "vexpress-qemu_armv8a-virtualized",
   native: "vexpress-qemu_armv8a",
+  "native-linux": "vexpress-qemu_armv8a",
 };
 export const opteeDir = (v: Variant): string => join(ROOT, "usr/lib/optee", OPTEE_PLATFORM[v]);
 export const opteeHeader = (v: Variant): string => join(opteeDir(v), "tee-header_v2.bin");

@@ -3,12 +3,16 @@
  * BL33, and copies the resulting `-bios` image (bl1 + fip at 0x40000) to --out.
  *
  * Variants pick the OP-TEE build from the optee-os package:
- *   virt    OP-TEE with CFG_NS_VIRTUALIZATION; BL33 is the hypervisor (our target).
- *   native  plain OP-TEE; BL33 is a Linux Image entered with x0 = the DTB (the native baseline).
+ *   virt          OP-TEE with CFG_NS_VIRTUALIZATION; BL33 is the hypervisor (our target).
+ *   native        plain OP-TEE; BL33 is the hypervisor (build/flash-native.bin: it must say "no virtualization").
+ *   native-linux  plain OP-TEE; BL33 is Debian's kernel Image, entered at EL2 with x0 = QEMU's DTB at the
+ *                 base of RAM (the native baseline, tools/run/native.ts). Its own build directory, so that
+ *                 rebuilding flash-native.bin and the baseline's fip never race.
  * ENABLE_SVE_FOR_SWD=1 is required with `-cpu max` (see design.md §3); GICv3 because Debian's OP-TEE is built for it.
  *
  * Usage:
  *   npx tsx tools/firmware/tfa.ts --variant virt --bl33 build/hyp.bin --out build/flash.bin
+ *   npx tsx tools/firmware/tfa.ts --variant native-linux --bl33 cache/debs/root/boot/vmlinuz-… --out build/flash-native-linux.bin
  *   npx tsx tools/firmware/tfa.ts --prebuild     (BL1/BL31 for `virt` with a placeholder BL33, so later runs are fast)
  */
 import { spawnSync } from "node:child_process";
@@ -34,8 +38,9 @@ function makeOptions(variant: P.Variant): string[] {
     `BL32_EXTRA1=${P.opteePager(variant)}`,
     `BUILD_BASE=${P.tfaBuildBase(variant)}`,
   ];
-  // The baseline boots Debian's kernel directly: BL31 passes QEMU's DTB (at the base of RAM) in x0.
-  if (variant === "native") opts.push("ARM_LINUX_KERNEL_AS_BL33=1", "ARM_PRELOADED_DTB_BASE=0x40000000");
+  // The baseline boots Debian's kernel directly: BL31 passes QEMU's DTB (at the base of RAM) in x0. `native`
+  // has the same options (the hypervisor ignores x0), so its build stays as it was measured.
+  if (variant !== "virt") opts.push("ARM_LINUX_KERNEL_AS_BL33=1", "ARM_PRELOADED_DTB_BASE=0x40000000");
   return opts;
 }
 
@@ -103,7 +108,7 @@ function main(): void {
   }
   const variant = values.variant as P.Variant;
   if (!P.VARIANTS.includes(variant)) throw new BuildError(`--variant must be one of ${P.VARIANTS.join(", ")}`);
-  if (!values.bl33 || !values.out) throw new BuildError("usage: tfa.ts --variant virt|native --bl33 <image> --out <flash.bin> | --prebuild");
+  if (!values.bl33 || !values.out) throw new BuildError(`usage: tfa.ts --variant ${P.VARIANTS.join("|")} --bl33 <image> --out <flash.bin> | --prebuild`);
   const bios = build(variant, resolve(values.bl33));
   mkdirSync(dirname(resolve(values.out)), { recursive: true });
   copyFileSync(bios, values.out);

@@ -1,49 +1,80 @@
 /**
  * The guests' shared initramfs, built from the firmware cache (never from the host): busybox-static and a
- * link per applet /init uses, the dynamic loader and libc (for xtest and tee-supplicant later), the tee and
- * optee modules decompressed, and /init. Staged in a temporary directory, archived by `cpio -H newc`
- * (sorted, root-owned, fixed mtimes: the same inputs give the same bytes) and gzip'ed by node:zlib.
+ * link per applet /init uses; OP-TEE's normal-world userland — xtest, tee-supplicant, the test TAs in
+ * /lib/optee_armtz (where tee-supplicant looks: TEEC_LOAD_PATH /lib + "optee_armtz"), its plugin in
+ * /usr/lib/tee-supplicant/plugins/ — with their library closure (read from each binary's DT_NEEDED with
+ * readelf: libteec, libckteec, libcrypto, libz, libzstd, libm, libc, the loader); the tee and optee modules
+ * decompressed; and /init. Staged in a temporary directory, archived by `cpio -H newc` (sorted, root-owned,
+ * fixed mtimes: the same inputs give the same bytes) and gzip'ed by node:zlib. The same archive serves the
+ * guests under the hypervisor and the native baseline (tools/run/native.ts).
  *
- * /init reads the guest's `key=value` boot arguments from its environment:
+ * /init reads the guest's `key=value` boot arguments from its environment (the kernel hands over the ones it
+ * does not know; a value cannot hold a space):
  *   guest=<name>        printed in its marker lines
- *   run=isolation       read one word past the end of its RAM (probe_addr, default 0x50000000) and say what happened
+ *   run=<step>,<step>…  what to do, in order:
+ *     isolation         read one word past the end of its RAM (probe_addr, default 0x50000000), say what happened
+ *     teecheck          load tee + optee, then say whether /dev/tee0 exists (a guest without TEE must say absent)
+ *     xtest             load tee + optee, wait for /dev/teepriv0 (tee_wait seconds, default 30), start
+ *                       `tee-supplicant -d`, run xtest with the `xtest=` selection, print all of its output
+ *   xtest=<args>        xtest's arguments with commas for spaces (`xtest=-t,regression,1001,4001` runs
+ *                       `xtest -t regression 1001 4001`); `all` (the default) runs the whole default suite
+ *                       (regression + pkcs11). A bare number is a substring match on case names.
+ *   tee_wait=<seconds>  how long the xtest step waits for the optee driver's /dev/teepriv0
+ *   shell=1             stay in a shell after the steps (a person at `make run`)
  * and prints, on the console:
  *   GUEST-READY name=<guest> kernel=<release> nproc=<n> mem_kb=<MemTotal> seconds_to_init=<uptime at /init>
  *   ISOLATION-PROBE start addr=<addr>
  *   ISOLATION-PROBE result=bus-error | result=read value=<v> | result=exit-<status>
- *   RUN unknown: <run>
+ *   TEE-DEVICE present | TEE-DEVICE absent
+ *   XTEST-START name=<guest> args=<xtest=, as given>
+ *   XTEST-ERROR name=<guest> <what went wrong, in words>
+ *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
+ *   RUN unknown: <step>
  *   GUEST-DONE name=<guest>
- * then powers the guest off (PSCI SYSTEM_OFF).
+ * then powers the guest off (PSCI SYSTEM_OFF). Kernel messages stop reaching the console while xtest runs
+ * (`dmesg -n 1`), so they cannot split xtest's lines.
  *
  * Usage: tsx tools/images/initramfs.ts <out.cpio.gz>
  */
 import { spawnSync } from "node:child_process";
 import {
-  chmodSync, copyFileSync, existsSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync,
-  symlinkSync, writeFileSync, lstatSync,
+  chmodSync, copyFileSync, existsSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync,
+  rmSync, symlinkSync, writeFileSync, lstatSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { BUSYBOX, LIB_DIR, opteeModule, shown, teeModule } from "../firmware/paths.ts";
+import {
+  BUSYBOX, LIB_DIR, SUPPLICANT_PLUGIN_DIR, TA_DIR, TEE_SUPPLICANT, XTEST, opteeModule, shown, teeModule,
+} from "../firmware/paths.ts";
 
 /** The applets /init (and a person at a guest's shell) needs; each must be in the busybox binary. */
 export const APPLETS = [
   "sh", "mount", "umount", "mkdir", "cat", "echo", "ls", "ln", "insmod", "modprobe", "ip", "ifconfig", "devmem",
   "poweroff", "reboot", "sleep", "uname", "nproc", "grep", "sed", "awk", "head", "tail", "dmesg", "cut", "tr", "wc",
   "ps", "kill", "test", "[", "true", "false", "hexdump", "xxd", "env", "printf", "date", "mdev",
+  "setsid", "cttyhack", "pidof", "usleep",
 ];
 
-/** The loader and the libraries from usr/lib/aarch64-linux-gnu (glibc's PT_INTERP is /lib/ld-linux-aarch64.so.1). */
+/** The loader and libc, always there (glibc's PT_INTERP is /lib/ld-linux-aarch64.so.1); the rest is the closure below. */
 export const LIBS = ["ld-linux-aarch64.so.1", "libc.so.6"];
+
+/** OP-TEE's normal-world programs: where they come from in the cache, where they go in the archive. */
+export const TEE_PROGRAMS = [
+  { from: XTEST, to: "usr/bin/xtest" },
+  { from: TEE_SUPPLICANT, to: "usr/sbin/tee-supplicant" },
+];
+/** tee-supplicant's TA path (TEEC_LOAD_PATH "/lib" + DEFAULT_TA_DIR) and plugin path, in the archive. */
+export const TA_PATH = "usr/lib/optee_armtz";
+export const PLUGIN_PATH = "usr/lib/tee-supplicant/plugins";
 
 /** Every entry gets this mtime, so the archive depends only on its contents (SOURCE_DATE_EPOCH wins if set). */
 const FIXED_MTIME = Number(process.env.SOURCE_DATE_EPOCH ?? 1_700_000_000);
 
 export const INIT_SCRIPT = `#!/bin/sh
 # /init of every guest, written by tools/images/initramfs.ts. The kernel hands the boot arguments it does not
-# know (guest=, run=, probe_addr=) to us as environment variables.
+# know (guest=, run=, probe_addr=, xtest=, tee_wait=, shell=) to us as environment variables.
 export PATH=/bin:/usr/bin:/sbin:/usr/sbin
 
 # The archive has no device nodes, so the kernel started us without a console: get one from devtmpfs first.
@@ -75,11 +106,68 @@ isolation_probe() {
   fi
 }
 
-case "\${run:-}" in
-  "") ;;
-  isolation) isolation_probe ;;
-  *) echo "RUN unknown: $run" ;;
-esac
+now() { read -r t _ </proc/uptime; echo "$t"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# tee, then optee (there is no modules.dep). The optee driver probes while it loads if the device tree has
+# /firmware/optee and OP-TEE answers; its devices appear in devtmpfs a moment later.
+tee_loaded=
+load_tee() {
+  [ -n "$tee_loaded" ] && return
+  tee_loaded=1
+  insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko
+}
+
+# wait_for <path> <seconds>: succeeds once <path> exists.
+wait_for() {
+  n=0
+  while [ ! -e "$1" ]; do
+    [ "$n" -ge $(($2 * 10)) ] && return 1
+    usleep 100000
+    n=$((n + 1))
+  done
+}
+
+tee_check() {
+  load_tee
+  if wait_for /dev/tee0 2; then echo "TEE-DEVICE present"; else echo "TEE-DEVICE absent"; fi
+}
+
+# xtest= with commas for spaces; "all" (or nothing) is the whole default suite.
+run_xtest() {
+  selection=\${xtest:-all}
+  args=$(echo "$selection" | tr ',' ' ')
+  [ "$args" = all ] && args=
+  wait_s=\${tee_wait:-30}
+  echo "XTEST-START name=$guest args=$selection"
+  t0=$(now)
+  load_tee
+  if ! wait_for /dev/teepriv0 "$wait_s"; then
+    echo "XTEST-ERROR name=$guest /dev/teepriv0 never appeared within $wait_s s: the optee driver found no OP-TEE (is the OP-TEE mediator in the hypervisor? does this guest's device tree have /firmware/optee?)"
+    dmesg | grep -e ' optee: ' -e ' tee: ' | tail -n 5 | sed "s/^/XTEST-ERROR name=$guest dmesg: /"
+    echo "XTEST-END name=$guest status=no-tee seconds=$(since "$t0")"
+    return
+  fi
+  if ! tee-supplicant -d; then
+    echo "XTEST-ERROR name=$guest tee-supplicant -d failed"
+    echo "XTEST-END name=$guest status=no-supplicant seconds=$(since "$t0")"
+    return
+  fi
+  dmesg -n 1
+  t0=$(now)
+  xtest $args # the selection splits into words on purpose
+  status=$?
+  echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
+}
+
+for step in $(echo "\${run:-}" | tr ',' ' '); do
+  case "$step" in
+    isolation) isolation_probe ;;
+    teecheck) tee_check ;;
+    xtest) run_xtest ;;
+    *) echo "RUN unknown: $step" ;;
+  esac
+done
 
 echo "GUEST-DONE name=$guest"
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
@@ -111,8 +199,39 @@ export function busyboxApplets(binary: string): Set<string> {
 
 /** The files the archive is made of: it is stale when one of them is newer. */
 export function initramfsInputs(): string[] {
-  return [BUSYBOX, ...LIBS.map((l) => join(LIB_DIR, l)), teeModule(), opteeModule(), fileURLToPath(import.meta.url)];
+  const dir = (d: string) => (existsSync(d) ? readdirSync(d).map((f) => join(d, f)) : [d]);
+  return [BUSYBOX, ...LIBS.map((l) => join(LIB_DIR, l)), ...TEE_PROGRAMS.map((p) => p.from), ...dir(TA_DIR),
+    ...dir(SUPPLICANT_PLUGIN_DIR), teeModule(), opteeModule(), fileURLToPath(import.meta.url)];
 }
+
+/** The DT_NEEDED entries of an ELF file, as `readelf -d` lists them. */
+export function neededLibraries(elf: string): string[] {
+  const out = run(READELF, ["-d", elf]).toString();
+  return [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+}
+
+/**
+ * Every library the given programs load, transitively, by soname, in LIB_DIR (the loader and libc included).
+ * A soname that is not there is an error naming who needs it: fetch.ts's package list lacks its package.
+ */
+export function libraryClosure(programs: string[]): string[] {
+  const found = new Set<string>(LIBS);
+  const todo = programs.map((p) => ({ file: p, by: p }));
+  while (todo.length) {
+    const { file } = todo.pop()!;
+    for (const soname of neededLibraries(file)) {
+      if (found.has(soname)) continue;
+      const path = join(LIB_DIR, soname);
+      if (!existsSync(path)) throw new Error(`${shown(file)} needs ${soname}, which is not in ${shown(LIB_DIR)}: add its package to tools/firmware/fetch.ts`);
+      found.add(soname);
+      todo.push({ file: path, by: file });
+    }
+  }
+  return [...found].sort();
+}
+
+/** The cross binutils' readelf (make deps installs it); any readelf reads an aarch64 ELF's dynamic section. */
+const READELF = "aarch64-linux-gnu-readelf";
 
 function run(cmd: string, args: string[], opts: { cwd?: string; input?: string } = {}): Buffer {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, maxBuffer: 256 * 1024 * 1024 });
@@ -128,7 +247,8 @@ export function stageInitramfs(root: string): void {
     mkdirSync(join(root, p), { recursive: true });
     chmodSync(join(root, p), mode);
   };
-  for (const d of ["bin", "dev", "etc", "proc", "root", "sys", "usr/bin", "usr/lib/aarch64-linux-gnu", "usr/lib/modules", "usr/sbin"]) dir(d);
+  for (const d of ["bin", "dev", "etc", "proc", "root", "sys", "usr/bin", "usr/lib/aarch64-linux-gnu", "usr/lib/modules", "usr/sbin",
+    TA_PATH, PLUGIN_PATH, "var/lib/optee-client/data"]) dir(d);
   dir("tmp", 0o1777);
   // Merged /usr, as in Debian: /lib is usr/lib, and the loader is where PT_INTERP says.
   symlinkSync("usr/lib", join(root, "lib"));
@@ -142,12 +262,26 @@ export function stageInitramfs(root: string): void {
   if (missing.length) throw new Error(`${shown(BUSYBOX)} lacks applets /init needs: ${missing.join(" ")}`);
   for (const a of APPLETS) symlinkSync("busybox", join(root, "bin", a));
 
-  for (const lib of LIBS) {
-    const from = join(LIB_DIR, lib);
-    if (!existsSync(from)) throw new Error(`${shown(from)} is missing: run make deps (fetches libc6)`);
-    copyFileSync(from, join(root, "usr/lib/aarch64-linux-gnu", lib));
-    chmodSync(join(root, "usr/lib/aarch64-linux-gnu", lib), 0o755);
+  // xtest, tee-supplicant and its plugin, and every library they load (each under its soname: the cache's
+  // soname links are followed, so the archive holds one file per library and no dangling link).
+  const plugins = existsSync(SUPPLICANT_PLUGIN_DIR) ? readdirSync(SUPPLICANT_PLUGIN_DIR).sort() : [];
+  const tas = existsSync(TA_DIR) ? readdirSync(TA_DIR).filter((f) => f.endsWith(".ta")).sort() : [];
+  for (const p of TEE_PROGRAMS) {
+    if (!existsSync(p.from)) throw new Error(`${shown(p.from)} is missing: run make deps (fetches optee-test-qemu, tee-supplicant)`);
   }
+  if (!tas.length) throw new Error(`no TAs in ${shown(TA_DIR)}: run make deps (fetches optee-test-qemu)`);
+  const copy = (from: string, to: string, mode: number) => {
+    copyFileSync(from, join(root, to));
+    chmodSync(join(root, to), mode);
+  };
+  for (const p of TEE_PROGRAMS) copy(p.from, p.to, 0o755);
+  for (const p of plugins) copy(join(SUPPLICANT_PLUGIN_DIR, p), `${PLUGIN_PATH}/${p}`, 0o644);
+  for (const ta of tas) copy(join(TA_DIR, ta), `${TA_PATH}/${ta}`, 0o444);
+  for (const lib of LIBS) {
+    if (!existsSync(join(LIB_DIR, lib))) throw new Error(`${shown(join(LIB_DIR, lib))} is missing: run make deps (fetches libc6)`);
+  }
+  const programs = [...TEE_PROGRAMS.map((p) => p.from), ...plugins.map((p) => join(SUPPLICANT_PLUGIN_DIR, p))];
+  for (const lib of libraryClosure(programs)) copy(join(LIB_DIR, lib), `usr/lib/aarch64-linux-gnu/${lib}`, 0o755);
 
   // busybox insmod takes plain .ko; optee needs tee loaded first (there is no modules.dep).
   for (const [xz, name] of [[teeModule(), "tee.ko"], [opteeModule(), "optee.ko"]]) {
@@ -191,7 +325,10 @@ export function buildInitramfs(outPath: string): number {
     stageInitramfs(root);
     const gz = archiveTree(root);
     mkdirSync(dirname(outPath), { recursive: true });
-    writeFileSync(outPath, gz);
+    // Written aside and renamed: a QEMU run that is reading the old archive never sees half of the new one.
+    const part = `${outPath}.${process.pid}.part`;
+    writeFileSync(part, gz);
+    renameSync(part, outPath);
     return gz.length;
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -43,10 +43,21 @@ export function guestLoads(setup: Setup, paths: Record<string, GuestImagePaths>)
 }
 
 /** True if `out` exists and is newer than every input. */
-function upToDate(out: string, inputs: string[]): boolean {
+export function upToDate(out: string, inputs: string[]): boolean {
   if (!existsSync(out)) return false;
   const built = statSync(out).mtimeMs;
   return inputs.every((i) => existsSync(i) && statSync(i).mtimeMs < built);
+}
+
+/** The shared initramfs, outDir/initramfs.cpio.gz, built when its inputs are newer. Used by the native baseline too. */
+export function sharedInitramfs(outDir: string = IMAGES_DIR): string {
+  const shared = join(outDir, "initramfs.cpio.gz");
+  if (!upToDate(shared, initramfsInputs())) {
+    const started = Date.now();
+    const size = buildInitramfs(shared);
+    console.log(`[images] ${shown(shared)}: ${(size / 1048576).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return shared;
 }
 
 function resolveKernel(g: GuestConfig, i: number): string {
@@ -57,26 +68,23 @@ function resolveKernel(g: GuestConfig, i: number): string {
 
 /**
  * Checks the setup, then builds what its guests boot from into outDir (default build/images):
- * initramfs.cpio.gz once if any guest uses "debian", and <guest>.dtb per guest.
+ * initramfs.cpio.gz once if any guest uses "debian", and <guest>.dtb per guest in dtbDir (default outDir;
+ * a directory per setup keeps runs of differently configured setups from rewriting each other's DTBs).
  */
 export async function buildGuestImages(
   setup: Setup,
   outDir: string = IMAGES_DIR,
+  dtbDir: string = outDir,
 ): Promise<{ loads: Load[]; dtbs: Record<string, string> }> {
   checkSetup(setup, { kernel: () => undefined, initramfs: () => undefined }); // the structure, before building anything
-  const shared = join(outDir, "initramfs.cpio.gz");
-  if (setup.guests.some((g) => g.initramfs === "debian") && !upToDate(shared, initramfsInputs())) {
-    const started = Date.now();
-    const size = buildInitramfs(shared);
-    console.log(`[images] ${shown(shared)}: ${(size / 1048576).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
+  const shared = setup.guests.some((g) => g.initramfs === "debian") ? sharedInitramfs(outDir) : join(outDir, "initramfs.cpio.gz");
 
   const paths: Record<string, GuestImagePaths> = {};
   const dtbs: Record<string, string> = {};
   setup.guests.forEach((g, i) => {
     const initramfs = g.initramfs === "debian" ? shared : g.initramfs;
     if (!existsSync(initramfs)) throw new ConfigError(`guests[${i}].initramfs (${g.name}): ${initramfs} does not exist`);
-    const dtb = join(outDir, `${g.name}.dtb`);
+    const dtb = join(dtbDir, `${g.name}.dtb`);
     paths[g.name] = { kernel: resolveKernel(g, i), initramfs, dtb };
     dtbs[g.name] = dtb;
   });

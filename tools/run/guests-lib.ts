@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Setup } from "../../configs/setup.ts";
 import { setupBootConfig } from "../build/bootconfig.ts";
-import { buildGuestImages } from "../images/qemu-loads.ts";
+import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
 import { parseGuests, type GuestReport } from "./guests-report.ts";
 import { parseProbe, type ProbeReport } from "./probe-report.ts";
@@ -23,7 +23,8 @@ export interface BootGuestsOptions {
 }
 
 export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
-  const { loads } = await buildGuestImages(setup);
+  // Each setup's DTBs (which carry its guests' command lines) in a directory of their own; the initramfs is shared.
+  const { loads } = await buildGuestImages(setup, IMAGES_DIR, join(IMAGES_DIR, setup.name));
   mkdirSync(RESULTS, { recursive: true });
   const config = join(BUILD, `bootconfig-${setup.name}.bin`);
   writeFileSync(config, setupBootConfig(setup));

@@ -24,6 +24,10 @@ export interface QemuOptions {
   secureLog: string;
   timeoutSeconds: number;
   smp?: number;
+  /** RAM in MiB (default: the board's). */
+  memoryMiB?: number;
+  /** More QEMU arguments, after the rest (the native baseline's `-dtb`). */
+  extraArgs?: string[];
   /** Called with each console line as it arrives (without the line ending). */
   onLine?: (line: string) => void;
   /** Typed on the console (QEMU's stdin) once a line matches `after`: a scripted person at the keyboard. */
@@ -42,13 +46,14 @@ export interface QemuResult {
 export function qemuArgs(o: QemuOptions): string[] {
   const q = o.board.qemu;
   const args = [
-    "-M", q.machine, "-cpu", q.cpu, "-smp", String(o.smp ?? o.board.cpuCount), "-m", String(q.memoryMiB),
+    "-M", q.machine, "-cpu", q.cpu, "-smp", String(o.smp ?? o.board.cpuCount), "-m", String(o.memoryMiB ?? q.memoryMiB),
     // Without -nic none, QEMU installed without recommends stops at once (no efi-virtio.rom).
     "-nic", "none", "-display", "none", "-monitor", "none",
     "-bios", o.flash,
     "-serial", "stdio", "-serial", `file:${o.secureLog}`,
   ];
   for (const l of o.loads) args.push("-device", `loader,file=${l.file},addr=0x${l.addr.toString(16)},force-raw=on`);
+  args.push(...(o.extraArgs ?? []));
   return args;
 }
 

@@ -1,0 +1,47 @@
+/**
+ * OP-TEE shared by two guests on the real stack: the default setup under the hypervisor, with tee1 and tee2
+ * running a short xtest selection (tools/run/xtest-lib.ts SHORT_XTEST: core self tests, a TA's crypto, the
+ * hash API, secure storage through tee-supplicant) at the same time, and plain checking it has no TEE.
+ * `make xtest` runs the whole suite and compares it with the native baseline. Console in
+ * build/results/xtest-test-console.log.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { setup } from "../../configs/qemu-virt.ts";
+import { RESULTS } from "../../tools/run/boot-lib.ts";
+import { SHORT_XTEST, hypXtest } from "../../tools/run/xtest-lib.ts";
+import { guestLines } from "../../tools/run/xtest-report.ts";
+
+test("tee1 and tee2 run xtest at the same time and pass; plain has no TEE", async () => {
+  const consoleLog = join(RESULTS, "xtest-test-console.log");
+  const { run, guests } = await hypXtest(setup, { selection: SHORT_XTEST, name: "xtest-test", timeoutSeconds: 1200, log: consoleLog });
+  const by = Object.fromEntries(guests.map((g) => [g.name, g]));
+  const see = `(see ${consoleLog})`;
+  for (const name of ["tee1", "tee2"]) {
+    const x = by[name];
+    assert.is(x.teeDevice, true, `${name} has /dev/tee0 ${see}`);
+    assert.ok(x.started, `${name} started xtest ${see}`);
+    assert.is(x.errors.length, 0, `${name}: ${x.errors.join("; ")}`);
+    assert.ok(x.subtests !== null, `${name} printed xtest's summary ${see}`);
+    assert.ok(x.subtests! > 0, `${name} ran subtests`);
+    // -t regression: no pkcs11 cases (those fail natively for want of Debian's PKCS#11 TA), so nothing may fail.
+    assert.equal(x.failedCases, [], `${name}: failed cases`);
+    assert.is(x.failed, 0, `${name}: failed subtests`);
+    assert.is(x.cases, 4, `${name}: the four selected cases ran`);
+    assert.is(x.status, "0", `${name}: xtest's exit status`);
+    assert.equal(x.oomIgnored, []);
+  }
+  // Both ran in the same boot; whether the short runs overlapped depends on boot timing: say so.
+  const at = (name: string, marker: string) => run.result.lines.findIndex((l) => l.startsWith(`[${name}] ${marker}`));
+  const overlap = at("tee1", "XTEST-START") < at("tee2", "XTEST-END") && at("tee2", "XTEST-START") < at("tee1", "XTEST-END");
+  console.log(`  tee1 ${by.tee1.seconds} s, tee2 ${by.tee2.seconds} s: ${overlap ? "the runs overlapped" : "one finished before the other started"}`);
+  assert.is(by.plain.teeDevice, false, "plain has no /dev/tee0");
+  assert.is(by.plain.started, false, "plain does not run xtest");
+  assert.ok(guestLines("plain", run.result.lines).includes("ISOLATION-PROBE result=bus-error"));
+  assert.is(run.result.timedOut, false, "every guest powered off, and with the last one the machine");
+  writeFileSync(join(RESULTS, "xtest-test.json"), JSON.stringify({ guests }, null, 2) + "\n");
+});
+
+test.run();

@@ -1,0 +1,131 @@
+/**
+ * `make xtest`: OP-TEE's whole test suite, natively and in two guests at once, compared.
+ *   1. the native baseline (tools/run/native.ts: TF-A + Debian's non-virtualized OP-TEE + the guests' kernel
+ *      and initramfs, no hypervisor, -smp 2 -m 2048) runs full xtest;
+ *   2. the default setup (configs/qemu-virt.ts) under the hypervisor: tee1 and tee2 run full xtest at the
+ *      same time, plain checks it has no TEE.
+ * Writes build/results/xtest.json (per run: subtests, failed, cases, failedCases, skipped, seconds,
+ * oomIgnored; plain's teeDevice; the verdict), the consoles to build/results/xtest-native.log and
+ * xtest-hyp.log, prints a table, and exits non-zero unless every TEE guest matches native:
+ * the same failed cases, as many skipped, OOMs ignored only in regression_1013.* and exactly the subtests
+ * those cost (xtest-report.ts), the same failed subtests; and plain has no /dev/tee0.
+ *
+ * Usage: tsx tools/run/xtest.ts [--only native|hyp] [--selection <xtest=…>] [--verbose]
+ *   --only hyp reuses the native results of the last run (build/results/xtest.json) with the same selection.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { setup } from "../../configs/qemu-virt.ts";
+import { RESULTS } from "./boot-lib.ts";
+import { FULL_XTEST, hypXtest, nativeXtest } from "./xtest-lib.ts";
+import { caseRanges, checkNative, compareWithNative, type XtestReport } from "./xtest-report.ts";
+
+const log = (s: string) => console.log(`[xtest] ${s}`);
+const JSON_OUT = join(RESULTS, "xtest.json");
+
+/** What xtest.json keeps of a run. */
+function summary(r: XtestReport) {
+  return {
+    subtests: r.subtests, failed: r.failed, cases: r.cases, failedCases: r.failedCases, skipped: r.skipped,
+    seconds: r.seconds, oomIgnored: r.oomIgnored, oomSubtestsLost: r.oomSubtestsLost, status: r.status,
+    ...(r.errors.length ? { errors: r.errors } : {}),
+    ...(r.aborted ? { aborted: true } : {}),
+  };
+}
+
+function table(rows: { name: string; r: XtestReport }[]): string[] {
+  const head = ["run", "subtests", "failed", "cases", "failed", "skipped", "OOM ignored", "seconds"];
+  const cells = rows.map(({ name, r }) => [name, r.subtests, r.failed, r.cases, r.failedCases.length, r.skipped,
+    r.oomIgnored.length, r.seconds].map((c) => (c === null || c === undefined ? "-" : String(c))));
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const fmt = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join("  ");
+  return [fmt(head), ...cells.map(fmt)];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      selection: { type: "string", default: FULL_XTEST },
+      verbose: { type: "boolean", default: false },
+      "native-timeout": { type: "string", default: "1800" },
+      "hyp-timeout": { type: "string", default: "3600" },
+    },
+  });
+  const selection = values.selection!;
+  if (values.only && !["native", "hyp"].includes(values.only)) throw new Error("--only native|hyp");
+  const onLine = values.verbose ? (l: string) => console.log(`  | ${l}`) : undefined;
+  const progress = (s: string) => log(s);
+  const problems: string[] = [];
+
+  let native: XtestReport | null = null;
+  let nativeSummary: ReturnType<typeof summary> | null = null;
+  if (values.only !== "hyp") {
+    log(`native baseline: TF-A + OP-TEE 4.5 (not virtualized) + Debian's kernel, -smp 2 -m 2048, xtest=${selection}`);
+    const n = await nativeXtest({
+      selection, timeoutSeconds: Number(values["native-timeout"]), log: join(RESULTS, "xtest-native.log"),
+      secureLog: join(RESULTS, "xtest-native-secure.log"), onLine, onProgress: progress,
+    });
+    native = n.native;
+    if (n.result.timedOut) problems.push(`native: QEMU did not power off within ${values["native-timeout"]} s`);
+    log(`native done in ${n.result.seconds.toFixed(0)} s: ${native.subtests ?? "?"} subtests, ${native.failed ?? "?"} failed; console in build/results/xtest-native.log`);
+  } else {
+    const old = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, "utf8")) : null;
+    if (!old?.native || old.selection !== selection) throw new Error(`--only hyp needs a native run with xtest=${selection} in ${JSON_OUT}: run without --only first`);
+    nativeSummary = old.native;
+    native = { name: "native", started: true, args: selection, currentCase: null, casesBegun: 0, aborted: false, errors: [], teeDevice: true,
+      ...old.native };
+    log(`native: from the previous run (${JSON_OUT})`);
+  }
+  const nativeProblems = checkNative(native!);
+  problems.push(...nativeProblems);
+
+  const out: Record<string, unknown> = { selection, native: nativeSummary ?? summary(native!) };
+  const rows = [{ name: "native", r: native! }];
+  if (values.only !== "native") {
+    const tees = setup.guests.filter((g) => g.tee).map((g) => g.name);
+    const others = setup.guests.filter((g) => !g.tee).map((g) => g.name);
+    log(`hypervisor: ${setup.name} with ${tees.join(" and ")} running xtest=${selection} at the same time, ${others.join(", ")} checking it has no TEE`);
+    const h = await hypXtest(setup, {
+      selection, name: "xtest", timeoutSeconds: Number(values["hyp-timeout"]), log: join(RESULTS, "xtest-hyp.log"),
+      onLine, onProgress: progress,
+    });
+    if (h.run.result.timedOut) problems.push(`hypervisor: QEMU did not power off within ${values["hyp-timeout"]} s`);
+    if (h.run.probe.verdict && !/^ready/.test(h.run.probe.verdict)) problems.push(`hypervisor: OP-TEE probe says: ${h.run.probe.verdict}`);
+    log(`hypervisor done in ${h.run.result.seconds.toFixed(0)} s; console in build/results/xtest-hyp.log`);
+    for (const g of h.guests) {
+      if (tees.includes(g.name)) {
+        out[g.name] = summary(g);
+        rows.push({ name: g.name, r: g });
+        // Without a usable baseline only the guest's own failures can be told apart.
+        const own = compareWithNative(native!, g).filter((p) => !nativeProblems.length || g.subtests === null || !/native/.test(p));
+        problems.push(...own, ...(nativeProblems.length && g.subtests !== null ? [`${g.name}: not compared (no native baseline)`] : []));
+      } else {
+        out[g.name] = { teeDevice: g.teeDevice };
+        if (g.teeDevice !== false) problems.push(`${g.name}: ${g.teeDevice ? "has /dev/tee0, but it has no TEE access" : "did not report whether it has /dev/tee0"}`);
+      }
+    }
+  }
+  out.verdict = { ok: problems.length === 0, problems };
+  writeFileSync(JSON_OUT, JSON.stringify(out, null, 2) + "\n");
+
+  console.log("");
+  for (const line of table(rows)) log(line);
+  for (const { name, r } of rows) log(`${name.padEnd(6)} failed cases: ${caseRanges(r.failedCases)}${r.oomIgnored.length ? `; OOM ignored in ${r.oomIgnored.join(" ")}` : ""}`);
+  for (const [name, v] of Object.entries(out)) {
+    if (v && typeof v === "object" && "teeDevice" in v) log(`${name.padEnd(6)} /dev/tee0: ${(v as { teeDevice: boolean | null }).teeDevice === false ? "absent (no TEE, as configured)" : String((v as { teeDevice: boolean | null }).teeDevice)}`);
+  }
+  log(`wrote ${JSON_OUT}`);
+  if (problems.length) {
+    for (const p of problems) log(`FAIL ${p}`);
+    return 1;
+  }
+  log(values.only === "native" ? "PASS: the native baseline ran" : "PASS: every TEE guest matches the native baseline; plain has no TEE");
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e: Error) => {
+  console.error(`[xtest] ${e.message}`);
+  process.exit(1);
+});
