@@ -64,8 +64,11 @@ export const MAX_LISTS_PER_CALL: u32 = 6;
 export const POOL_PAGES: u32 = 512;
 
 /**
- * One guest's share of the pool. Its worst case within the limits above:
- * 8 calls × (1 argument + 6 lists of 9 pages) + 8 RPC buffers = 448; xtest
- * needs a handful. 200 lets two TEE guests never take the whole pool.
+ * One guest's share of the pool, the bound that holds when the limits above
+ * would allow more (8 calls × (1 argument + 6 lists of 9 pages) + 8 RPC
+ * buffers = 448 pages). xtest needs a few dozen at most; 200 each leaves two
+ * TEE guests room that neither can take from the other. Past it: the error of
+ * whatever needed the page (ETHREAD_LIMIT for a call, OUT_OF_MEMORY for a list,
+ * "no memory" for an RPC buffer).
  */
 export const POOL_PAGES_PER_GUEST: u32 = 200;
