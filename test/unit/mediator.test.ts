@@ -194,4 +194,26 @@ test("a guest with two vCPUs: one vCPU's CPU_OFF is not the end; SYSTEM_OFF from
   stillWorks(g2);
 });
 
+test("leaving OP-TEE, a guest's work is summed up in one line: calls, RPCs, refusals, buffers held", () => {
+  const { m, g2 } = bootTee();
+  g2.smc(O.OPTEE_SMC_CALLS_UID);
+  g2.openSession();
+  const buf = g2.buffer(3 * 4096);
+  g2.register(buf, 0x5150n);
+  g2.unregister(0x6666n); // never registered: refused by the mediator
+  g2.unregister(0x5150n);
+  psci(m, 2, PSCI_SYSTEM_OFF);
+  const line = m.lines("optee tee2").find((l) => l.startsWith("served "));
+  assert.ok(line, "a summary line for tee2");
+  const [, std, rpcs, fast, refused, buffers, pages] =
+    /^served (\d+) std calls \((\d+) RPCs\) and (\d+) fast calls; refused (\d+); at most (\d+) buffers \((\d+) pages\) held at once$/
+      .exec(line!)!.map(Number);
+  assert.is(std, 4, "open session, register, two unregisters");
+  assert.ok(rpcs >= 0);
+  assert.is(fast, 1, "CALLS_UID");
+  assert.is(refused, 1);
+  assert.is(buffers, 1);
+  assert.is(pages, 3);
+});
+
 test.run();

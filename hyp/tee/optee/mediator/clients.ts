@@ -10,6 +10,7 @@ import { setSmc, smcReg } from "../../../core/percpu";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { logClient } from "./log";
+import { statReport } from "./stats";
 
 const created = memory.data(<i32>MAX_GUESTS);
 
@@ -57,4 +58,5 @@ export function loadVmDestroyed(cpu: u32, g: u32): bool {
 
 export function vmDestroyedReturned(cpu: u32, g: u32): void {
   logClient(g, "VM_DESTROYED", clientIdOf(g), smc.opteeReturnName(<u32>smcReg(cpu, 0)));
+  statReport(g);
 }

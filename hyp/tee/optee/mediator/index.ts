@@ -22,6 +22,7 @@ import { flightBegin, flightCall, flightEnd, flightFid, flightGuest, flightKind,
 import { returnFromRpc } from "./rpc";
 import { rpcBufferRemoveAll } from "./rpcbuf";
 import { shmReleaseAll } from "./shm";
+import { statCount, STAT_FAST, STAT_STD } from "./stats";
 import { callWithArg, stdReturned } from "./stdcall";
 
 /** Fast calls have bit 31 set; OP-TEE's are all SMC32 (bit 30 clear). */
@@ -35,13 +36,17 @@ export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
   }
   const client = clientIdOf(g);
   if ((fid & SMCCC_FAST_CALL) != 0) {
+    statCount(g, STAT_FAST);
     if (answerFastLocally(cpu, fid)) return continueCpu(cpu);
     loadFast(cpu, fid, client);
     flightBegin(cpu, FLIGHT_FAST, g, fid, CALL_NONE);
     return requestSmc(cpu, SMC_OWNER_TEE_CALL);
   }
   let c = CALL_NONE;
-  if (fid == smc.OPTEE_SMC_CALL_WITH_ARG) c = callWithArg(cpu, g, client);
+  if (fid == smc.OPTEE_SMC_CALL_WITH_ARG) {
+    statCount(g, STAT_STD);
+    c = callWithArg(cpu, g, client);
+  }
   else if (fid == smc.OPTEE_SMC_RETURN_FROM_RPC) c = returnFromRpc(cpu, g, client);
   else setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
   if (c == CALL_NONE) return continueCpu(cpu);

@@ -6,6 +6,7 @@
 import { guestNamePtr, MAX_GUESTS } from "../../../core/guest";
 import { logBudgetTake } from "../../../lib/budget";
 import { lineEnd, lineStartGuest, put, putDec, putHex } from "../../../lib/log";
+import { statCount, STAT_REFUSED } from "./stats";
 
 export const LIMIT_CALLS: u32 = 0;
 export const LIMIT_SHM_BUFFERS: u32 = 1;
@@ -31,6 +32,7 @@ function limitName(which: u32): string {
 
 /** Guest g ran into a limit: said the first time only. */
 export function logLimit(g: u32, which: u32): void {
+  statCount(g, STAT_REFUSED);
   const flag = limitSaid + <usize>(g * LIMIT_KINDS + which);
   if (load<u8>(flag) != 0) return;
   store<u8>(flag, 1);
@@ -41,6 +43,7 @@ export function logLimit(g: u32, which: u32): void {
 
 /** A refused request from guest g: what and the address or value at fault. */
 export function logRefused(g: u32, what: string, value: u64): void {
+  statCount(g, STAT_REFUSED);
   const left = logBudgetTake(refusals, g);
   if (left < 0) return;
   lineStartGuest("optee", guestNamePtr(g));

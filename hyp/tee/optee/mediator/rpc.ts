@@ -22,6 +22,7 @@ import { paramAt, paramType } from "./params";
 import { PAGE_MASK, PAGE_SIZE, poolPa } from "./pool";
 import { rpcBufferAdd, rpcBufferFind, rpcBufferIpa, rpcBufferLimitWasCount, rpcBufferRemove, rpcBufferShadow,
   rpcBufferSize, RPC_BUFFER_NONE } from "./rpcbuf";
+import { statCount, statHeld, STAT_RPC } from "./stats";
 import { shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_RPC } from "./shm";
 
 /** The guest's reply to an RPC_CMD, copied once before the mediator reads any of it. */
@@ -35,6 +36,7 @@ const reply = memory.data(<i32>PAGE_SIZE, 8);
 export function rpcRequested(cpu: u32, g: u32, c: i32): void {
   const a0 = <u32>smcReg(cpu, 0), a1 = <u32>smcReg(cpu, 1), a2 = <u32>smcReg(cpu, 2), a3 = <u32>smcReg(cpu, 3);
   const func = a0 & ~smc.OPTEE_SMC_RETURN_RPC_PREFIX_MASK;
+  statCount(g, STAT_RPC);
   const call = callAt(g, c);
   call.state = CALL_IN_RPC;
   call.threadId = a3;
@@ -171,6 +173,7 @@ function shmAllocAnswered(g: u32, c: i32, shadow: usize, n: u32): void {
     else shmRelease(g, record);
     return shmAllocRefused(shadow, M.TEE_ERROR_OUT_OF_MEMORY);
   }
+  statHeld(g);
   const call = callAt(g, c);
   call.shm = record;
   call.shmOp = SHM_OP_RPC_ALLOC;

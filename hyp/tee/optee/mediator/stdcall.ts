@@ -21,6 +21,7 @@ import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, 
 import { paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
 import { PAGE_MASK, PAGE_SIZE, poolAlloc, poolFree, poolPa } from "./pool";
 import { rpcRequested } from "./rpc";
+import { statHeld } from "./stats";
 import { shmConfirm, shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_REGISTERED } from "./shm";
 
 /** Largest parameter count whose optee_msg_arg fits in one page. */
@@ -93,6 +94,7 @@ function prepareRegister(g: u32, call: Call, shadow: usize, n: u32): u32 {
     logLimit(g, shmLimitWasCount ? LIMIT_SHM_BUFFERS : LIMIT_SHM_PAGES);
     return M.TEE_ERROR_OUT_OF_MEMORY;
   }
+  statHeld(g);
   call.shm = record;
   call.shmOp = SHM_OP_REGISTER;
   return M.TEE_SUCCESS;

@@ -1,0 +1,51 @@
+/**
+ * What the mediator did for each guest, said in one line when the guest
+ * leaves OP-TEE (VM_DESTROYED): a person reading the log sees how busy the
+ * guest was, whether anything was refused, and how close it came to the
+ * buffer limits, without any per-call logging.
+ */
+import { guestNamePtr, MAX_GUESTS } from "../../../core/guest";
+import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
+import { shmCount, shmPagesHeld } from "./shm";
+
+export const STAT_FAST: u32 = 0;
+export const STAT_STD: u32 = 1;
+export const STAT_RPC: u32 = 2;
+export const STAT_REFUSED: u32 = 3;
+const STAT_PEAK_BUFFERS: u32 = 4;
+const STAT_PEAK_PAGES: u32 = 5;
+const STATS: u32 = 6;
+
+const counters = memory.data(<i32>(MAX_GUESTS * STATS * 8), 8);
+
+@inline function slot(g: u32, which: u32): usize {
+  return counters + (<usize>(g * STATS + which) << 3);
+}
+
+export function statCount(g: u32, which: u32): void {
+  if (g < MAX_GUESTS) store<u64>(slot(g, which), load<u64>(slot(g, which)) + 1);
+}
+
+export function statGet(g: u32, which: u32): u64 {
+  return g < MAX_GUESTS ? load<u64>(slot(g, which)) : 0;
+}
+
+/** After a buffer is taken: remembers the most guest g ever had at once. */
+export function statHeld(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  const buffers = <u64>shmCount(g), pages = <u64>shmPagesHeld(g);
+  if (buffers > load<u64>(slot(g, STAT_PEAK_BUFFERS))) store<u64>(slot(g, STAT_PEAK_BUFFERS), buffers);
+  if (pages > load<u64>(slot(g, STAT_PEAK_PAGES))) store<u64>(slot(g, STAT_PEAK_PAGES), pages);
+}
+
+/** The line said when guest g leaves OP-TEE; the counters start again for its next life. */
+export function statReport(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  lineStartGuest("optee", guestNamePtr(g));
+  put("served "); putDec(statGet(g, STAT_STD)); put(" std calls ("); putDec(statGet(g, STAT_RPC));
+  put(" RPCs) and "); putDec(statGet(g, STAT_FAST)); put(" fast calls; refused ");
+  putDec(statGet(g, STAT_REFUSED)); put("; at most "); putDec(statGet(g, STAT_PEAK_BUFFERS));
+  put(" buffers ("); putDec(statGet(g, STAT_PEAK_PAGES)); put(" pages) held at once");
+  lineEnd();
+  memory.fill(slot(g, 0), 0, STATS * 8);
+}
