@@ -20,6 +20,8 @@ export interface BootGuestsOptions {
   onLine?: (l: string) => void;
   input?: { after: RegExp; text: string }[];
   interactive?: boolean;
+  /** More QEMU arguments (the TEE-call bench's `-icount`). */
+  qemuArgs?: string[];
 }
 
 export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
@@ -37,6 +39,7 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
     onLine: o.onLine,
     input: o.input,
     interactive: o.interactive,
+    extraArgs: o.qemuArgs,
   });
   return { result, probe: parseProbe(result.lines), guests: parseGuests(setup.guests.map((g) => g.name), result.lines) };
 }

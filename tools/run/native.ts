@@ -102,6 +102,8 @@ export interface NativeOptions {
   /** Each console line, prefixed "[native] " like a guest's under the hypervisor. */
   onLine?: (line: string) => void;
   secureLog?: string;
+  /** More QEMU arguments (the TEE-call bench's `-icount`). */
+  qemuArgs?: string[];
 }
 
 /** Boots the native baseline once. Its console lines come back prefixed "[native] ", so guest parsers read them. */
@@ -116,7 +118,7 @@ export async function bootNative(o: NativeOptions): Promise<QemuResult> {
     smp: NATIVE_SMP,
     memoryMiB: NATIVE_MEMORY_MIB,
     loads: [{ file: initramfs, addr: NATIVE_INITRD_ADDR }],
-    extraArgs: ["-dtb", dtb],
+    extraArgs: ["-dtb", dtb, ...(o.qemuArgs ?? [])],
     secureLog: o.secureLog ?? join(RESULTS, "native-secure.log"),
     timeoutSeconds: o.timeoutSeconds,
     onLine: o.onLine ? (l) => o.onLine!(`[native] ${l}`) : undefined,

@@ -90,6 +90,8 @@ export interface XtestRunOptions {
   /** A progress line every progressSeconds (default 30). */
   onProgress?: (summary: string) => void;
   progressSeconds?: number;
+  /** More QEMU arguments (the TEE-call bench's `-icount`). */
+  qemuArgs?: string[];
 }
 
 /** Runs `fn` with a line sink that feeds the log, the caller and the progress trackers. */
@@ -125,7 +127,8 @@ export interface NativeXtest {
 /** The native baseline running `selection` (tools/run/native.ts). */
 export async function nativeXtest(o: XtestRunOptions & { secureLog?: string }): Promise<NativeXtest> {
   const result = await withConsole(["native"], o, (onLine) =>
-    bootNative({ args: { run: "teecheck,xtest", xtest: o.selection }, timeoutSeconds: o.timeoutSeconds, onLine, secureLog: o.secureLog }));
+    bootNative({ args: { run: "teecheck,xtest", xtest: o.selection }, timeoutSeconds: o.timeoutSeconds, onLine, secureLog: o.secureLog,
+      qemuArgs: o.qemuArgs }));
   return { result, native: parseXtest("native", result.lines) };
 }
 
@@ -140,7 +143,7 @@ export async function hypXtest(setup: Setup, o: XtestRunOptions & { name?: strin
   const s = xtestSetup(setup, o.selection, o.name);
   const names = s.guests.map((g) => g.name);
   const run = await withConsole(names, o, async (onLine) => {
-    const r = await bootGuests(s, { timeoutSeconds: o.timeoutSeconds, onLine });
+    const r = await bootGuests(s, { timeoutSeconds: o.timeoutSeconds, onLine, qemuArgs: o.qemuArgs });
     return { ...r, lines: r.result.lines };
   });
   return { run, guests: names.map((n) => parseXtest(n, run.result.lines)) };

@@ -49,13 +49,18 @@ export function callWithArg(cpu: u32, g: u32, client: u32): i32 {
     logLimit(g, LIMIT_CALLS);
     return answer(cpu, smc.OPTEE_SMC_RETURN_ETHREAD_LIMIT);
   }
-  // One copy of the whole page: every later check reads the copy.
-  readGuest(g, argIpa, shadow, PAGE_SIZE);
+  // The header first, then exactly its parameters: num_params is read once, from the copy, and every
+  // later check reads the copy too.
+  readGuest(g, argIpa, shadow, M.OPTEE_MSG_ARG_SIZE);
   const n = load<u32>(shadow + M.MSG_NUM_PARAMS);
   if (n > MAX_PARAMS_IN_PAGE) {
     callClose(g, c);
     logRefused(g, "message argument crosses its page (num_params)", <u64>n);
     return answer(cpu, smc.OPTEE_SMC_RETURN_EBADADDR);
+  }
+  if (n != 0) {
+    const params = <usize>M.OPTEE_MSG_ARG_SIZE;
+    readGuest(g, argIpa + <u64>params, shadow + params, n * M.OPTEE_MSG_PARAM_SIZE);
   }
   const refused = prepare(g, c, shadow, n);
   if (refused != M.TEE_SUCCESS) {
