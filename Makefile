@@ -118,9 +118,11 @@ run: deps all
 xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
-# Figures, not tests: time to /init natively and under the hypervisor.
+# Figures, not tests: time to /init natively and under the hypervisor (build/results/bench-boot.json), then
+# the time of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
 bench: deps all
 	$(TSX) tools/bench/boot-time.ts
+	$(TSX) tools/bench/tee-calls.ts
 
 # The hypervisor alone: the OP-TEE probe, then power-off.
 probe: deps all

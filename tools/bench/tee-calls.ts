@@ -1,0 +1,125 @@
+/**
+ * `make bench` (TEE calls): what the OP-TEE mediator costs per call, against native. The same xtest selection,
+ * one dominated by many small TEEC_InvokeCommand calls, runs
+ *   native   on the native baseline (tools/run/native.ts: TF-A + non-virtualized OP-TEE + the guests' kernel
+ *            as BL33, no hypervisor, -smp 2);
+ *   hyp      in tee1 (2 vCPUs, like native's 2 CPUs) as the only guest of the hypervisor, on the virtualized
+ *            OP-TEE, every call through the mediator.
+ * The figure is xtest's run time as the guest's own clock measures it (/init's XTEST-END seconds). With
+ * `-icount shift=3,sleep=off` (the default) QEMU's virtual clock counts instructions (8 ns each) and jumps over
+ * idle time, so that time is an instruction count — of the guest, the hypervisor, TF-A and OP-TEE together —
+ * independent of the host's speed and load (so the two runs share the host); it says nothing of what traps and
+ * TLB flushes cost on real hardware. Not exact: the vCPUs' interleaving and the console's pace still move a run
+ * by up to ~10 %, hence medians. BENCH_ICOUNT=0 measures host wall time instead (noisy: the
+ * host is shared; the runs then take turns), BENCH_ICOUNT_SHIFT another shift, BENCH_RUNS runs each (default 3;
+ * medians), BENCH_TEE_SELECTION another selection (`xtest=` syntax, commas for spaces).
+ * Figures, not tests. Writes build/results/bench-tee.json and the consoles to build/results/bench-tee-*.log.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setup } from "../../configs/qemu-virt.ts";
+import { sharedInitramfs } from "../images/qemu-loads.ts";
+import { RESULTS } from "../run/boot-lib.ts";
+import { nativeFlash } from "../run/native.ts";
+import { hypXtest, nativeXtest } from "../run/xtest-lib.ts";
+import type { XtestReport } from "../run/xtest-report.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ICOUNT = process.env.BENCH_ICOUNT !== "0";
+/**
+ * 2^SHIFT ns per instruction. /init prints xtest's seconds to 0.1 s; at shift 0 (1 GHz) the selection takes
+ * about 1.4 s natively, too coarse: shift 3 (125 MHz) makes it ~8× longer in virtual time and the rounding ~1 %.
+ * The price: the guest's 250 Hz tick (and each tick's trap under the hypervisor) comes every 0.5 M
+ * instructions instead of 4 M.
+ */
+const SHIFT = Number(process.env.BENCH_ICOUNT_SHIFT ?? 3);
+/**
+ * Cases made of many short calls: 4001–4003 and 4005 (hashes, MACs, ciphers, AEAD over GlobalPlatform's test
+ * vectors, each step — allocate, init, update, final, free — its own TEEC_InvokeCommand with small memrefs
+ * into the crypt TA), 1005 (many sessions opened and closed), 1016 and 1017 (TA-to-TA memrefs, coalesced
+ * registered memrefs). Left out: cases whose time is computation or sleeps (1006, 1008, 4006, 4007) and 1013,
+ * whose concurrent large TAs run out of a guest's share of TA memory and so do less work than natively.
+ * (Debian's xtest has no call-throughput benchmark: its benchmark_1xxx time secure storage, and 2xxx need the
+ * sha/aes perf TAs it does not ship.)
+ */
+const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
+const QEMU_ARGS = ICOUNT ? ["-icount", `shift=${SHIFT},sleep=off`] : [];
+/** Per QEMU run; icount makes QEMU single-threaded. */
+const TIMEOUT_S = 1800;
+
+const log = (s: string) => console.log(`[bench] ${s}`);
+const tee1 = setup.guests.find((g) => g.name === "tee1")!;
+
+/** The run's xtest seconds, or why there are none. */
+function seconds(r: XtestReport): number {
+  if (r.status === null || r.seconds === null) throw new Error(`${r.name}: xtest did not finish${r.currentCase ? ` (last case ${r.currentCase})` : ""}`);
+  if (r.status !== "0") throw new Error(`${r.name}: xtest status ${r.status} (${r.failedCases.join(" ") || "no summary"}): not a run to time`);
+  return r.seconds;
+}
+
+/** Host seconds each QEMU ran: what TCG's emulation costs, not a figure of the hypervisor. */
+const qemuSeconds = { native: [] as number[], hyp: [] as number[] };
+
+async function native(): Promise<number> {
+  const n = await nativeXtest({
+    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS,
+    log: join(RESULTS, "bench-tee-native.log"), secureLog: join(RESULTS, "bench-tee-native-secure.log"),
+  });
+  qemuSeconds.native.push(Math.round(n.result.seconds));
+  return seconds(n.native);
+}
+
+async function hyp(): Promise<number> {
+  const h = await hypXtest({ ...setup, guests: [tee1] }, {
+    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS,
+    log: join(RESULTS, "bench-tee-hyp.log"),
+  });
+  qemuSeconds.hyp.push(Math.round(h.run.result.seconds));
+  return seconds(h.guests[0]);
+}
+
+/** Both results; if one run fails, waits for the other's QEMU to end before saying so. */
+async function both(a: Promise<number>, b: Promise<number>): Promise<[number, number]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === "rejected") throw x.reason;
+  if (y.status === "rejected") throw y.reason;
+  return [x.value, y.value];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  // Build what both runs share before they run side by side.
+  nativeFlash();
+  sharedInitramfs();
+  const unit = ICOUNT ? `virtual seconds (-icount shift=${SHIFT}: ${2 ** SHIFT} ns per instruction)` : "wall seconds";
+  log(`TEE calls: xtest=${SELECTION}, native vs tee1 (2 vCPUs) alone under the hypervisor, ${RUNS} run(s), ${unit}`);
+  const started = Date.now();
+  const results = { native: [] as number[], hyp: [] as number[] };
+  for (let i = 1; i <= RUNS; i++) {
+    // Under icount each QEMU counts its own instructions whatever else runs: the two can share the host.
+    const [n, h] = ICOUNT ? await both(native(), hyp()) : [await native(), await hyp()];
+    results.native.push(n);
+    results.hyp.push(h);
+    log(`run ${i}/${RUNS}: native ${n} s, hypervisor ${h} s (QEMU ran ${qemuSeconds.native.at(-1)} s and ${qemuSeconds.hyp.at(-1)} s)`);
+  }
+  const n = median(results.native), h = median(results.hyp);
+  const ratio = Number((h / n).toFixed(3));
+  const insns = (s: number) => (ICOUNT ? `  (${(s / 2 ** SHIFT).toFixed(2)} G instructions)` : "");
+  log(`xtest ${SELECTION.replace(/,/g, " ")}: ${unit}, median of ${RUNS}`);
+  log(`  native (no hypervisor, -smp 2)     ${n.toFixed(1).padStart(6)}${insns(n)}`);
+  log(`  tee1 (2 vCPUs) alone, hypervisor   ${h.toFixed(1).padStart(6)}${insns(h)}  ${ratio.toFixed(2)}× native`);
+  log(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  const out = {
+    selection: SELECTION, icount: ICOUNT ? QEMU_ARGS.join(" ") : false,
+    unit: ICOUNT ? `virtual seconds, ${2 ** SHIFT} ns per instruction` : "wall seconds",
+    runs: RUNS, results, median: { native: n, hyp: h }, ratio, qemuSeconds,
+  };
+  writeFileSync(join(RESULTS, "bench-tee.json"), JSON.stringify(out, null, 2) + "\n");
+  log(`wrote ${join(RESULTS, "bench-tee.json")}`);
+}
+
+main().catch((e: Error) => {
+  console.error(`[bench] ${e.message}`);
+  process.exit(1);
+});
