@@ -46,9 +46,11 @@ export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
   if (fid == smc.OPTEE_SMC_CALL_WITH_ARG) {
     statCount(g, STAT_STD);
     c = callWithArg(cpu, g, client);
+  } else if (fid == smc.OPTEE_SMC_RETURN_FROM_RPC) {
+    c = returnFromRpc(cpu, g, client);
+  } else {
+    setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
   }
-  else if (fid == smc.OPTEE_SMC_RETURN_FROM_RPC) c = returnFromRpc(cpu, g, client);
-  else setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
   if (c == CALL_NONE) return continueCpu(cpu);
   flightBegin(cpu, FLIGHT_STD, g, fid, c);
   return requestSmc(cpu, SMC_OWNER_TEE_CALL);
