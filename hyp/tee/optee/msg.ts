@@ -26,11 +26,6 @@ export const PARAM_A: u32 = 8; // tmem.buf_ptr, rmem.offs, value.a
 export const PARAM_B: u32 = 16; // tmem.size, rmem.size, value.b
 export const PARAM_C: u32 = 24; // tmem.shm_ref, rmem.shm_ref, value.c
 
-/** Size of an optee_msg_arg with n parameters (OPTEE_MSG_GET_ARG_SIZE). */
-@inline export function optee_msg_get_arg_size(n: u32): u32 {
-  return OPTEE_MSG_ARG_SIZE + n * OPTEE_MSG_PARAM_SIZE;
-}
-
 // Parameter types (attr bits 7:0).
 export const OPTEE_MSG_ATTR_TYPE_NONE: u32 = 0x0;
 export const OPTEE_MSG_ATTR_TYPE_VALUE_INPUT: u32 = 0x1;

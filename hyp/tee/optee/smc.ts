@@ -5,15 +5,12 @@
  */
 
 // Generic Trusted-OS queries (owner 63).
-export const OPTEE_SMC_CALLS_COUNT: u32 = 0xbf00ff00;
 export const OPTEE_SMC_CALLS_UID: u32 = 0xbf00ff01;
 export const OPTEE_SMC_CALLS_REVISION: u32 = 0xbf00ff03;
 
 // Standard (yielding) calls, SMC32: 0x32000000 | function number. They run on an OP-TEE thread.
 export const OPTEE_SMC_RETURN_FROM_RPC: u32 = 0x32000003;
 export const OPTEE_SMC_CALL_WITH_ARG: u32 = 0x32000004;
-export const OPTEE_SMC_CALL_WITH_RPC_ARG: u32 = 0x32000012;
-export const OPTEE_SMC_CALL_WITH_REGD_ARG: u32 = 0x32000013;
 
 // Fast calls (owner 50, fast, SMC32): 0xb2000000 | function number.
 export const OPTEE_SMC_CALL_GET_OS_UUID: u32 = 0xb2000000;

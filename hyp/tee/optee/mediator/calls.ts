@@ -106,13 +106,6 @@ export function callClose(g: u32, c: i32): void {
   call.state = CALL_FREE;
 }
 
-/** Calls of guest g open now (any state). */
-export function callCount(g: u32): u32 {
-  let n: u32 = 0;
-  for (let c: i32 = 0; c < <i32>MAX_CALLS_PER_GUEST; c++) if (callAt(g, c).shadow != 0) n++;
-  return n;
-}
-
 /** Calls of guest g whose SMC is in OP-TEE now. */
 export function callsInOptee(g: u32): u32 {
   let n: u32 = 0;

@@ -18,7 +18,7 @@ export const HIDDEN_CAPS: u32 = smc.OPTEE_SMC_SEC_CAP_HAVE_RESERVED_SHM | smc.OP
   smc.OPTEE_SMC_SEC_CAP_RPC_ARG | smc.OPTEE_SMC_SEC_CAP_RPMB_PROBE | smc.OPTEE_SMC_SEC_CAP_ASYNC_NOTIF;
 
 /** Fast calls forwarded to OP-TEE as they are (but for x7). */
-export function isPassThroughFast(fid: u32): bool {
+function isPassThroughFast(fid: u32): bool {
   return fid == smc.OPTEE_SMC_CALLS_UID || fid == smc.OPTEE_SMC_CALLS_REVISION ||
     fid == smc.OPTEE_SMC_CALL_GET_OS_UUID || fid == smc.OPTEE_SMC_CALL_GET_OS_REVISION ||
     fid == smc.OPTEE_SMC_EXCHANGE_CAPABILITIES || fid == smc.OPTEE_SMC_ENABLE_SHM_CACHE ||

@@ -58,8 +58,3 @@ export function logClient(g: u32, what: string, id: u32, result: string): void {
   put(what); put(" client "); putDec(id); put(" -> "); put(result);
   lineEnd();
 }
-
-export function resetMediatorLog(): void {
-  memory.fill(limitSaid, 0, MAX_GUESTS * LIMIT_KINDS);
-  memory.fill(refusals, 0, MAX_GUESTS);
-}

@@ -44,7 +44,7 @@ export function poolFree(page: usize): void {
 }
 
 /** Is `page` the start of a page of the pool? */
-export function poolOwns(page: usize): bool {
+function poolOwns(page: usize): bool {
   return page >= pages && page < pages + <usize>(POOL_PAGES * PAGE_SIZE) && ((page - pages) & <usize>PAGE_MASK) == 0;
 }
 
@@ -59,9 +59,4 @@ export function poolPageAt(pa: u64): usize {
   if (pa < base || pa - base >= 0x1_0000_0000) return 0;
   const page = <usize>(pa - base);
   return poolOwns(page) ? page : 0;
-}
-
-/** Pages guest g holds now (for tests and logs). */
-export function poolPagesOf(g: u32): u32 {
-  return g < MAX_GUESTS ? load<u32>(usedBy + (<usize>g << 2)) : 0;
 }

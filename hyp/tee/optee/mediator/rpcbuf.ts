@@ -79,12 +79,6 @@ export function rpcBufferRemove(g: u32, i: i32): void {
   r.size = 0;
 }
 
-export function rpcBufferCount(g: u32): u32 {
-  let n: u32 = 0;
-  for (let i: u32 = 0; i < MAX_RPC_BUFFERS_PER_GUEST; i++) if (at(g, i).shadow != 0) n++;
-  return n;
-}
-
 export function rpcBufferRemoveAll(g: u32): void {
   for (let i: u32 = 0; i < MAX_RPC_BUFFERS_PER_GUEST; i++) rpcBufferRemove(g, <i32>i);
 }
