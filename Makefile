@@ -18,11 +18,17 @@ OBJCOPY := $(CROSS)objcopy
 TSX := node_modules/.bin/tsx
 ASC := node_modules/.bin/asc
 
+# The cross compiler's own headers (stdarg.h, stdint.h). Asked for when first used, not when this file is
+# parsed: on a fresh machine `make deps` installs the compiler after parsing, and a parse-time $(shell) would
+# silently yield "include". Nothing else in this file may run a tool at parse time.
+GCC_INCLUDE = $(eval GCC_INCLUDE := $$(shell $(CC) -print-file-name=include 2>/dev/null))$(if \
+	$(filter-out include,$(GCC_INCLUDE)),$(GCC_INCLUDE),$(error $(CC) is not installed: run make deps))
+
 # Bounds checks stay on (the 64-bit default would drop them for a signal handler
 # we do not have) and the shared stack-depth counter stays off: see design.md §4.
 WASM_RT_FLAGS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_USE_STACK_DEPTH_COUNT=0
-CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
-	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
+	-ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
 	-mgeneral-regs-only -mno-outline-atomics -fno-tree-loop-distribute-patterns \
 	-fno-stack-protector -fno-pic -fno-pie -ffunction-sections \
 	-Iboot -Iboot/include -Iboot/rt/include -I$(G) $(WASM_RT_FLAGS)
@@ -36,7 +42,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-firmware run xtest probe bench test test-unit test-system clean
+.PHONY: all deps deps-host deps-firmware run xtest probe bench test test-unit test-system fresh-check clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -138,6 +144,11 @@ test-unit: $(B)/hyp.wasm
 
 test-system: $(SYSTEM_TEST_INPUTS)
 	$(TSX) tools/test/run.ts test/system
+
+# The README's promise on a machine that has never seen the project: a fresh Debian bookworm root (mmdebstrap,
+# cached outside the repository), the project's HEAD cloned into it, the README's `make run` inside it.
+fresh-check:
+	@bash tools/fresh-check.sh
 
 clean:
 	rm -rf $(B)

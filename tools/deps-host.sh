@@ -3,10 +3,17 @@
 # A ready machine prints "host packages: ok" and touches nothing (no apt-get update).
 # QEMU must be >= 10 (bookworm's 7.2 lacks raspi4b), so it comes from bookworm-backports.
 # wabt is pinned to 1.0.32: the import names in wasm2c's output depend on its version.
+# Node.js: any node >= 18 already on the machine is used (bookworm's nodejs 18 runs the whole toolchain);
+# without one, bookworm's nodejs and npm are installed.
+#
+# Under `set -e`, a plain assignment from a failing command substitution ends the script silently: every
+# probe below answers with output (possibly empty) and exit status 0, whatever is or is not installed.
 set -euo pipefail
 
+# libc6-dev: TF-A's host tool fiptool includes <sys/mount.h> and <stdint.h>, which gcc alone does not bring.
 PACKAGES=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu wabt device-tree-compiler dpkg-dev
-  libssl-dev cpio xz-utils make gcc ca-certificates debian-archive-keyring)
+  libssl-dev libc6-dev cpio xz-utils make gcc ca-certificates debian-archive-keyring)
+NODE_MIN_MAJOR=18
 QEMU_PKG=qemu-system-arm
 QEMU_MIN_VERSION=1:10
 WABT_VERSION=1.0.32
@@ -16,12 +23,20 @@ log() { echo "[deps] $*"; }
 fail() {
   echo "[deps] FAILED: $*" >&2
   echo "[deps] fix the cause above, then retry with: make deps" >&2
-  exit 1
+  exit 2
 }
 
-# Prints the version of an installed package, or nothing.
+# Prints the version of an installed package, or nothing (dpkg-query exits 1 for a package never installed).
 installed_version() {
-  dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null | awk '$1 == "ii" { print $2 }'
+  { dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null || true; } | awk '$1 == "ii" { print $2 }'
+}
+
+# Prints the major version of the node on PATH, or 0 when there is none.
+node_major() {
+  local v
+  v=$(node --version 2>/dev/null || true)
+  v=${v#v}
+  echo "${v%%.*}" | grep -E '^[0-9]+$' || echo 0
 }
 
 # The Debian mirror this machine already uses (deb822 debian.sources), so backports come from the same place.
@@ -37,6 +52,14 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   [[ -n $(installed_version "$p") ]] || missing+=("$p")
 done
+
+# Node.js and npm: a node that is already here (from any source) is kept; otherwise bookworm's.
+if [[ $(node_major) -eq 0 ]]; then
+  missing+=(nodejs)
+elif [[ $(node_major) -lt $NODE_MIN_MAJOR ]]; then
+  fail "node $(node --version) is too old: the build needs Node.js >= $NODE_MIN_MAJOR (bookworm's nodejs is 18)"
+fi
+command -v npm >/dev/null || missing+=(npm)
 
 need_qemu=0
 qemu_version=$(installed_version "$QEMU_PKG")
@@ -73,6 +96,7 @@ else
   log "host packages: installed"
 fi
 
+command -v node >/dev/null && command -v npm >/dev/null || fail "node or npm not on PATH after installing nodejs npm"
 command -v qemu-system-aarch64 >/dev/null || fail "qemu-system-aarch64 not on PATH after installing $QEMU_PKG"
 wabt_have=$(wasm2c --version 2>/dev/null || true)
 [[ $wabt_have == "$WABT_VERSION" ]] ||
