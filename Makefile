@@ -42,7 +42,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-firmware run xtest probe bench test test-unit test-system fresh-check clean
+.PHONY: all deps deps-host deps-debug deps-firmware run debug xtest probe bench test test-unit test-system fresh-check clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -52,7 +52,7 @@ deps-host:
 	@bash tools/deps-host.sh
 
 node_modules/.stamp: package.json package-lock.json
-	@echo "[deps] npm ci"
+	@echo "[deps] npm ci (the packages package-lock.json pins, from the npm registry)"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -116,8 +116,9 @@ $(B)/bootconfig-oob.bin: tools/build/bootconfig.ts node_modules/.stamp
 	$(TSX) tools/build/bootconfig.ts $@ --no-guests --selftest-oob
 
 # ---- run and test -----------------------------------------------------------------
+# SETUP=configs/<name>.ts boots another setup (default configs/qemu-virt.ts); it is checked before anything boots.
 run: deps all
-	$(TSX) tools/run/run.ts
+	$(TSX) tools/run/run.ts $(if $(SETUP),--setup $(SETUP))
 
 # OP-TEE's whole test suite: natively (no hypervisor), then in tee1 and tee2 at the same time under the
 # hypervisor; every guest must match native. 15-40 minutes on 2 cores. build/results/xtest.json.
@@ -129,6 +130,14 @@ xtest: deps all
 bench: deps all
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
+
+# The default setup (or SETUP=…) paused under QEMU's gdbstub; prints the gdb-multiarch command that attaches with
+# the hypervisor's symbols and tools/debug/hyp.gdb. GDB_PORT=… changes the port (default 1234).
+debug: deps deps-debug all
+	$(TSX) tools/run/debug.ts $(if $(SETUP),--setup $(SETUP))
+
+deps-debug:
+	@bash tools/deps-host.sh --debug
 
 # The hypervisor alone: the OP-TEE probe, then power-off.
 probe: deps all

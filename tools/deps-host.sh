@@ -48,6 +48,20 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# `make debug` only: Debian's gdb-multiarch, which debugs aarch64 from this machine.
+if [[ ${1:-} == --debug ]]; then
+  if [[ -n $(installed_version gdb-multiarch) ]]; then
+    log "gdb-multiarch: ok"
+  else
+    [[ $(id -u) -eq 0 ]] || fail "installing gdb-multiarch needs root"
+    log "installing gdb-multiarch (for make debug)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gdb-multiarch ||
+      { apt-get update -q || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gdb-multiarch; } ||
+      fail "apt-get install gdb-multiarch"
+  fi
+  exit 0
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   [[ -n $(installed_version "$p") ]] || missing+=("$p")

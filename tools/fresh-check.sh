@@ -133,7 +133,7 @@ follow_make() {
       node_modules/.bin/tsx\ tools/run/run.ts*) echo "run $now" >>"$PHASE_FILE" ;;
     esac
     case $line in
-      Selecting\ previously* | Preparing\ to\ unpack* | Unpacking\ * | Setting\ up\ * | Processing\ triggers* | Get:* | \(Reading\ database* | Created\ symlink*) ;;
+      Selecting\ previously* | Preparing\ to\ unpack* | Unpacking\ * | Setting\ up\ * | Processing\ triggers* | Get:* | \(Reading\ database* | Created\ symlink* | update-alternatives:*) ;;
       *) printf '  %s\n' "$line" ;;
     esac
   done

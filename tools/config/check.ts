@@ -13,8 +13,10 @@ import type { Range } from "../../configs/boards/board.ts";
 import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
 import { PROJECT_ROOT, kernelImage } from "../firmware/paths.ts";
+import { UserError } from "../lib/cli.ts";
 
-export class ConfigError extends Error {
+/** A setup that cannot be booted: a person fixes it in the setup file (tools exit 2 on it, see lib/cli.ts). */
+export class ConfigError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

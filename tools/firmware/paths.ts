@@ -7,6 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UserError } from "../lib/cli.ts";
 
 /** The project root: this file is tools/firmware/paths.ts. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -48,7 +49,7 @@ export function kernelRelease(): string {
   const dir = join(ROOT, "usr/lib/modules");
   const releases = existsSync(dir) ? readdirSync(dir) : [];
   if (releases.length !== 1) {
-    throw new Error(`expected one kernel under ${dir}, found ${releases.length}: run make deps`);
+    throw new UserError(`expected one kernel under ${shown(dir)}, found ${releases.length}: run make deps (it fetches the firmware cache)`);
   }
   return releases[0];
 }

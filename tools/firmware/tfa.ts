@@ -20,6 +20,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as P from "./paths.ts";
+import { EXIT_USER_ERROR, UserError } from "../lib/cli.ts";
 
 class BuildError extends Error {}
 
@@ -57,9 +58,9 @@ function checkConfig(variant: P.Variant, opts: string[]): void {
 
 function build(variant: P.Variant, bl33: string): string {
   for (const f of [join(P.TFA_SRC, "Makefile"), P.opteeHeader(variant), P.opteePager(variant)]) {
-    if (!existsSync(f)) throw new BuildError(`${P.shown(f)} is missing (run: make deps)`);
+    if (!existsSync(f)) throw new UserError(`${P.shown(f)} is missing: run make deps (it fetches the firmware)`);
   }
-  if (!existsSync(bl33)) throw new BuildError(`BL33 image ${bl33} does not exist`);
+  if (!existsSync(bl33)) throw new UserError(`BL33 image ${bl33} does not exist: run make`);
   const opts = makeOptions(variant);
   checkConfig(variant, opts);
   const fresh = !existsSync(join(P.tfaBuildBase(variant), "qemu/release/bl31.bin"));
@@ -118,6 +119,10 @@ function main(): void {
 try {
   main();
 } catch (e) {
+  if (e instanceof UserError) {
+    console.error(`[tfa] ${e.message}`);
+    process.exit(EXIT_USER_ERROR);
+  }
   console.error(`[tfa] FAILED: ${e instanceof Error ? e.message : String(e)}`);
   console.error("[tfa] retry with: make deps (missing inputs) or fix the error above and re-run");
   process.exit(1);

@@ -10,6 +10,7 @@ import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
 import { checkSetup, ConfigError } from "../config/check.ts";
 import { PROJECT_ROOT, kernelImage, shown } from "../firmware/paths.ts";
+import { runMain } from "../lib/cli.ts";
 import { buildGuestDtb } from "./dtb.ts";
 import { buildInitramfs, initramfsInputs } from "./initramfs.ts";
 
@@ -102,8 +103,5 @@ async function main(file: string): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv[2] ?? join(PROJECT_ROOT, "configs/qemu-virt.ts")).catch((e: Error) => {
-    console.error(`[images] ${e.message}`);
-    process.exit(1);
-  });
+  runMain("images", () => main(process.argv[2] ?? join(PROJECT_ROOT, "configs/qemu-virt.ts")));
 }

@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setup } from "../../configs/qemu-virt.ts";
+import { runMain } from "../lib/cli.ts";
 import { bootHypervisor, RESULTS } from "./boot-lib.ts";
 
 async function main(): Promise<number> {
@@ -31,7 +32,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-  console.error(`[run] ${e.message}`);
-  process.exit(1);
-});
+runMain("run", main);

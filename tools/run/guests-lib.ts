@@ -7,7 +7,7 @@ import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
 import { parseGuests, type GuestReport } from "./guests-report.ts";
 import { parseProbe, type ProbeReport } from "./probe-report.ts";
-import { runQemu, type QemuResult } from "./qemu.ts";
+import { requireQemu, runQemu, type QemuResult } from "./qemu.ts";
 
 export interface GuestsRun {
   result: QemuResult;
@@ -25,6 +25,7 @@ export interface BootGuestsOptions {
 }
 
 export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
+  requireQemu(); // before minutes of image building, not after
   // Each setup's DTBs (which carry its guests' command lines) in a directory of their own; the initramfs is shared.
   const { loads } = await buildGuestImages(setup, IMAGES_DIR, join(IMAGES_DIR, setup.name));
   mkdirSync(RESULTS, { recursive: true });

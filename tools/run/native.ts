@@ -20,7 +20,8 @@ import { PROJECT_ROOT, kernelImage, shown } from "../firmware/paths.ts";
 import { compileDts, decompileDtb } from "../images/dtb.ts";
 import { sharedInitramfs, upToDate } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
-import { runQemu, type QemuResult } from "./qemu.ts";
+import { runMain } from "../lib/cli.ts";
+import { QEMU, requireQemu, runQemu, type QemuResult } from "./qemu.ts";
 
 /** The measured reference's machine: two CPUs, 2 GiB. */
 export const NATIVE_SMP = 2;
@@ -84,7 +85,8 @@ export function nativeDtb(flash: string, initramfs: string, cmdline: string, out
   mkdirSync(NATIVE_DIR, { recursive: true });
   const dump = join(NATIVE_DIR, "qemu-dump.dtb");
   const q = qemuVirt.qemu;
-  const r = spawnSync("qemu-system-aarch64", [
+  requireQemu();
+  const r = spawnSync(QEMU, [
     "-M", `${q.machine},dumpdtb=${dump}`, "-cpu", q.cpu, "-smp", String(NATIVE_SMP), "-m", String(NATIVE_MEMORY_MIB),
     "-nic", "none", "-display", "none", "-monitor", "none", "-bios", flash,
   ], { encoding: "utf8", timeout: 60_000 });
@@ -128,11 +130,8 @@ export async function bootNative(o: NativeOptions): Promise<QemuResult> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = Object.fromEntries(process.argv.slice(2).map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]));
-  bootNative({ args, timeoutSeconds: 900, onLine: (l) => console.log(l) }).then(
-    (r) => console.log(`[native] QEMU ${r.timedOut ? "timed out" : `exited ${r.exitCode}`} after ${r.seconds.toFixed(1)} s`),
-    (e: Error) => {
-      console.error(`[native] ${e.message}`);
-      process.exit(1);
-    },
-  );
+  runMain("native", async () => {
+    const r = await bootNative({ args, timeoutSeconds: 900, onLine: (l) => console.log(l) });
+    console.log(`[native] QEMU ${r.timedOut ? "timed out" : `exited ${r.exitCode}`} after ${r.seconds.toFixed(1)} s`);
+  });
 }

@@ -4,10 +4,30 @@
  * when killed, so callers judge a run by what the console printed, and
  * `timedOut` says whether we had to kill it.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Board } from "../../configs/boards/board.ts";
+import { UserError } from "../lib/cli.ts";
+
+/** QEMU 10 is the first with `raspi4b`; bookworm's own 7.2 lacks it. The binary every tool runs. */
+export const QEMU = "qemu-system-aarch64";
+export const QEMU_MIN_MAJOR = 10;
+const QEMU_FIX = "run make deps (it installs qemu-system-arm from bookworm-backports)";
+let qemuChecked = false;
+
+/** Throws a UserError naming the fix when QEMU is missing or older than QEMU_MIN_MAJOR. */
+export function requireQemu(): void {
+  if (qemuChecked) return;
+  const r = spawnSync(QEMU, ["--version"], { encoding: "utf8" });
+  if (r.error) throw new UserError(`${QEMU} is not installed: ${QEMU_FIX}`);
+  const version = /version (\d+)\.(\d+)\.?(\d*)/.exec(r.stdout ?? "");
+  if (!version) throw new UserError(`${QEMU} --version printed no version ("${(r.stdout ?? "").split("\n")[0]}"): ${QEMU_FIX}`);
+  if (Number(version[1]) < QEMU_MIN_MAJOR) {
+    throw new UserError(`${QEMU} is ${version[0].slice(8)}, older than ${QEMU_MIN_MAJOR}: ${QEMU_FIX}`);
+  }
+  qemuChecked = true;
+}
 
 export interface Load {
   file: string;
@@ -58,9 +78,12 @@ export function qemuArgs(o: QemuOptions): string[] {
 }
 
 export function runQemu(o: QemuOptions): Promise<QemuResult> {
+  requireQemu();
+  if (!existsSync(o.flash)) throw new UserError(`${o.flash} is missing: run make (it builds the flash image)`);
+  for (const l of o.loads) if (!existsSync(l.file)) throw new UserError(`${l.file} is missing: run make, or make deps for firmware files`);
   mkdirSync(dirname(o.secureLog), { recursive: true });
   const started = Date.now();
-  const child = spawn("qemu-system-aarch64", qemuArgs(o), { stdio: [o.interactive ? "inherit" : o.input ? "pipe" : "ignore", "pipe", "pipe"] });
+  const child = spawn(QEMU, qemuArgs(o), { stdio: [o.interactive ? "inherit" : o.input ? "pipe" : "ignore", "pipe", "pipe"] });
   const pendingInput = [...(o.input ?? [])];
   const lines: string[] = [];
   let partial = "";
@@ -85,7 +108,7 @@ export function runQemu(o: QemuOptions): Promise<QemuResult> {
   return new Promise((resolve, reject) => {
     child.on("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`could not start qemu-system-aarch64 (${e.message}): run make deps`));
+      reject(new UserError(`could not start ${QEMU} (${e.message}): ${QEMU_FIX}`));
     });
     child.on("close", (code) => {
       clearTimeout(timer);

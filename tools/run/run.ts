@@ -7,11 +7,12 @@
  * probe) and guests.json (with each guest's xtest summary), prints a summary,
  * and exits non-zero if a guest did not boot or a guest's xtest did not pass.
  *
- * Usage: tsx tools/run/run.ts [--quiet]
+ * Usage: tsx tools/run/run.ts [--quiet] [--setup configs/<name>.ts]   (make run SETUP=configs/<name>.ts)
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { setup } from "../../configs/qemu-virt.ts";
+import { runMain } from "../lib/cli.ts";
+import { loadSetup } from "../lib/setup-file.ts";
 import { RESULTS } from "./boot-lib.ts";
 import { bootGuests } from "./guests-lib.ts";
 import { caseRanges, parseXtest, type XtestReport } from "./xtest-report.ts";
@@ -27,6 +28,7 @@ function xtestFacts(x: XtestReport): string {
 }
 
 async function main(): Promise<number> {
+  const setup = await loadSetup();
   const quiet = process.argv.includes("--quiet");
   // At a terminal, guests stay up in a shell after their /init and the keyboard reaches them; in CI, or with
   // --quiet, they run /init and power off, and nothing is read from stdin.
@@ -68,7 +70,4 @@ async function main(): Promise<number> {
   return guests.every((g) => g.booted) && !result.timedOut && !xtestFailed.length ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-  console.error(`[run] ${e.message}`);
-  process.exit(1);
-});
+runMain("run", main);
