@@ -115,6 +115,20 @@ $(B)/bootconfig.bin: tools/build/bootconfig.ts $(wildcard configs/*.ts configs/b
 $(B)/bootconfig-oob.bin: tools/build/bootconfig.ts node_modules/.stamp
 	$(TSX) tools/build/bootconfig.ts $@ --no-guests --selftest-oob
 
+# ---- the micro-benchmark guest (guest/microbench): bare metal, booted like a Linux Image or as BL33 ----------
+MB := $(B)/microbench
+MB_SRC := $(wildcard guest/microbench/*.c guest/microbench/*.S)
+MB_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -ffreestanding -nostdinc -isystem $(GCC_INCLUDE) -mgeneral-regs-only \
+	-mstrict-align -fno-pic -fno-pie -fno-stack-protector -fno-tree-loop-distribute-patterns
+$(MB)/microbench.elf: $(MB_SRC) $(wildcard guest/microbench/*.h) guest/microbench/microbench.ld
+	@mkdir -p $(MB)
+	$(CC) $(MB_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-q -Wl,-T,guest/microbench/microbench.ld \
+		$(MB_SRC) -o $@ -lgcc
+	@tools/build/check-pic.sh $@
+
+$(MB)/microbench.bin: $(MB)/microbench.elf
+	$(OBJCOPY) -O binary $< $@
+
 # ---- run and test -----------------------------------------------------------------
 # SETUP=configs/<name>.ts boots another setup (default configs/qemu-virt.ts); it is checked before anything boots.
 run: deps all
@@ -127,7 +141,8 @@ xtest: deps all
 
 # Figures, not tests: time to /init natively and under the hypervisor (build/results/bench-boot.json), then
 # the time of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
-bench: deps all
+bench: deps all $(MB)/microbench.bin
+	$(TSX) tools/bench/micro.ts --quiet
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
 
@@ -143,7 +158,7 @@ deps-debug:
 probe: deps all
 	$(TSX) tools/run/boot.ts
 
-SYSTEM_TEST_INPUTS := all $(B)/flash-native.bin $(B)/bootconfig-oob.bin
+SYSTEM_TEST_INPUTS := all $(B)/flash-native.bin $(B)/bootconfig-oob.bin $(MB)/microbench.bin
 
 test: deps $(SYSTEM_TEST_INPUTS)
 	$(TSX) tools/test/run.ts test/unit test/system

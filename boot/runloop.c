@@ -41,6 +41,7 @@ static uint32_t run_guest(unsigned cpu, struct frame *frame)
 {
 	vcpu_load_controls(frame);
 	gic_lrs_load(frame);
+	account_stint(cpu, frame);
 	uint64_t kind = guest_run(frame);
 	gic_lrs_save(frame);
 	uint32_t intid = kind == EXIT_IRQ ? gic_acknowledge() : INTID_NONE;
@@ -58,6 +59,7 @@ __attribute__((noreturn)) void hyp_main(unsigned cpu)
 {
 	cpu_running();
 	vcpu_el2_init();
+	uint32_t pmu_event = pmu_el2_init(cpu);
 	if (cpu == 0)
 		boot_cpu_init();
 	while (!__atomic_load_n(&core_ready, __ATOMIC_ACQUIRE))
@@ -67,6 +69,7 @@ __attribute__((noreturn)) void hyp_main(unsigned cpu)
 	struct frame *frame = frame_of(cpu);
 	frames[cpu] = frame;
 	uint32_t action = core_enter_start(cpu);
+	account_attach(cpu, frame, pmu_event);
 	for (;;) {
 		switch (action) {
 		case ACTION_SMC:

@@ -12,6 +12,7 @@ import { guestOfCpu, vcpuOfCpu } from "./core/vcpu";
 import { guestSync } from "./trap/dispatch";
 import { stage2Translate } from "./core/stage2";
 import { vgicSyncLrs } from "./vgic/exports";
+import { accountInit, accountSet, KIND_IRQ, KIND_SHIFT } from "./core/account";
 export * from "./vgic/exports";
 // Brings in the abort handler asc --use routes to (see asconfig.json).
 import "./hw/abort";
@@ -23,7 +24,9 @@ export function cpuFrame(cpu: u32): usize {
 
 /** `cpu` has entered the hypervisor for the first time. */
 export function cpuStart(cpu: u32): u32 {
-  return cpu < MAX_CPUS ? bootCpuStart(cpu) : ACTION_PARK;
+  if (cpu >= MAX_CPUS) return ACTION_PARK;
+  accountInit(cpu);
+  return bootCpuStart(cpu);
 }
 
 /** The SMC that `cpu`'s last ACTION_SMC asked for has completed; x0..x7 are in its frame. */
@@ -43,6 +46,7 @@ export function guestExit(cpu: u32, intid: u32): u32 {
   vgicSyncLrs(g, vcpuOfCpu(cpu), frameOf(cpu) + FRAME_LR, LR_COUNT);
   const kind = <u32>frameGet(cpu, FRAME_EXIT_KIND);
   if (kind == EXIT_SYNC) return guestSync(cpu);
+  accountSet(cpu, (KIND_IRQ << KIND_SHIFT) | (intid & 0x3ff));
   return physicalInterrupt(cpu, intid); // IRQ (FIQ and SError: nothing to acknowledge, 1023)
 }
 

@@ -20,6 +20,11 @@
 #define FRAME_CONTROLS_DIRTY 0x1a0
 #define FRAME_LR 0x1c0
 #define FRAME_LR_COUNT 4
+#define FRAME_ACCOUNT_KEY 0x1e0
+#define FRAME_ACCOUNT_TABLE 0x1e8
+#define FRAME_ACCOUNT_SLOTS 0x1ec
+#define FRAME_ACCOUNT_EVENT 0x1f0
+#define FRAME_ACCOUNT_LAST 0x1f8
 
 #define EXIT_SYNC 0
 #define EXIT_IRQ 1
@@ -38,6 +43,13 @@ struct frame {
 	uint64_t controls_dirty;
 	uint64_t pad1[3];
 	uint64_t lr[FRAME_LR_COUNT];
+	/* The per-exit profile (boot/pmu.c, hyp/core/account.ts): the exit kind the core named for the EL2 stint
+	 * under way, where its per-CPU table is in linear memory and how many slots it has, the PMU event the
+	 * counter counts (0: no profile), the counter's value at the last guest entry. */
+	uint32_t account_key, pad2;
+	uint32_t account_table, account_slots;
+	uint64_t account_event;
+	uint64_t account_last;
 };
 
 _Static_assert(__builtin_offsetof(struct frame, x) == FRAME_X0, "frame.x");
@@ -46,6 +58,12 @@ _Static_assert(__builtin_offsetof(struct frame, exit_kind) == FRAME_EXIT_KIND, "
 _Static_assert(__builtin_offsetof(struct frame, hcr) == FRAME_HCR, "frame.hcr");
 _Static_assert(__builtin_offsetof(struct frame, controls_dirty) == FRAME_CONTROLS_DIRTY, "frame.controls_dirty");
 _Static_assert(__builtin_offsetof(struct frame, lr) == FRAME_LR, "frame.lr");
+_Static_assert(__builtin_offsetof(struct frame, account_key) == FRAME_ACCOUNT_KEY, "frame.account_key");
+_Static_assert(__builtin_offsetof(struct frame, account_table) == FRAME_ACCOUNT_TABLE, "frame.account_table");
+_Static_assert(__builtin_offsetof(struct frame, account_slots) == FRAME_ACCOUNT_SLOTS, "frame.account_slots");
+_Static_assert(__builtin_offsetof(struct frame, account_event) == FRAME_ACCOUNT_EVENT, "frame.account_event");
+_Static_assert(__builtin_offsetof(struct frame, account_last) == FRAME_ACCOUNT_LAST, "frame.account_last");
+_Static_assert(sizeof(struct frame) <= FRAME_SIZE, "frame size");
 
 /* Enters the guest whose state is in `f`; returns the EXIT_* kind when it traps back. */
 uint64_t guest_run(struct frame *f);

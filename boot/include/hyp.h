@@ -54,6 +54,11 @@ void vcpu_load_controls(struct frame *f);
 void vcpu_inject_sync(struct frame *f, uint64_t esr, uint64_t far);
 void stage2_invalidate(uint32_t vmid);
 
+/* pmu.c: the EL2-only counter behind the per-exit profile (hyp/core/account.ts). */
+uint32_t pmu_el2_init(unsigned cpu);
+void account_attach(unsigned cpu, struct frame *f, uint32_t event);
+void account_stint(unsigned cpu, struct frame *f);
+
 /* entry.S */
 void _start(void);
 

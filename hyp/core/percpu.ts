@@ -17,6 +17,10 @@
  *                     when controlsDirty != 0: hcr, vttbr, vtcr, vmpidr
  *   +0x1a0  controlsDirty
  *   +0x1c0  lr[4]     ICH_LR<n>_EL2, written before each entry, read back after each exit
+ *   +0x1e0  accountKey    the exit kind (core/account.ts) the EL2 instructions since this exit count for
+ *   +0x1e8  accountTable  u32: linear-memory address of this CPU's profile table; +0x1ec u32: its slot count
+ *   +0x1f0  accountEvent  the PMU event C counts at EL2 (0x08 instructions, 0x11 cycles, 0: no profile)
+ *   +0x1f8  accountLast   the counter at the last guest entry (C's own)
  */
 
 /** QEMU virt with Debian's OP-TEE supports 4 cores; 8 leaves room for other boards. */
@@ -37,6 +41,10 @@ export const FRAME_VTCR: u32 = 0x190;
 export const FRAME_VMPIDR: u32 = 0x198;
 export const FRAME_CONTROLS_DIRTY: u32 = 0x1a0;
 export const FRAME_LR: u32 = 0x1c0;
+export const FRAME_ACCOUNT_KEY: u32 = 0x1e0;
+export const FRAME_ACCOUNT_TABLE: u32 = 0x1e8;
+export const FRAME_ACCOUNT_SLOTS: u32 = 0x1ec;
+export const FRAME_ACCOUNT_EVENT: u32 = 0x1f0;
 /** The GICv3 on QEMU (and the GIC-500/600) has 4 list registers. */
 export const LR_COUNT: u32 = 4;
 

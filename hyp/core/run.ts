@@ -15,6 +15,7 @@ import { kickCpu } from "../hw/imports";
 import { lineEnd, lineStartGuest, put, putDec, putHex } from "../lib/log";
 import { vgicFlushLrs } from "../vgic/exports";
 import { CONSOLE_CPU } from "../vdev/console-input";
+import { profileReportAll } from "./profile";
 
 /** Lets the vCPU on `cpu` run: queues its pending virtual interrupts in the list registers first. */
 export function enterGuest(cpu: u32): u32 {
@@ -98,5 +99,6 @@ export function afterGuestStop(g: u32, cpu: u32): u32 {
   lineStartGuest("guest", guestNamePtr(g));
   put("was the last guest running: powering the machine off");
   lineEnd();
+  profileReportAll();
   return requestPowerOff(cpu);
 }

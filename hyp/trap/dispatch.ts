@@ -15,23 +15,41 @@ import { logBudgetTake } from "../lib/budget";
 import { dataAbort, instructionAbort } from "./mmio";
 import { smcccCall } from "./smccc";
 import { vgicSgiWrite } from "../vgic/exports";
+import { accountSet, KIND_HVC, KIND_IABT, KIND_OTHER, KIND_SHIFT, KIND_SMC, KIND_SYSREG, KIND_WFX, mmioKind,
+  MMIO_DEV_NONE, smcccKind } from "../core/account";
 
 export function guestSync(cpu: u32): u32 {
   const esr = frameGet(cpu, FRAME_ESR);
-  switch (E.esrClass(esr)) {
-    case E.EC_HVC64: return smcccCall(cpu); // ELR already points past the HVC
+  const ec = E.esrClass(esr);
+  switch (ec) {
+    case E.EC_HVC64: {
+      accountSet(cpu, smcccKind(KIND_HVC, <u32>guestReg(cpu, 0)));
+      return smcccCall(cpu); // ELR already points past the HVC
+    }
     case E.EC_SMC64: {
+      accountSet(cpu, smcccKind(KIND_SMC, <u32>guestReg(cpu, 0)));
       skipInstruction(cpu); // a trapped SMC returns to the SMC itself
       return smcccCall(cpu);
     }
-    case E.EC_DABT_LOWER: return dataAbort(cpu);
-    case E.EC_IABT_LOWER: return instructionAbort(cpu);
-    case E.EC_SYSREG: return systemRegister(cpu, esr);
+    case E.EC_DABT_LOWER: {
+      accountSet(cpu, mmioKind(MMIO_DEV_NONE, E.dabtIsWrite(esr), 0)); // trap/mmio.ts names the device
+      return dataAbort(cpu);
+    }
+    case E.EC_IABT_LOWER: {
+      accountSet(cpu, KIND_IABT << KIND_SHIFT);
+      return instructionAbort(cpu);
+    }
+    case E.EC_SYSREG: {
+      accountSet(cpu, (KIND_SYSREG << KIND_SHIFT) | (<u32>esr & 0x3fffff));
+      return systemRegister(cpu, esr);
+    }
     case E.EC_WFX: {
+      accountSet(cpu, KIND_WFX << KIND_SHIFT);
       skipInstruction(cpu);
       return continueCpu(cpu);
     }
     default: {
+      accountSet(cpu, (KIND_OTHER << KIND_SHIFT) | ec);
       logUnhandled(cpu, esr);
       return undefinedInstruction(cpu);
     }

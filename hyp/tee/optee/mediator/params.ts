@@ -25,12 +25,21 @@ export function isTmem(type: u32): bool {
   return type >= M.OPTEE_MSG_ATTR_TYPE_TMEM_INPUT && type <= M.OPTEE_MSG_ATTR_TYPE_TMEM_INOUT;
 }
 
-function isRmem(type: u32): bool {
+export function isRmem(type: u32): bool {
   return type >= M.OPTEE_MSG_ATTR_TYPE_RMEM_INPUT && type <= M.OPTEE_MSG_ATTR_TYPE_RMEM_INOUT;
 }
 
 function isValue(type: u32): bool {
   return type >= M.OPTEE_MSG_ATTR_TYPE_VALUE_INPUT && type <= M.OPTEE_MSG_ATTR_TYPE_VALUE_INOUT;
+}
+
+/** Whether any of the n parameters is a memory reference (temporary or registered): for the profile. */
+export function anyMemref(arg: usize, n: u32): bool {
+  for (let i: u32 = 0; i < n; i++) {
+    const type = paramType(paramAt(arg, i));
+    if (isTmem(type) || isRmem(type)) return true;
+  }
+  return false;
 }
 
 /**

@@ -18,7 +18,8 @@ import { Call, callAt, callClose, callFreeLists, callOpen, CALL_IN_OPTEE, CALL_N
 import { setResult } from "./fast";
 import { readGuest } from "./guestmem";
 import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, logRefused } from "./log";
-import { paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
+import { anyMemref, paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
+import { accountMessage } from "../../../core/account";
 import { PAGE_MASK, PAGE_SIZE, poolAlloc, poolFree, poolPa } from "./pool";
 import { rpcRequested } from "./rpc";
 import { statHeld } from "./stats";
@@ -68,6 +69,7 @@ export function callWithArg(cpu: u32, g: u32, client: u32): i32 {
     callClose(g, c);
     return answer(cpu, smc.OPTEE_SMC_RETURN_OK);
   }
+  accountMessage(cpu, load<u32>(shadow + M.MSG_CMD), anyMemref(shadow, n), translatedPages);
   const pa = poolPa(shadow);
   // a3 (cache settings) is 0: the shadow is not in a predefined shared-memory area.
   setSmc(cpu, smc.OPTEE_SMC_CALL_WITH_ARG, pa >> 32, pa & 0xffffffff, <u64>client);
