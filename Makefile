@@ -139,10 +139,13 @@ run: deps all
 xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
-# Figures, not tests: time to /init natively and under the hypervisor (build/results/bench-boot.json), then
-# the time of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
-bench: deps all $(MB)/microbench.bin
+# Figures, not tests: the micro-benchmark guest's calls natively and under the hypervisor with the EL2 profile
+# (build/bench/micro.json, el2-exits.json), one stint of three calls followed instruction by instruction
+# (stint.json), time to /init natively and under the hypervisor (build/results/bench-boot.json), then the time
+# of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
+bench: deps deps-debug all $(MB)/microbench.bin
 	$(TSX) tools/bench/micro.ts --quiet
+	$(TSX) tools/bench/stint.ts
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
 

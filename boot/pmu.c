@@ -65,6 +65,7 @@ static void pmu_set_type(unsigned n, uint32_t type)
 static unsigned pmu_counter[MAX_CPUS];
 static struct account_entry *account_table[MAX_CPUS];
 static uint32_t account_mask[MAX_CPUS];
+static uint32_t account_shift[MAX_CPUS];
 
 /*
  * Reserves the highest event counter (up to 15) for EL2 on this CPU and starts it; returns the event it
@@ -100,6 +101,7 @@ void account_attach(unsigned cpu, struct frame *f, uint32_t event)
 	if (!account_table[cpu])
 		return;
 	account_mask[cpu] = slots - 1;
+	account_shift[cpu] = 32 - (uint32_t)__builtin_ctz(slots); /* the hash's top bits index the table */
 	f->account_event = event;
 	f->account_last = pmu_read_counter(pmu_counter[cpu]);
 }
@@ -121,7 +123,7 @@ void account_stint(unsigned cpu, struct frame *f)
 	if (!key)
 		return;
 	uint32_t mask = account_mask[cpu];
-	uint32_t i = (key * 0x9e3779b1u) >> 16 & mask;
+	uint32_t i = (key * 0x9e3779b1u) >> account_shift[cpu]; /* Fibonacci hashing: keys differ in few bits */
 	for (uint32_t probes = 0; probes <= mask; probes++, i = (i + 1) & mask) {
 		if (table[i].key == key || table[i].key == 0) {
 			table[i].key = key;

@@ -30,7 +30,7 @@ const ITERATIONS_OFFSET = 0x30;
 const log = (s: string) => console.log(`[bench] ${s}`);
 
 /** The program with N patched in, as the setup names it, and the empty initramfs the setup needs. */
-function prepareImage(n: number): string {
+export function prepareImage(n: number): string {
   const image = readFileSync(join(DIR, "microbench.bin"));
   image.writeBigUInt64LE(BigInt(n), ITERATIONS_OFFSET);
   const out = join(PROJECT_ROOT, setup.guests[0].kernel);
