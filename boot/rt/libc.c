@@ -3,12 +3,32 @@
  * -fno-tree-loop-distribute-patterns so GCC does not turn these loops back
  * into calls to themselves.
  */
+#include <stdint.h>
 #include <string.h>
+
+/*
+ * Copies and clears move 16 bytes a step (a load/store pair) when both ends are 8-byte aligned — the mediator's
+ * shadow pages, page lists and message arguments always are — and bytes otherwise. A byte loop costs 3
+ * instructions a byte: a 4 KiB page clear was 12k instructions of every CALL_WITH_ARG (make bench, stint.json).
+ */
+typedef uint64_t __attribute__((may_alias)) word_t;
+
+static inline int both_aligned(const void *a, const void *b)
+{
+	return (((uintptr_t)a | (uintptr_t)b) & 7) == 0;
+}
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
+	if (both_aligned(d, s)) {
+		for (; n >= 16; n -= 16, d += 16, s += 16) {
+			word_t a = ((const word_t *)s)[0], b = ((const word_t *)s)[1];
+			((word_t *)d)[0] = a;
+			((word_t *)d)[1] = b;
+		}
+	}
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -28,6 +48,13 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	if (both_aligned(d, d)) {
+		word_t w = 0x0101010101010101ull * (unsigned char)c;
+		for (; n >= 16; n -= 16, d += 16) {
+			((word_t *)d)[0] = w;
+			((word_t *)d)[1] = w;
+		}
+	}
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;
