@@ -24,6 +24,7 @@ const log = (s: string) => console.log(`[bench] ${s}`);
 export const TRACED: { path: string; fid: number; nth: number }[] = [
   { path: "null-hvc", fid: 0x80000000, nth: 1 },
   { path: "calls-uid", fid: 0xbf00ff01, nth: 1 },
+  { path: "register-shm-1", fid: 0x32000004, nth: 1 },
   // CALL_WITH_ARG: REGISTER/UNREGISTER_SHM ×3 sizes, OPEN/CLOSE, OPEN, then the 10th is INVOKE with 4 values.
   { path: "invoke-values", fid: 0x32000004, nth: 10 },
 ];

@@ -58,11 +58,14 @@ export function listTranslate(g: u32, bufPtr: u64, size: u64): u64 {
   let head: usize = 0, prev: usize = 0;
   let left = total;
   while (left > 0) {
-    const page = poolAlloc(g);
+    // Not cleared: the guest's page is copied over all of it and every entry is rewritten. Only the link must be
+    // ours at once, so that listFree never follows what an earlier user left there if the copy fails.
+    const page = poolAlloc(g, false);
     if (page == 0) {
       logLimit(g, LIMIT_POOL);
       return fail(TEE_ERROR_OUT_OF_MEMORY, head);
     }
+    store<u64>(page + NEXT_LIST_PAGE, 0);
     if (prev == 0) head = page; else store<u64>(prev + NEXT_LIST_PAGE, poolPa(page));
     if (!readGuest(g, listIpa, page, PAGE_SIZE)) {
       // This page was linked already: listFree finds it through head.
@@ -82,15 +85,15 @@ export function listTranslate(g: u32, bufPtr: u64, size: u64): u64 {
   return poolPa(head) | offset;
 }
 
-/** Rewrites the first n entries of a copied list page as physical addresses; clears the rest. */
+/** Rewrites the first n entries of a copied list page as physical addresses; clears the rest (in one fill). */
 function translateEntries(g: u32, page: usize, n: u32): bool {
-  for (let i: u32 = 0; i < ENTRIES_PER_LIST_PAGE; i++) {
+  for (let i: u32 = 0; i < n; i++) {
     const at = page + (<usize>i << 3);
-    if (i >= n) { store<u64>(at, 0); continue; }
     const ipa = load<u64>(at);
     if ((ipa & PAGE_MASK) != 0 || !ipaInRam(g, ipa, PAGE_SIZE)) return false;
     store<u64>(at, ipaToPa(g, ipa));
   }
+  if (n < ENTRIES_PER_LIST_PAGE) memory.fill(page + (<usize>n << 3), 0, (ENTRIES_PER_LIST_PAGE - n) << 3);
   return true;
 }
 

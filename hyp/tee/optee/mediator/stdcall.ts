@@ -39,7 +39,9 @@ export function callWithArg(cpu: u32, g: u32, client: u32): i32 {
     logRefused(g, "message argument not in its RAM or not page aligned", argIpa);
     return answer(cpu, smc.OPTEE_SMC_RETURN_EBADADDR);
   }
-  const shadow = poolAlloc(g);
+  // Not cleared: the header and exactly num_params parameters are copied in below, and neither OP-TEE nor the
+  // copy back reads past them.
+  const shadow = poolAlloc(g, false);
   if (shadow == 0) {
     logLimit(g, LIMIT_POOL);
     return answer(cpu, smc.OPTEE_SMC_RETURN_ETHREAD_LIMIT);
