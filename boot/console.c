@@ -2,8 +2,16 @@
  * The hypervisor console on the board's UART (a PL011; QEMU's needs no
  * set-up). Every write is one whole line or more under the console lock, so
  * lines from different CPUs never mix. "\n" becomes "\r\n".
+ *
+ * What the core writes (guests' lines, its own) is queued per CPU and written
+ * by that CPU once it has left the core (console_drain, from core.c): the
+ * UART is slow (~6 ms for 100 characters at 115200 baud) and nothing slow may
+ * happen under the core's lock. Each CPU writes its own queue, so a guest that
+ * prints without pause spends its own CPU's time on it; the console lock is a
+ * ticket lock, so CPUs take turns batch by batch and none is starved.
  */
 #include <stdarg.h>
+#include <string.h>
 
 #include "arch.h"
 #include "hyp.h"
@@ -18,6 +26,14 @@
 #define PL011_INT_RT (1u << 6)
 
 static spinlock_t console_lock;
+
+/* Enough for the lines one core entry makes (a guest line is at most ~240 bytes); more is written at once. */
+#define CONSOLE_QUEUE_SIZE 4096u
+
+static struct {
+	uint32_t len;
+	char text[CONSOLE_QUEUE_SIZE];
+} queues[MAX_CPUS];
 
 static void uart_putc(char c)
 {
@@ -35,6 +51,33 @@ void console_write(const char *text, size_t len)
 		uart_putc(text[i]);
 	}
 	spin_unlock(&console_lock);
+}
+
+/* Queues text for `cpu` to write after it leaves the core; when it does not fit, what is queued and the text go out now. */
+void console_queue(unsigned cpu, const char *text, size_t len)
+{
+	if (cpu >= MAX_CPUS) {
+		console_write(text, len);
+		return;
+	}
+	if (queues[cpu].len + len > CONSOLE_QUEUE_SIZE) {
+		console_drain(cpu);
+		if (len > CONSOLE_QUEUE_SIZE) {
+			console_write(text, len);
+			return;
+		}
+	}
+	memcpy(queues[cpu].text + queues[cpu].len, text, len);
+	queues[cpu].len += (uint32_t)len;
+}
+
+/* Writes what `cpu` queued (called by that CPU only, outside the core's lock). */
+void console_drain(unsigned cpu)
+{
+	if (cpu >= MAX_CPUS || queues[cpu].len == 0)
+		return;
+	console_write(queues[cpu].text, queues[cpu].len);
+	queues[cpu].len = 0;
 }
 
 /* Typed input raises the UART's interrupt (data received, or waiting after a pause). */

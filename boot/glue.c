@@ -11,7 +11,7 @@ void Z_hwZ_consoleWrite(struct Z_hw_instance_t *hw, u32 ptr, u32 len)
 	(void)hw;
 	const char *text = core_range(ptr, len, 1);
 	if (text)
-		console_write(text, len);
+		console_queue(this_cpu(), text, len); /* written once this CPU has left the core (core.c) */
 }
 
 /* Copies the blob tools/ placed at HYP_BOOT_CONFIG_PA; the core checks its magic and version. */

@@ -12,7 +12,7 @@ import { guestOfCpu, vcpuOfCpu } from "./core/vcpu";
 import { guestSync } from "./trap/dispatch";
 import { stage2Translate } from "./core/stage2";
 import { vgicSyncLrs } from "./vgic/exports";
-import { accountInit, accountSet, KIND_IRQ, KIND_SHIFT } from "./core/account";
+import { accountSet, KIND_IRQ, KIND_SHIFT } from "./core/account";
 export * from "./vgic/exports";
 // Brings in the abort handler asc --use routes to (see asconfig.json).
 import "./hw/abort";
@@ -24,9 +24,7 @@ export function cpuFrame(cpu: u32): usize {
 
 /** `cpu` has entered the hypervisor for the first time. */
 export function cpuStart(cpu: u32): u32 {
-  if (cpu >= MAX_CPUS) return ACTION_PARK;
-  accountInit(cpu);
-  return bootCpuStart(cpu);
+  return cpu < MAX_CPUS ? bootCpuStart(cpu) : ACTION_PARK;
 }
 
 /** The SMC that `cpu`'s last ACTION_SMC asked for has completed; x0..x7 are in its frame. */

@@ -15,13 +15,16 @@ struct frame;
 
 /* console.c: PL011 output, whole lines under the console lock. */
 void console_write(const char *text, size_t len);
+void console_queue(unsigned cpu, const char *text, size_t len);
+void console_drain(unsigned cpu);
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_input_enable(void);
 void console_input_mask(bool masked);
 int console_read(void);
 
-/* lock.c: test-and-set spinlock (the core is one Wasm instance: one lock, no threads in wasm2c 1.0.32). */
-typedef struct { volatile uint32_t taken; } spinlock_t;
+/* lock.c: a ticket lock (the core is one Wasm instance: one lock, no threads in wasm2c 1.0.32): CPUs get it
+ * in the order they asked, so a CPU whose guest exits often cannot keep another CPU out. */
+typedef struct { volatile uint32_t next, owner; } spinlock_t;
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 

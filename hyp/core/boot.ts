@@ -31,6 +31,7 @@ import { teeSmcReturned } from "../tee/optee/mediator/index";
 import { pl011Reset } from "../vdev/pl011";
 import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
+import { accountInit } from "./account";
 
 /** The CPU TF-A enters first (BL33 runs on it alone until it starts the others). */
 export const BOOT_CPU: u32 = 0;
@@ -41,6 +42,7 @@ let nextCpuToStart: u32 = 0;
 let guestBeingCreated: u32 = MAX_GUESTS;
 
 export function bootCpuStart(cpu: u32): u32 {
+  accountInit(cpu); // every CPU's exits are profiled from its first guest entry (core/account.ts)
   if (cpu != BOOT_CPU) return secondaryStart(cpu);
   logLine("boot", "hypervisor core running at EL2");
   bootConfigLoad();
