@@ -58,7 +58,8 @@ function inMemory(lrs: usize, lrCount: u32): bool {
  * Pending and/or Active stays as it is; we note its state.
  */
 export function vgicSync(g: u32, v: u32, lrs: usize, lrCount: u32): void {
-  if (!vcpuLive(g, v) || !inMemory(lrs, lrCount)) return;
+  // Most exits find no LR of ours in use: nothing to read back.
+  if (!vcpuLive(g, v) || lrOwned(g, v) == 0 || !inMemory(lrs, lrCount)) return;
   const count = clampCount(lrCount);
   let owned = lrOwned(g, v);
   while (owned != 0) {
