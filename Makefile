@@ -42,7 +42,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-debug deps-firmware run debug xtest probe bench test test-unit test-system fresh-check clean
+.PHONY: all deps deps-host deps-debug deps-firmware run debug xtest probe bench test test-unit test-system fresh-check fuzz clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -165,6 +165,10 @@ SYSTEM_TEST_INPUTS := all $(B)/flash-native.bin $(B)/bootconfig-oob.bin $(MB)/mi
 
 test: deps $(SYSTEM_TEST_INPUTS)
 	$(TSX) tools/test/run.ts test/unit test/system
+
+# The hostile-guest fuzzer over 10^7 inputs (FUZZ_INPUTS=…), one worker per core: ~25 min on 2 cores.
+fuzz: deps $(B)/hyp.wasm
+	$(TSX) tools/test/fuzz.ts
 
 test-unit: $(B)/hyp.wasm
 	$(TSX) tools/test/run.ts test/unit
