@@ -30,6 +30,8 @@
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
  *   RUN unknown: <step>
+ *   TEE-NOTIF-IRQS name=<guest> count=<n>   OP-TEE notification interrupts the optee driver took (its
+ *                       /proc/interrupts line "optee_notification", all CPUs); 0 without one
  *   GUEST-DONE name=<guest>
  * then powers the guest off (PSCI SYSTEM_OFF). Kernel messages stop reaching the console while xtest runs
  * (`dmesg -n 1`), so they cannot split xtest's lines.
@@ -169,6 +171,9 @@ for step in $(echo "\${run:-}" | tr ',' ' '); do
   esac
 done
 
+# OP-TEE's asynchronous notifications (issue 10): the interrupts the optee driver took, summed over CPUs.
+count=$(awk '/optee_notification/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
+echo "TEE-NOTIF-IRQS name=$guest count=$count"
 echo "GUEST-DONE name=$guest"
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
 if [ "\${shell:-}" = 1 ]; then

@@ -14,7 +14,10 @@ export const STAT_RPC: u32 = 2;
 export const STAT_REFUSED: u32 = 3;
 const STAT_PEAK_BUFFERS: u32 = 4;
 const STAT_PEAK_PAGES: u32 = 5;
-const STATS: u32 = 6;
+/** Notification values read out of OP-TEE for the guest, and virtual interrupts they gave it (drain.ts). */
+export const STAT_NOTIF_VALUES: u32 = 6;
+export const STAT_NOTIF_IRQS: u32 = 7;
+const STATS: u32 = 8;
 
 const counters = memory.data(<i32>(MAX_GUESTS * STATS * 8), 8);
 
@@ -45,7 +48,9 @@ export function statReport(g: u32): void {
   put("served "); putDec(statGet(g, STAT_STD)); put(" std calls ("); putDec(statGet(g, STAT_RPC));
   put(" RPCs) and "); putDec(statGet(g, STAT_FAST)); put(" fast calls; refused ");
   putDec(statGet(g, STAT_REFUSED)); put("; at most "); putDec(statGet(g, STAT_PEAK_BUFFERS));
-  put(" buffers ("); putDec(statGet(g, STAT_PEAK_PAGES)); put(" pages) held at once");
+  put(" buffers ("); putDec(statGet(g, STAT_PEAK_PAGES)); put(" pages) held at once; ");
+  putDec(statGet(g, STAT_NOTIF_VALUES)); put(" notification values in "); putDec(statGet(g, STAT_NOTIF_IRQS));
+  put(" interrupts");
   lineEnd();
   memory.fill(slot(g, 0), 0, STATS * 8);
 }

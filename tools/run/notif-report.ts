@@ -1,0 +1,54 @@
+/**
+ * What OP-TEE's notification test watchdog (core/tests/notif_test_wd.c, compiled into Debian's builds) says
+ * in the secure world's log, and how many notification interrupts each guest took. Once a guest has enabled
+ * asynchronous notifications, OP-TEE sends it DO_BOTTOM_HALF every second and counts a timeout whenever the
+ * previous one was not served in time; it prints
+ *   WD <client id> call_count N, timeout_count M     (virtualized build)
+ *   WD call_count N, timeout_count M                 (plain build: the native baseline)
+ * for calls 1-9, every 60th call, and at every timeout. A notification routed to the wrong guest, delayed
+ * or lost shows up as a timeout. The guest's /init prints `TEE-NOTIF-IRQS name=<guest> count=<n>`
+ * (tools/images/initramfs.ts).
+ */
+
+export interface Watchdog {
+  /** The last call_count printed: exact up to 9, then to within 60 (it prints every 60th call). */
+  calls: number;
+  /** The last timeout_count printed: exact, since every timeout is printed. */
+  timeouts: number;
+}
+
+/** One client's notifications, as build/results/xtest.json records them. */
+export interface Notifications {
+  watchdogCalls: number | null;
+  watchdogTimeouts: number | null;
+  /** Interrupts the guest's optee driver took; null when the guest never said. */
+  interrupts: number | null;
+}
+
+/** The NATIVE key: the plain build's lines carry no client id. */
+export const NATIVE = 0;
+
+/** The watchdog's last word per client id (NATIVE for the plain build's lines); the log is in order. */
+export function parseWatchdog(secureLog: string): Map<number, Watchdog> {
+  const out = new Map<number, Watchdog>();
+  for (const m of secureLog.matchAll(/\bWD (?:(\d+) )?call_count (\d+), timeout_count (\d+)/g)) {
+    out.set(m[1] === undefined ? NATIVE : Number(m[1]), { calls: Number(m[2]), timeouts: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The notification interrupts guest `name` reported, from console lines as the hypervisor tags them. */
+export function notifInterrupts(lines: string[], name: string, prefix = `[${name}] `): number | null {
+  for (const line of lines) {
+    if (!line.startsWith(prefix)) continue;
+    const m = /^TEE-NOTIF-IRQS name=(\S+) count=(\d+)/.exec(line.slice(prefix.length));
+    if (m && m[1] === name) return Number(m[2]);
+  }
+  return null;
+}
+
+/** Both together, for one client. */
+export function notificationsOf(wd: Map<number, Watchdog>, id: number, interrupts: number | null): Notifications {
+  const w = wd.get(id);
+  return { watchdogCalls: w?.calls ?? null, watchdogTimeouts: w?.timeouts ?? null, interrupts };
+}
