@@ -52,3 +52,25 @@ export function notificationsOf(wd: Map<number, Watchdog>, id: number, interrupt
   const w = wd.get(id);
   return { watchdogCalls: w?.calls ?? null, watchdogTimeouts: w?.timeouts ?? null, interrupts };
 }
+
+/** The watchdog prints every 60th call: its last count trails the true one by < 60 s; 10 more for boot. */
+export const WATCHDOG_SLACK_SECONDS = 70;
+
+/**
+ * Why guest `name`'s notifications do not hold up against the native run; empty when they do. `seconds`
+ * is xtest's wall time in the guest: the watchdog runs from the driver's probe (before xtest) to the
+ * guest's end (after it), so it must have counted at least that many seconds, less what it leaves unprinted.
+ */
+export function compareNotifications(name: string, g: Notifications, native: Notifications | null, seconds: number | null): string[] {
+  if (g.watchdogCalls === null) return [`${name}: OP-TEE's watchdog never ran for it (were notifications enabled? see the secure log)`];
+  const problems: string[] = [];
+  const nativeTimeouts = native?.watchdogTimeouts ?? 0;
+  if ((g.watchdogTimeouts ?? 0) > nativeTimeouts) {
+    problems.push(`${name}: OP-TEE's watchdog counted ${g.watchdogTimeouts} timeout(s), native ${nativeTimeouts}: a DO_BOTTOM_HALF was not served within its second`);
+  }
+  if (seconds !== null && g.watchdogCalls < seconds - WATCHDOG_SLACK_SECONDS) {
+    problems.push(`${name}: OP-TEE's watchdog counted ${g.watchdogCalls} calls over ${seconds} s of xtest: notifications stopped`);
+  }
+  if (!g.interrupts) problems.push(`${name}: its optee driver took no notification interrupt`);
+  return problems;
+}
