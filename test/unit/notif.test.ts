@@ -277,4 +277,23 @@ test("STOP_ASYNC_NOTIF: the guest is not read any more and its set is emptied; E
   assert.equal(g2.smc(GET).slice(0, 3), [0n, 6n, VALID], "read again once enabled");
 });
 
+test("latency on the generic timer: interrupt to the guest's GET and to its DO_BOTTOM_HALF, summed up when it leaves", () => {
+  const { m, g2 } = bootNotif();
+  const us = (n: number) => BigInt(n) * 1000n;
+  for (const [t0, get, bh] of [[1_000, 1_250, 2_000], [10_000, 10_100, 10_300], [20_000, 20_700, 25_000]]) {
+    m.optee.notif.tick();
+    m.hw.nowNs = us(t0);
+    takeLine(m);
+    m.hw.nowNs = us(get);
+    assert.equal(g2.smc(GET).slice(0, 3), [0n, 0n, VALID]);
+    m.hw.nowNs = us(bh);
+    assert.is(g2.call(M.msgArg({ cmd: M.OPTEE_MSG_CMD_DO_BOTTOM_HALF })).a0, O.OK);
+  }
+  m.setReg(2, 0, PSCI_SYSTEM_OFF);
+  m.guestSync(2, (EC_HVC << 26n) | IL);
+  assert.ok(m.lines("optee tee2").includes(
+    "notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF n 3 median 1000 max 5000 us"),
+  m.lines("optee tee2").join("\n"));
+});
+
 test.run();

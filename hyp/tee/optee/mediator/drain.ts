@@ -31,6 +31,7 @@ import { vgicRaiseIrq } from "../../../vgic/exports";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { clientIdOf, isClient } from "./clients";
+import { latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
 import { NOTIF_READS_DEFAULT, NOTIF_VALUE_COUNT } from "./limits";
 import { notifAdd, notifEnabled, notifEnabledMask, NOTIF_SAID_READ_BOUND, sayOnce } from "./notif";
 import { statCount, STAT_NOTIF_IRQS } from "./stats";
@@ -49,10 +50,13 @@ let drainCpu: u32 = NO_CPU;
 let again: bool = false;
 /** Guests still to read in this pass, one bit each. */
 let wanted: u32 = 0;
-/** The guest being read, its reads so far in this pass, and whether any gave it a value. */
+/** The guest being read, its reads so far in this pass, and whether they gave it a value, and DO_BOTTOM_HALF. */
 let current: u32 = 0;
 let reads: u32 = 0;
 let gotValue: bool = false;
+let gotBottomHalf: bool = false;
+/** When this pass began: what the guests' latency figures count from (latency.ts). */
+let passStart: u64 = 0;
 
 /** `cpu` took OP-TEE's notification interrupt (acknowledged by the run loop). */
 export function notifInterrupt(cpu: u32): u32 {
@@ -73,7 +77,10 @@ export function notifDrainReturned(cpu: u32): u32 {
   reads++;
   let more = false;
   if (a0 == smc.OPTEE_SMC_RETURN_OK && (flags & smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID) != 0) {
-    if (notifAdd(current, value)) gotValue = true;
+    if (notifAdd(current, value)) {
+      gotValue = true;
+      if (value == smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_DO_BOTTOM_HALF) gotBottomHalf = true;
+    }
     more = (flags & smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_PENDING) != 0;
   }
   if (more && reads >= readBound()) {
@@ -85,10 +92,12 @@ export function notifDrainReturned(cpu: u32): u32 {
 }
 
 function startPass(): void {
+  passStart = latencyNow();
   wanted = notifEnabledMask();
   current = 0;
   reads = 0;
   gotValue = false;
+  gotBottomHalf = false;
 }
 
 /** Loads the next GET of this pass into `cpu`'s SMC registers, or ends the drain. */
@@ -118,11 +127,14 @@ function nextGuest(cpu: u32): void {
   const g = current;
   if (gotValue && notifEnabled(g)) {
     statCount(g, STAT_NOTIF_IRQS);
+    latencyStart(g, LATENCY_GET, passStart);
+    if (gotBottomHalf) latencyStart(g, LATENCY_BOTTOM_HALF, passStart);
     kickMask(cpu, vgicRaiseIrq(g, 0, GUEST_OPTEE_NOTIF_INTID));
   }
   current = g + 1;
   reads = 0;
   gotValue = false;
+  gotBottomHalf = false;
 }
 
 /** Reads per guest per interrupt: OP-TEE's announced max value + 1, within what notif.ts can hold. */

@@ -19,6 +19,7 @@ import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
 import * as smc from "../smc";
 import { clientIdOf } from "./clients";
 import { setResult } from "./fast";
+import { latencyCancel, latencyEnd, LATENCY_GET } from "./latency";
 import { NOTIF_VALUE_COUNT } from "./limits";
 import { statCount, STAT_NOTIF_VALUES } from "./stats";
 
@@ -70,6 +71,7 @@ export function notifEnableReturned(g: u32, a0: u32): void {
 export function notifStop(g: u32): void {
   if (g >= MAX_GUESTS) return;
   store<u8>(enabled + <usize>g, 0);
+  latencyCancel(g);
   for (let w: u32 = 0; w < WORDS; w++) store<u64>(word(g, w << 6), 0);
 }
 
@@ -111,6 +113,7 @@ export function notifAnswerGet(cpu: u32, g: u32): void {
     setResult(cpu, smc.OPTEE_SMC_RETURN_OK, 0, 0, 0);
     return;
   }
+  latencyEnd(g, LATENCY_GET);
   let flags = smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID;
   if (notifHasPending(g)) flags |= smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_PENDING;
   setResult(cpu, smc.OPTEE_SMC_RETURN_OK, <u32>value, flags, 0);

@@ -6,6 +6,7 @@
  */
 import { guestNamePtr, MAX_GUESTS } from "../../../core/guest";
 import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
+import { latencyPut, latencyReset, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
 import { shmCount, shmPagesHeld } from "./shm";
 
 export const STAT_FAST: u32 = 0;
@@ -52,5 +53,12 @@ export function statReport(g: u32): void {
   putDec(statGet(g, STAT_NOTIF_VALUES)); put(" notification values in "); putDec(statGet(g, STAT_NOTIF_IRQS));
   put(" interrupts");
   lineEnd();
+  if (statGet(g, STAT_NOTIF_VALUES) != 0) {
+    lineStartGuest("optee", guestNamePtr(g));
+    put("notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE "); latencyPut(g, LATENCY_GET);
+    put("; to DO_BOTTOM_HALF "); latencyPut(g, LATENCY_BOTTOM_HALF);
+    lineEnd();
+  }
+  latencyReset(g);
   memory.fill(slot(g, 0), 0, STATS * 8);
 }

@@ -17,6 +17,7 @@ import { Call, callAt, callClose, callFreeLists, callOpen, CALL_IN_OPTEE, CALL_N
   SHM_OP_RPC_ALLOC, SHM_OP_UNREGISTER } from "./calls";
 import { setResult } from "./fast";
 import { readGuest } from "./guestmem";
+import { latencyEnd, LATENCY_BOTTOM_HALF } from "./latency";
 import { notifStop } from "./notif";
 import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, logRefused } from "./log";
 import { paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
@@ -86,6 +87,7 @@ function prepare(g: u32, c: i32, shadow: usize, n: u32): u32 {
   if (cmd == M.OPTEE_MSG_CMD_UNREGISTER_SHM) return prepareUnregister(g, call, shadow, n);
   // The guest's driver is going away: from now on its notifications are not routed (OP-TEE stops them too).
   if (cmd == M.OPTEE_MSG_CMD_STOP_ASYNC_NOTIF) notifStop(g);
+  if (cmd == M.OPTEE_MSG_CMD_DO_BOTTOM_HALF) latencyEnd(g, LATENCY_BOTTOM_HALF);
   return M.TEE_SUCCESS;
 }
 
