@@ -119,10 +119,12 @@ xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
 # Figures, not tests: time to /init natively and under the hypervisor (build/results/bench-boot.json), then
-# the time of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
+# the time of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json),
+# then how long OP-TEE's notifications take to reach idle and busy guests (bench-notif.json).
 bench: deps all
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
+	$(TSX) tools/bench/notif-latency.ts
 
 # The hypervisor alone: the OP-TEE probe, then power-off.
 probe: deps all
