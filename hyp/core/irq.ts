@@ -11,7 +11,7 @@ import { continueCpu } from "./run";
 import { guestOfCpu, vcpuOfCpu, vcpuState, VCPU_RUNNING } from "./vcpu";
 import { vgicRaiseIrq } from "../vgic/exports";
 import { CONSOLE_RX_INTID, consoleInput } from "../vdev/console-input";
-import { CFG_CORE_ASYNC_NOTIF_GIC_INTID, notifInterrupt } from "../tee/optee/mediator/drain";
+import { CFG_CORE_ASYNC_NOTIF_GIC_INTID, notifDrainHere, notifInterrupt } from "../tee/optee/mediator/drain";
 
 /** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
 export const KICK_SGI: u32 = 1;
@@ -38,5 +38,6 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
     put("CPU "); putDec(cpu); put(": unexpected interrupt "); putDec(intid); put(" ignored");
     lineEnd();
   }
-  return continueCpu(cpu);
+  // A kick may be the notification interrupt, passed on: this CPU's guest then reads its values here.
+  return intid == KICK_SGI ? notifDrainHere(cpu) : continueCpu(cpu);
 }

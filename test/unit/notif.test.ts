@@ -45,12 +45,32 @@ function bootNotif() {
   return t;
 }
 
-/** The physical line, taken by CPU 0 (running tee1's vCPU 0) for as long as OP-TEE keeps raising it. */
+/** The kick SGI (hyp/core/irq.ts KICK_SGI). */
+const KICK_SGI = 1;
+
+/** Every kick sent since `from` reaches its CPU (exiting its guest, or waking it), and so do the kicks those send. */
+function deliverKicks(m: Machine, from: number): void {
+  for (let i = from; i < m.hw.kicks.length; i++) {
+    if (i - from > 1000) throw new Error("kicks never stop");
+    const cpu = m.hw.kicks[i];
+    if (m.state.get(cpu) === "guest") m.guestIrq(cpu, KICK_SGI);
+    else if (m.state.get(cpu) === "waiting") m.wake(cpu, KICK_SGI);
+  }
+}
+
+/** One physical notification interrupt, taken by CPU 0 (running tee1's vCPU 0), and the kicks it sends. */
+function interrupt(m: Machine): void {
+  const from = m.hw.kicks.length;
+  m.guestIrq(0, N.NOTIF_INTID);
+  deliverKicks(m, from);
+}
+
+/** The physical line, taken for as long as OP-TEE keeps raising it. */
 function takeLine(m: Machine): number {
   let n = 0;
   while (m.optee.notif.takeLine()) {
     if (++n > 1000) throw new Error("the line never stays down");
-    m.guestIrq(0, N.NOTIF_INTID);
+    interrupt(m);
   }
   return n;
 }
@@ -100,13 +120,15 @@ test("ENABLE_ASYNC_NOTIF reaches OP-TEE under the guest's own client id, never x
   assert.is(m.lines("optee tee1").filter((l) => l.includes("ENABLE_ASYNC_NOTIF again")).length, 1);
 });
 
-test("a value for tee2 is drained under client 2 only, becomes tee2's virtual SPI, kicks tee2's CPU, and is read once", () => {
+test("a value for tee2 is read by tee2's own CPU under client 2 only, becomes tee2's virtual SPI, and is read once", () => {
   const { m, g1, g2 } = bootNotif();
   m.optee.notif.send(2, 5);
+  const before = m.smcCpus.length;
   const { smcs } = watching(m, () => takeLine(m));
   assert.equal(getsBy(smcs), [1, 2], "each enabled guest once, under its own id; never 0");
+  assert.equal(m.smcCpus.slice(before), [0, 2], "tee1's read on CPU 0 (which took the interrupt), tee2's on CPU 2");
   assert.ok(m.hw.deactivated.includes(N.NOTIF_INTID), "the physical interrupt is deactivated");
-  assert.equal(m.hw.kicks, [2], "tee2's CPU, so that a vCPU in WFI wakes");
+  assert.equal(m.hw.kicks, [2], "tee2's CPU, so that it reads its values (and a vCPU in WFI wakes)");
   assert.is(vgic(m).vgicHasPendingIrq(1, 0), 1, "tee2 has its interrupt");
   assert.is(vgic(m).vgicHasPendingIrq(0, 0), 0, "tee1 has none");
   assert.equal(m.optee.notif.pendingOf(2), [], "consumed in OP-TEE");
@@ -120,10 +142,34 @@ test("the virtual SPI goes where the guest's distributor routes it: tee1's vCPU 
   guestEnablesIrq(m, 0, 1);
   m.optee.notif.send(1, 3);
   takeLine(m);
-  assert.equal(m.hw.kicks, [1]);
+  assert.equal(m.hw.kicks, [2, 1], "CPU 2 to read tee2's (nothing), CPU 1 for tee1's interrupt");
   assert.is(vgic(m).vgicHasPendingIrq(0, 1), 1);
   assert.is(vgic(m).vgicHasPendingIrq(0, 0), 0);
   assert.equal(g1.smc(GET).slice(0, 3), [0n, 3n, VALID]);
+});
+
+test("the interrupt again while tee2's CPU reads (its SMC outside the lock): tee1 goes on, tee2 reads once more, no second kick", () => {
+  const { m, g1, g2 } = bootNotif();
+  const real = m.optee.notif.get.bind(m.optee.notif);
+  let nested = false;
+  m.optee.notif.get = (id: number) => {
+    const r = real(id);
+    if (id === 2 && !nested) {
+      // OP-TEE answers CPU 2's GET; meanwhile it notifies both guests and CPU 0 takes the interrupt.
+      nested = true;
+      m.optee.notif.send(2, 8);
+      m.optee.notif.send(1, 4);
+      m.optee.notif.takeLine();
+      m.guestIrq(0, N.NOTIF_INTID);
+    }
+    return r;
+  };
+  m.optee.notif.send(2, 5);
+  const { smcs } = watching(m, () => takeLine(m));
+  assert.equal(getsBy(smcs), [1, 1, 2, 2], "tee1 twice on CPU 0 (the second while CPU 2 was in OP-TEE), tee2 two rounds");
+  assert.equal(m.hw.kicks, [2], "CPU 2 was reading already: no second kick");
+  assert.equal([g2.smc(GET).slice(0, 3), g2.smc(GET).slice(0, 3)], [[0n, 5n, VALID | PENDING], [0n, 8n, VALID]]);
+  assert.equal(g1.smc(GET).slice(0, 3), [0n, 4n, VALID]);
 });
 
 test("several values: the lowest first, PENDING while more remain, as OP-TEE answers", () => {
@@ -230,10 +276,10 @@ test("bounds: a secure world that always says PENDING gets max value + 1 reads p
 test("an interrupt storm with nothing pending: one GET per enabled guest per interrupt, no virtual interrupt", () => {
   const { m } = bootNotif();
   const { smcs } = watching(m, () => {
-    for (let i = 0; i < 500; i++) m.guestIrq(0, N.NOTIF_INTID);
+    for (let i = 0; i < 500; i++) interrupt(m);
   });
   assert.is(smcs.length, 1000);
-  assert.equal(m.hw.kicks, []);
+  assert.ok(m.hw.kicks.every((cpu) => cpu === 2), "only to make tee2 read");
   assert.is(vgic(m).vgicHasPendingIrq(1, 0), 0);
 });
 

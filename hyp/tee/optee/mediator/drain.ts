@@ -2,38 +2,41 @@
  * OP-TEE's notification interrupt, routed per guest. OP-TEE raises one
  * edge-triggered SPI for every guest's notifications and says nowhere whose
  * they are, and no call asks which guests have values without consuming
- * them. So on that interrupt the hypervisor reads every enabled guest's
- * values out of OP-TEE — GET_ASYNC_NOTIF_VALUE under that guest's own client
- * id, until OP-TEE says nothing more is pending — into the guest's set
- * (notif.ts), then makes the virtual SPI pending for each guest that got
- * something and kicks the physical CPU of the vCPU its distributor routes it
- * to, so that a vCPU in WFI wakes at once.
+ * them. So on that interrupt every guest that enabled notifications is
+ * asked to drain: its values are read out of OP-TEE with
+ * GET_ASYNC_NOTIF_VALUE under its own client id, until OP-TEE says nothing
+ * more is pending, into the guest's set (notif.ts); then its virtual SPI is
+ * made pending, and the CPU of the vCPU its distributor routes it to is
+ * kicked unless it is the one draining.
  *
- * Each GET is a fast SMC run by the C run loop outside the core's lock, like
- * every forwarded call: other CPUs keep running guests and making calls
- * meanwhile. Only the CPU that took the interrupt is busy (boot/gic.c routes
- * it to the console CPU, which never parks). The physical interrupt is
- * deactivated before the first read, so a notification OP-TEE sends during
- * the drain raises it again and nothing is missed.
+ * Each guest drains on one of its own CPUs: the CPU of its routed vCPU,
+ * kicked (an SGI, which wakes a vCPU in WFI too), or the CPU that took the
+ * interrupt if that one is the guest's. So the reads for one guest never
+ * take another guest's CPU time, the guests drain in parallel, and each
+ * read is a fast SMC the run loop makes outside the core's lock, like every
+ * forwarded call. The physical interrupt is taken by the console CPU
+ * (boot/gic.c), which never parks, and deactivated at once: a notification
+ * OP-TEE sends during a drain raises it again, and the guest drains again.
  *
- * Bounds: at most max value + 1 reads per guest per interrupt (limits.ts);
- * one drain at a time, an interrupt taken meanwhile elsewhere just asks for
- * another pass.
+ * Bounds: at most max value + 1 reads per guest per round (limits.ts); one
+ * round at a time per guest; interrupts meanwhile make one more round.
  */
-import { MAX_GUESTS } from "../../../core/guest";
+import { cpuOfVcpu, MAX_GUESTS } from "../../../core/guest";
 import { kickMask } from "../../../core/kick";
 import { GUEST_OPTEE_NOTIF_INTID } from "../../../core/layout";
 import { setSmc, smcReg } from "../../../core/percpu";
 import { continueCpu } from "../../../core/run";
 import { requestSmc, SMC_OWNER_NOTIF } from "../../../core/smcowner";
-import { gicDeactivate } from "../../../hw/imports";
+import { guestOfCpu } from "../../../core/vcpu";
+import { gicDeactivate, kickCpu } from "../../../hw/imports";
+import { vgicSpiTarget } from "../../../vgic/inject";
 import { vgicRaiseIrq } from "../../../vgic/exports";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { clientIdOf, isClient } from "./clients";
 import { latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
 import { NOTIF_READS_DEFAULT, NOTIF_VALUE_COUNT } from "./limits";
-import { notifAdd, notifEnabled, notifEnabledMask, NOTIF_SAID_READ_BOUND, sayOnce } from "./notif";
+import { notifAdd, notifEnabled, NOTIF_SAID_READ_BOUND, sayOnce } from "./notif";
 import { statCount, STAT_NOTIF_IRQS } from "./stats";
 
 /**
@@ -42,102 +45,126 @@ import { statCount, STAT_NOTIF_IRQS } from "./stats";
  */
 export const CFG_CORE_ASYNC_NOTIF_GIC_INTID: u32 = 219;
 
-const NO_CPU: u32 = 0xff;
-
-/** The CPU draining now, or NO_CPU. */
-let drainCpu: u32 = NO_CPU;
-/** The interrupt came again (on another CPU) during this drain: one more pass when it ends. */
-let again: bool = false;
-/** Guests still to read in this pass, one bit each. */
-let wanted: u32 = 0;
-/** The guest being read, its reads so far in this pass, and whether they gave it a value, and DO_BOTTOM_HALF. */
-let current: u32 = 0;
-let reads: u32 = 0;
-let gotValue: bool = false;
-let gotBottomHalf: bool = false;
-/** When this pass began: what the guests' latency figures count from (latency.ts). */
-let passStart: u64 = 0;
-
-/** `cpu` took OP-TEE's notification interrupt (acknowledged by the run loop). */
-export function notifInterrupt(cpu: u32): u32 {
-  gicDeactivate(CFG_CORE_ASYNC_NOTIF_GIC_INTID);
-  if (drainCpu != NO_CPU) {
-    again = true;
-    return continueCpu(cpu);
-  }
-  drainCpu = cpu;
-  startPass();
-  return readNext(cpu);
+/** One guest's draining. */
+@unmanaged class Drain {
+  /** 1 + the CPU reading this guest's values now; 0 when none is. */
+  busy: u32;
+  /** An interrupt came since the current round began (or none is running): one more round. */
+  wanted: u32;
+  /** Reads in this round; whether they gave a value, and DO_BOTTOM_HALF. */
+  reads: u32;
+  gotValue: u32;
+  gotBottomHalf: u32;
+  pad: u32;
+  /** When the hypervisor took the oldest interrupt not yet in a round, and the one this round serves. */
+  wantedSince: u64;
+  roundSince: u64;
 }
 
-/** The GET this drain asked `cpu` for has returned (x0..x3 in its frame). */
+const DRAIN: u32 = offsetof<Drain>();
+const drains = memory.data(<i32>(MAX_GUESTS * DRAIN), 8);
+
+@inline function at(g: u32): Drain {
+  return changetype<Drain>(drains + <usize>(g * DRAIN));
+}
+
+/**
+ * `cpu` took OP-TEE's notification interrupt (acknowledged by the run loop):
+ * every guest with notifications on is to drain, each on a CPU of its own.
+ */
+export function notifInterrupt(cpu: u32): u32 {
+  gicDeactivate(CFG_CORE_ASYNC_NOTIF_GIC_INTID);
+  const now = latencyNow();
+  for (let g: u32 = 0; g < MAX_GUESTS; g++) {
+    if (!drainable(g)) continue;
+    const d = at(g);
+    if (d.wanted == 0) d.wantedSince = now;
+    d.wanted = 1;
+    if (d.busy == 0 && guestOfCpu(cpu) != g) kickCpu(drainCpu(g));
+  }
+  return notifDrainHere(cpu);
+}
+
+/**
+ * Whatever brought `cpu` into the core (a kick, the interrupt itself): if
+ * its guest is to drain and nobody drains it, the reads start here.
+ */
+export function notifDrainHere(cpu: u32): u32 {
+  const g = guestOfCpu(cpu);
+  if (g >= MAX_GUESTS || at(g).wanted == 0 || at(g).busy != 0 || !drainable(g)) return continueCpu(cpu);
+  at(g).busy = cpu + 1;
+  startRound(g);
+  return readNext(cpu, g);
+}
+
+/** The GET `cpu` made for its guest has returned (x0..x3 in its frame). */
 export function notifDrainReturned(cpu: u32): u32 {
-  if (cpu != drainCpu) return continueCpu(cpu);
+  const g = guestOfCpu(cpu);
+  if (g >= MAX_GUESTS || at(g).busy != cpu + 1) return continueCpu(cpu);
+  const d = at(g);
   const a0 = <u32>smcReg(cpu, 0), value = <u32>smcReg(cpu, 1), flags = <u32>smcReg(cpu, 2);
-  reads++;
+  d.reads++;
   let more = false;
   if (a0 == smc.OPTEE_SMC_RETURN_OK && (flags & smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID) != 0) {
-    if (notifAdd(current, value)) {
-      gotValue = true;
-      if (value == smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_DO_BOTTOM_HALF) gotBottomHalf = true;
+    if (notifAdd(g, value)) {
+      d.gotValue = 1;
+      if (value == smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_DO_BOTTOM_HALF) d.gotBottomHalf = 1;
     }
     more = (flags & smc.OPTEE_SMC_ASYNC_NOTIF_VALUE_PENDING) != 0;
   }
-  if (more && reads >= readBound()) {
-    sayOnce(current, NOTIF_SAID_READ_BOUND, "OP-TEE still had notifications pending after max value + 1 reads: the rest waits for its next interrupt");
+  if (more && d.reads >= readBound()) {
+    sayOnce(g, NOTIF_SAID_READ_BOUND, "OP-TEE still had notifications pending after max value + 1 reads: the rest waits for its next interrupt");
     more = false;
   }
-  if (!more) nextGuest(cpu);
-  return readNext(cpu);
-}
-
-function startPass(): void {
-  passStart = latencyNow();
-  wanted = notifEnabledMask();
-  current = 0;
-  reads = 0;
-  gotValue = false;
-  gotBottomHalf = false;
-}
-
-/** Loads the next GET of this pass into `cpu`'s SMC registers, or ends the drain. */
-function readNext(cpu: u32): u32 {
-  for (;;) {
-    while (current < MAX_GUESTS && ((wanted >> current) & 1) == 0) current++;
-    if (current < MAX_GUESTS) {
-      if (notifEnabled(current) && isClient(current)) {
-        // x7 is the guest's client id, never 0: for id 0 OP-TEE would look up the hypervisor's
-        // partition, which does not exist (a NULL dereference in a release build).
-        setSmc(cpu, smc.OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0, 0, <u64>clientIdOf(current));
-        return requestSmc(cpu, SMC_OWNER_NOTIF);
-      }
-      nextGuest(cpu); // stopped since the pass began
-      continue;
-    }
-    if (!again) break;
-    again = false;
-    startPass();
+  if (more) return readNext(cpu, g);
+  deliver(cpu, g);
+  if (d.wanted != 0 && drainable(g)) {
+    startRound(g);
+    return readNext(cpu, g);
   }
-  drainCpu = NO_CPU;
+  d.busy = 0;
+  d.wanted = 0;
   return continueCpu(cpu);
 }
 
-/** The current guest is read: it gets its virtual interrupt if it has something new. */
-function nextGuest(cpu: u32): void {
-  const g = current;
-  if (gotValue && notifEnabled(g)) {
-    statCount(g, STAT_NOTIF_IRQS);
-    latencyStart(g, LATENCY_GET, passStart);
-    if (gotBottomHalf) latencyStart(g, LATENCY_BOTTOM_HALF, passStart);
-    kickMask(cpu, vgicRaiseIrq(g, 0, GUEST_OPTEE_NOTIF_INTID));
-  }
-  current = g + 1;
-  reads = 0;
-  gotValue = false;
-  gotBottomHalf = false;
+/** Guest g reads its values only while they are routed to it and it is OP-TEE's client. */
+function drainable(g: u32): bool {
+  return notifEnabled(g) && isClient(g);
 }
 
-/** Reads per guest per interrupt: OP-TEE's announced max value + 1, within what notif.ts can hold. */
+/** The CPU of the vCPU guest g's distributor routes the notification SPI to. */
+function drainCpu(g: u32): u32 {
+  return cpuOfVcpu(g, vgicSpiTarget(g, GUEST_OPTEE_NOTIF_INTID));
+}
+
+function startRound(g: u32): void {
+  const d = at(g);
+  d.wanted = 0;
+  d.roundSince = d.wantedSince;
+  d.reads = 0;
+  d.gotValue = 0;
+  d.gotBottomHalf = 0;
+}
+
+/** Loads guest g's next GET into `cpu`'s SMC registers. */
+function readNext(cpu: u32, g: u32): u32 {
+  // x7 is the guest's client id, never 0: for id 0 OP-TEE would look up the hypervisor's partition, which
+  // does not exist (a NULL dereference in a release build).
+  setSmc(cpu, smc.OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0, 0, <u64>clientIdOf(g));
+  return requestSmc(cpu, SMC_OWNER_NOTIF);
+}
+
+/** The round is over: guest g gets its virtual interrupt if it has something new. */
+function deliver(cpu: u32, g: u32): void {
+  const d = at(g);
+  if (d.gotValue == 0 || !notifEnabled(g)) return;
+  statCount(g, STAT_NOTIF_IRQS);
+  latencyStart(g, LATENCY_GET, d.roundSince);
+  if (d.gotBottomHalf != 0) latencyStart(g, LATENCY_BOTTOM_HALF, d.roundSince);
+  kickMask(cpu, vgicRaiseIrq(g, 0, GUEST_OPTEE_NOTIF_INTID));
+}
+
+/** Reads per guest per round: OP-TEE's announced max value + 1, within what notif.ts can hold. */
 function readBound(): u32 {
   const max = opteeInfo.maxNotifValue;
   if (max == 0) return NOTIF_READS_DEFAULT;
