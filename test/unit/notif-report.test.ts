@@ -1,7 +1,7 @@
 /** Reading OP-TEE's notification watchdog and the guests' interrupt counts back (tools/run/notif-report.ts). */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseWatchdog } from "../../tools/run/notif-report.ts";
+import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog } from "../../tools/run/notif-report.ts";
 
 const VIRT_LOG = `D/TC:0 1   test_wd_callback:46 WD 1 call_count 1, timeout_count 0
 D/TC:1 1 0 test_wd_callback:46 WD 2 call_count 1, timeout_count 0
@@ -33,6 +33,16 @@ test("the verdict: timeouts native did not have, a count that fell behind xtest,
   assert.equal(compareNotifications("tee2", notificationsOf(wd, 2, 17), { ...native, watchdogTimeouts: 1 }, 10), []);
   assert.match(compareNotifications("tee3", notificationsOf(wd, 3, 0), native, 10).join(), /never ran/);
   assert.match(compareNotifications("tee1", notificationsOf(wd, 1, 0), native, 10).join(), /no notification interrupt/);
+});
+
+test("the hypervisor's latency line", () => {
+  const lines = [
+    "[hyp] optee tee2: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF n 0",
+  ];
+  assert.equal(parseLatency(lines, "tee2"), {
+    toGet: { n: 3, medianUs: 250, maxUs: 700 }, toBottomHalf: { n: 0, medianUs: null, maxUs: null },
+  });
+  assert.is(parseLatency(lines, "tee1"), null);
 });
 
 test.run();

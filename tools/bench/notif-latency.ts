@@ -21,42 +21,13 @@ import { setup } from "../../configs/qemu-virt.ts";
 import { RESULTS } from "../run/boot-lib.ts";
 import { bootGuests } from "../run/guests-lib.ts";
 import { withBootArgs } from "../run/native.ts";
-import { parseWatchdog } from "../run/notif-report.ts";
+import { parseLatency, parseWatchdog, type Figure, type GuestLatency } from "../run/notif-report.ts";
 
 const HOLD_S = Number(process.env.BENCH_NOTIF_HOLD ?? 30);
 const LOADS = ["idle", "busy"] as const;
 type Load = (typeof LOADS)[number];
 
 const log = (s: string) => console.log(`[bench] ${s}`);
-
-export interface Figure {
-  n: number;
-  medianUs: number | null;
-  maxUs: number | null;
-}
-
-export interface GuestLatency {
-  toGet: Figure;
-  toBottomHalf: Figure;
-  watchdogTimeouts: number | null;
-}
-
-const FIGURE = /n (\d+)(?: median (\d+) max (\d+) us)?/;
-
-function figure(text: string): Figure {
-  const m = FIGURE.exec(text);
-  if (!m) throw new Error(`no figure in "${text}"`);
-  return { n: Number(m[1]), medianUs: m[2] ? Number(m[2]) : null, maxUs: m[3] ? Number(m[3]) : null };
-}
-
-/** The hypervisor's latency line for `name` (mediator/stats.ts), if it said one. */
-export function parseLatency(lines: string[], name: string): Omit<GuestLatency, "watchdogTimeouts"> | null {
-  const prefix = `[hyp] optee ${name}: notification latency from INTID 219: `;
-  const line = lines.find((l) => l.startsWith(prefix));
-  if (!line) return null;
-  const [get, bh] = line.slice(prefix.length).split("; ");
-  return { toGet: figure(get.replace("to GET_ASYNC_NOTIF_VALUE ", "")), toBottomHalf: figure(bh.replace("to DO_BOTTOM_HALF ", "")) };
-}
 
 async function boot(load: Load): Promise<Record<string, GuestLatency>> {
   const tees = setup.guests.filter((g) => g.tee);

@@ -74,3 +74,36 @@ export function compareNotifications(name: string, g: Notifications, native: Not
   if (!g.interrupts) problems.push(`${name}: its optee driver took no notification interrupt`);
   return problems;
 }
+
+export interface Figure {
+  n: number;
+  medianUs: number | null;
+  maxUs: number | null;
+}
+
+export interface GuestLatency {
+  toGet: Figure;
+  toBottomHalf: Figure;
+  watchdogTimeouts: number | null;
+}
+
+const FIGURE = /n (\d+)(?: median (\d+) max (\d+) us)?/;
+
+function figure(text: string): Figure {
+  const m = FIGURE.exec(text);
+  if (!m) throw new Error(`no figure in "${text}"`);
+  return { n: Number(m[1]), medianUs: m[2] ? Number(m[2]) : null, maxUs: m[3] ? Number(m[3]) : null };
+}
+
+/**
+ * The hypervisor's notification latency line for `name` (hyp/tee/optee/mediator/stats.ts, latency.ts), if it said
+ * one: `[hyp] optee <name>: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n N median M max W us;
+ * to DO_BOTTOM_HALF n …` (median and max only when n > 0).
+ */
+export function parseLatency(lines: string[], name: string): Omit<GuestLatency, "watchdogTimeouts"> | null {
+  const prefix = `[hyp] optee ${name}: notification latency from INTID 219: `;
+  const line = lines.find((l) => l.startsWith(prefix));
+  if (!line) return null;
+  const [get, bh] = line.slice(prefix.length).split("; ");
+  return { toGet: figure(get.replace("to GET_ASYNC_NOTIF_VALUE ", "")), toBottomHalf: figure(bh.replace("to DO_BOTTOM_HALF ", "")) };
+}
