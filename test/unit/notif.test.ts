@@ -13,7 +13,7 @@ import type { Machine } from "../fakes/machine.ts";
 import * as M from "../fakes/optee-msg.ts";
 import * as N from "../fakes/optee-notif.ts";
 import * as O from "../fakes/optee.ts";
-import { bootTee, stillWorks, TeeGuest, watching } from "../fakes/tee-guest.ts";
+import { bootTee, openArg, stillWorks, TeeGuest, watching } from "../fakes/tee-guest.ts";
 
 const GET = O.OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, ENABLE = O.OPTEE_SMC_ENABLE_ASYNC_NOTIF;
 const VALID = 1n, PENDING = 2n;
@@ -338,8 +338,28 @@ test("latency on the generic timer: interrupt to the guest's GET and to its DO_B
   m.setReg(2, 0, PSCI_SYSTEM_OFF);
   m.guestSync(2, (EC_HVC << 26n) | IL);
   assert.ok(m.lines("optee tee2").includes(
-    "notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF n 3 median 1000 max 5000 us"),
+    "notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF done n 3 median 1000 max 5000 us; 0 DO_BOTTOM_HALF calls found every OP-TEE thread busy"),
   m.lines("optee tee2").join("\n"));
+});
+
+test("a DO_BOTTOM_HALF that finds both of the guest's OP-TEE threads busy is counted, and only a served one is timed", () => {
+  const { m, g2 } = bootNotif();
+  m.optee.ta = function* (call) {
+    yield* call.api.foreignIntr(); // holds its thread until the guest resumes it
+  };
+  const held = [g2.start(g2.putArg(openArg())), g2.start(g2.putArg(openArg()))];
+  assert.equal(held.map((r) => r[0]), [BigInt(O.RPC_FOREIGN_INTR), BigInt(O.RPC_FOREIGN_INTR)]);
+  m.optee.notif.tick();
+  takeLine(m);
+  assert.equal(g2.smc(GET).slice(0, 3), [0n, 0n, VALID], "DO_BOTTOM_HALF is due");
+  assert.is(g2.call(M.msgArg({ cmd: M.OPTEE_MSG_CMD_DO_BOTTOM_HALF })).a0, O.ETHREAD_LIMIT, "OP-TEE: no free thread");
+  for (const r of held) g2.finish(r);
+  assert.is(g2.call(M.msgArg({ cmd: M.OPTEE_MSG_CMD_DO_BOTTOM_HALF })).a0, O.OK);
+  assert.equal(m.optee.notif.watchdog(2)?.timeoutCount, 0);
+  m.setReg(2, 0, PSCI_SYSTEM_OFF);
+  m.guestSync(2, (EC_HVC << 26n) | IL);
+  assert.match(m.lines("optee tee2").find((l) => l.startsWith("notification latency")) ?? "",
+    /to DO_BOTTOM_HALF done n 1 median \d+ max \d+ us; 1 DO_BOTTOM_HALF calls found every OP-TEE thread busy$/);
 });
 
 test.run();

@@ -84,6 +84,8 @@ export interface Figure {
 export interface GuestLatency {
   toGet: Figure;
   toBottomHalf: Figure;
+  /** DO_BOTTOM_HALF calls OP-TEE turned away (ETHREAD_LIMIT): every thread of the guest was busy. */
+  bottomHalfNoThread: number;
   watchdogTimeouts: number | null;
 }
 
@@ -98,12 +100,16 @@ function figure(text: string): Figure {
 /**
  * The hypervisor's notification latency line for `name` (hyp/tee/optee/mediator/stats.ts, latency.ts), if it said
  * one: `[hyp] optee <name>: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n N median M max W us;
- * to DO_BOTTOM_HALF n …` (median and max only when n > 0).
+ * to DO_BOTTOM_HALF done n …; K DO_BOTTOM_HALF calls found every OP-TEE thread busy` (median and max only when n > 0).
  */
 export function parseLatency(lines: string[], name: string): Omit<GuestLatency, "watchdogTimeouts"> | null {
   const prefix = `[hyp] optee ${name}: notification latency from INTID 219: `;
   const line = lines.find((l) => l.startsWith(prefix));
   if (!line) return null;
-  const [get, bh] = line.slice(prefix.length).split("; ");
-  return { toGet: figure(get.replace("to GET_ASYNC_NOTIF_VALUE ", "")), toBottomHalf: figure(bh.replace("to DO_BOTTOM_HALF ", "")) };
+  const [get, bh, busy] = line.slice(prefix.length).split("; ");
+  return {
+    toGet: figure(get.replace("to GET_ASYNC_NOTIF_VALUE ", "")),
+    toBottomHalf: figure(bh.replace("to DO_BOTTOM_HALF done ", "")),
+    bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(busy ?? "")?.[1] ?? 0),
+  };
 }

@@ -3,7 +3,9 @@
  * hypervisor on the generic timer (hw timeNs): from taking OP-TEE's
  * interrupt (INTID 219) to the guest's first GET_ASYNC_NOTIF_VALUE that
  * returns a value, and from taking the interrupt that brought a
- * DO_BOTTOM_HALF (value 0) to the guest's OPTEE_MSG_CMD_DO_BOTTOM_HALF call.
+ * DO_BOTTOM_HALF (value 0) to OP-TEE's return from the guest's
+ * OPTEE_MSG_CMD_DO_BOTTOM_HALF call (what OP-TEE's watchdog waits for; an
+ * attempt turned away for want of a free thread does not count).
  * Said in one line when the guest leaves OP-TEE (stats.ts); `make bench`
  * reads it (tools/bench/notif-latency.ts). Figures only: nothing the
  * hypervisor decides depends on them.

@@ -18,7 +18,9 @@ const STAT_PEAK_PAGES: u32 = 5;
 /** Notification values read out of OP-TEE for the guest, and virtual interrupts they gave it (drain.ts). */
 export const STAT_NOTIF_VALUES: u32 = 6;
 export const STAT_NOTIF_IRQS: u32 = 7;
-const STATS: u32 = 8;
+/** DO_BOTTOM_HALF calls OP-TEE turned away with ETHREAD_LIMIT: all the guest's threads were busy. */
+export const STAT_NOTIF_BH_NO_THREAD: u32 = 8;
+const STATS: u32 = 9;
 
 const counters = memory.data(<i32>(MAX_GUESTS * STATS * 8), 8);
 
@@ -56,7 +58,8 @@ export function statReport(g: u32): void {
   if (statGet(g, STAT_NOTIF_VALUES) != 0) {
     lineStartGuest("optee", guestNamePtr(g));
     put("notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE "); latencyPut(g, LATENCY_GET);
-    put("; to DO_BOTTOM_HALF "); latencyPut(g, LATENCY_BOTTOM_HALF);
+    put("; to DO_BOTTOM_HALF done "); latencyPut(g, LATENCY_BOTTOM_HALF);
+    put("; "); putDec(statGet(g, STAT_NOTIF_BH_NO_THREAD)); put(" DO_BOTTOM_HALF calls found every OP-TEE thread busy");
     lineEnd();
   }
   latencyReset(g);
