@@ -6,8 +6,8 @@
  *   busy   one busy loop per vCPU: the kick has to interrupt a running guest, and the guest's interrupt thread
  *          (which makes the DO_BOTTOM_HALF call) competes with the loops for its vCPUs.
  * The hypervisor measures on the generic timer (CNTPCT_EL0; without -icount QEMU's virtual clock follows the
- * host's) from taking INTID 219 to the guest's first GET_ASYNC_NOTIF_VALUE that returns the value, and to its
- * OPTEE_MSG_CMD_DO_BOTTOM_HALF call, and says n, median and max per guest as it leaves OP-TEE
+ * host's) from taking INTID 219 to the guest's first GET_ASYNC_NOTIF_VALUE that returns the value, and to OP-TEE's
+ * return from its OPTEE_MSG_CMD_DO_BOTTOM_HALF call, and says n, median and max per guest as it leaves OP-TEE
  * (hyp/tee/optee/mediator/latency.ts). tee1's notification is routed (Linux's default) to its vCPU 0, which runs
  * on CPU 0, the CPU that takes INTID 219: no IPI on its path. tee2's vCPU runs on CPU 2: its path has the SGI.
  * These are wall-clock figures of an emulated machine (TCG, 4 vCPUs on the host's cores, shared with whatever
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   log(`notification latency: tee1 and tee2 hold ${HOLD_S} s idle, then busy; generic timer, host wall clock`);
   const results: Record<string, Record<string, GuestLatency>> = {};
   for (const load of LOADS) results[load] = await boot(load);
-  log("INTID 219 taken by the hypervisor → the guest's GET_ASYNC_NOTIF_VALUE | → its DO_BOTTOM_HALF call (median / max)");
+  log("INTID 219 taken by the hypervisor → the guest's GET_ASYNC_NOTIF_VALUE | → OP-TEE has run its DO_BOTTOM_HALF (median / max)");
   for (const load of LOADS) {
     for (const [name, g] of Object.entries(results[load])) {
       log(`  ${load.padEnd(4)} ${name} (${name === "tee1" ? "same CPU as the drain" : "IPI to CPU 2"}): ${us(g.toGet).padEnd(28)} | ${us(g.toBottomHalf)}; watchdog timeouts ${g.watchdogTimeouts ?? "-"}`);
