@@ -55,6 +55,7 @@ export const CFG_CORE_ASYNC_NOTIF_GIC_INTID: u32 = 219;
   reads: u32;
   gotValue: u32;
   gotBottomHalf: u32;
+  /** Keeps the two u64s below 8-byte aligned. */
   pad: u32;
   /** When the hypervisor took the oldest interrupt not yet in a round, and the one this round serves. */
   wantedSince: u64;
