@@ -140,14 +140,16 @@ xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
 # Figures, not tests: the micro-benchmark guest's calls natively and under the hypervisor with the EL2 profile
-# (build/bench/micro.json, el2-exits.json), one stint of three calls followed instruction by instruction
-# (stint.json), time to /init natively and under the hypervisor (build/results/bench-boot.json), then the time
-# of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
+# (build/bench/micro.json, el2-exits.json), one stint of each of a few calls followed instruction by instruction
+# (stint.json), time to /init natively and under the hypervisor (build/results/bench-boot.json), the time of a
+# TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json), then how long
+# OP-TEE's notifications take to reach idle and busy guests (bench-notif.json).
 bench: deps deps-debug all $(MB)/microbench.bin
 	$(TSX) tools/bench/micro.ts --quiet
 	$(TSX) tools/bench/stint.ts
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
+	$(TSX) tools/bench/notif-latency.ts
 
 # The default setup (or SETUP=…) paused under QEMU's gdbstub; prints the gdb-multiarch command that attaches with
 # the hypervisor's symbols and tools/debug/hyp.gdb. GDB_PORT=… changes the port (default 1234).

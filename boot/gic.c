@@ -15,6 +15,8 @@
 #define GICD_CTLR_ENABLE_G1A (1u << 1)
 #define GICD_ISENABLER(n) (0x0100 + 4 * (n))
 #define GICD_IPRIORITYR 0x0400
+#define GICD_ICFGR(n) (0x0c00 + 4 * (n))
+#define GICD_ICFGR_EDGE 2u
 #define GICD_IROUTER(n) (0x6000 + 8 * (n))
 #define GICR_FRAME 0x20000
 #define GICR_TYPER 0x0008
@@ -46,6 +48,23 @@ static uintptr_t redistributor(unsigned cpu)
 }
 
 #define CONSOLE_RX_SPI 33u /* UART0 (hyp/vdev/console-input.ts CONSOLE_RX_INTID) */
+/* OP-TEE's asynchronous-notification interrupt (hyp/tee/optee/mediator/drain.ts CFG_CORE_ASYNC_NOTIF_GIC_INTID). */
+#define OPTEE_NOTIF_SPI 219u
+
+/*
+ * Routes an SPI to the boot CPU (affinity 0.0.0.0), which is also the console
+ * CPU: the one CPU that never parks, so what arrives there is always taken.
+ */
+static void spi_enable_on_boot_cpu(unsigned intid, bool edge)
+{
+	mmio_write64(BOARD_GICD_BASE + GICD_IROUTER(intid), 0);
+	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + intid, HYP_PRIORITY);
+	if (edge) {
+		uintptr_t cfg = BOARD_GICD_BASE + GICD_ICFGR(intid / 16);
+		mmio_write32(cfg, mmio_read32(cfg) | (GICD_ICFGR_EDGE << (2 * (intid % 16))));
+	}
+	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(intid / 32), 1u << (intid % 32));
+}
 
 void gic_distributor_init(void)
 {
@@ -53,11 +72,13 @@ void gic_distributor_init(void)
 	mmio_write32(BOARD_GICD_BASE + GICD_CTLR, ctlr | GICD_CTLR_ENABLE_G1A);
 	while (mmio_read32(BOARD_GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP)
 		;
-	/* Console input is taken by the boot CPU (affinity 0.0.0.0). */
-	mmio_write64(BOARD_GICD_BASE + GICD_IROUTER(CONSOLE_RX_SPI), 0);
-	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + CONSOLE_RX_SPI, HYP_PRIORITY);
-	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(CONSOLE_RX_SPI / 32), 1u << (CONSOLE_RX_SPI % 32));
+	spi_enable_on_boot_cpu(CONSOLE_RX_SPI, false);
 	console_input_enable();
+	/*
+	 * OP-TEE raises it (GICD_ISPENDR) for every guest's notifications; the core finds out
+	 * whose they are. Edge, as OP-TEE describes it: one raise, one interrupt.
+	 */
+	spi_enable_on_boot_cpu(OPTEE_NOTIF_SPI, true);
 }
 
 void gic_cpu_init(unsigned cpu)

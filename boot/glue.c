@@ -3,6 +3,7 @@
  * a few lines; every pointer from the core is checked with core_range before
  * use, so a bug in the core can at worst make an import do nothing.
  */
+#include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
 
@@ -77,6 +78,15 @@ void Z_hwZ_injectException(struct Z_hw_instance_t *hw, u32 cpu, u64 esr, u64 far
 	(void)hw;
 	if (cpu == this_cpu())
 		vcpu_inject_sync(cpu_frame(cpu), esr, far);
+}
+
+u64 Z_hwZ_timeNs(struct Z_hw_instance_t *hw)
+{
+	(void)hw;
+	uint64_t ticks = sysreg_read(cntpct_el0), freq = sysreg_read(cntfrq_el0);
+	if (!freq)
+		return 0;
+	return ticks / freq * 1000000000ull + ticks % freq * 1000000000ull / freq;
 }
 
 void Z_hwZ_gicDeactivate(struct Z_hw_instance_t *hw, u32 intid)

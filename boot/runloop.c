@@ -5,6 +5,7 @@
  * generation), the guest itself, and waiting for an interrupt.
  */
 #include "action.h"
+#include "arch.h"
 #include "frame.h"
 #include "hyp.h"
 #include "hyp_core.h"
@@ -50,6 +51,13 @@ static uint32_t run_guest(unsigned cpu, struct frame *frame)
 
 static uint32_t wait_for_interrupt(unsigned cpu)
 {
+	/*
+	 * A waiting CPU runs no vCPU, and whichever vCPU runs here next starts with EL1 reset. The virtual
+	 * timer of a guest that stopped stays armed in this CPU's EL1 registers: its level-sensitive PPI
+	 * would fire for ever and, having the lowest INTID of equal priority, starve every other interrupt
+	 * of this CPU (console input, OP-TEE's notifications). Turn it off.
+	 */
+	sysreg_write(cntv_ctl_el0, 0);
 	/* IRQs stay masked at EL2: WFI still wakes on a pending one, which is then acknowledged here. */
 	__asm__ volatile("dsb sy; wfi" ::: "memory");
 	return core_enter_interrupt(cpu, gic_acknowledge());

@@ -18,6 +18,11 @@ export const GUEST_LAYOUT = {
   /** One 128 KiB frame (RD_base + SGI_base) per vCPU, vCPU i at ipa + i * stride. */
   gicr: { ipa: 0x080a_0000, stride: 0x2_0000 },
   uart: { ipa: 0x0900_0000, size: 0x1000, spi: 1 /* INTID 33 */ },
+  /**
+   * TEE guests' OP-TEE node: OP-TEE's asynchronous-notification interrupt, rising edge, at OP-TEE's own
+   * number (SPI 187 = INTID 219, as OP-TEE writes it into the host's tree); hyp/core/layout.ts mirrors it.
+   */
+  optee: { notifSpi: 187 /* INTID 219 */ },
   /** Architected timer PPIs as in QEMU's own device tree: secure, non-secure physical, virtual, hypervisor. */
   timerPpis: [13, 14, 11, 10],
   /** vCPU i has MPIDR affinity 0 = i (VMPIDR_EL2); PSCI is reached with HVC. */

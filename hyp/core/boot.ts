@@ -16,8 +16,8 @@ import { cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, MAX_GUESTS, NO_GUE
 import { MAX_CPUS, setSmc, smcReg } from "./percpu";
 import { afterGuestStop, continueCpu, guestStart, guestStoppingOn } from "./run";
 import {
-  requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_POWER, SMC_OWNER_PROBE, SMC_OWNER_TEE_CALL,
-  SMC_OWNER_VM_CREATED, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
+  requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_NOTIF, SMC_OWNER_POWER, SMC_OWNER_PROBE,
+  SMC_OWNER_TEE_CALL, SMC_OWNER_VM_CREATED, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
 } from "./smcowner";
 import { stage2Build, stage2Reset } from "./stage2";
 import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
@@ -28,6 +28,7 @@ import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from
 import { probeBegin, probeContinue } from "../tee/optee/probe";
 import { loadVmCreated, nextGuestToCreate, vmCreatedReturned, vmDestroyedReturned } from "../tee/optee/mediator/clients";
 import { teeSmcReturned } from "../tee/optee/mediator/index";
+import { notifDrainReturned } from "../tee/optee/mediator/drain";
 import { pl011Reset } from "../vdev/pl011";
 import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
@@ -55,6 +56,7 @@ export function bootCpuStart(cpu: u32): u32 {
 export function bootSmcReturned(cpu: u32): u32 {
   const owner = takeSmcOwner(cpu);
   if (owner == SMC_OWNER_TEE_CALL) return teeSmcReturned(cpu);
+  if (owner == SMC_OWNER_NOTIF) return notifDrainReturned(cpu);
   if (owner == SMC_OWNER_VM_DESTROYED) {
     const g = guestStoppingOn(cpu);
     vmDestroyedReturned(cpu, g);

@@ -13,3 +13,9 @@ export const GUEST_LAYOUT_UART_SIZE: u64 = 0x1000;
 export const GUEST_UART_INTID: u32 = 33;
 /** The EL1 virtual timer's PPI (11 in the device tree: INTID 27). */
 export const VTIMER_INTID: u32 = 27;
+/**
+ * OP-TEE's notification interrupt as TEE guests see it: SPI 187, edge (<0 187 1>
+ * in their device tree), the number OP-TEE itself puts in the host's tree, so
+ * a guest's driver needs nothing special.
+ */
+export const GUEST_OPTEE_NOTIF_INTID: u32 = 219;

@@ -13,6 +13,7 @@ export const SMC_OWNER_CPU_ON: u8 = 3; // PSCI CPU_ON of a physical CPU at boot
 export const SMC_OWNER_TEE_CALL: u8 = 4; // a guest's call into OP-TEE, forwarded by the mediator
 export const SMC_OWNER_VM_CREATED: u8 = 5; // the mediator announcing a TEE guest at boot
 export const SMC_OWNER_VM_DESTROYED: u8 = 6; // the mediator saying a TEE guest is gone
+export const SMC_OWNER_NOTIF: u8 = 7; // the mediator reading a guest's notification values (drain.ts)
 
 const owners = memory.data(<i32>MAX_CPUS, 8);
 

@@ -84,3 +84,10 @@ export declare function guestRamRead(pa: u64, dst: usize, len: u32): u32;
 /** Copies `len` bytes from linear memory at `src` to guest RAM at `pa`; checked like guestRamRead. */
 @external("hw", "guestRamWrite")
 export declare function guestRamWrite(pa: u64, src: usize, len: u32): u32;
+
+/**
+ * Nanoseconds on the generic timer (CNTPCT_EL0 scaled by CNTFRQ_EL0): the same clock on every CPU. Only for
+ * figures the hypervisor reports (notification latency); nothing it decides depends on time.
+ */
+@external("hw", "timeNs")
+export declare function timeNs(): u64;

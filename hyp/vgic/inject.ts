@@ -37,6 +37,12 @@ export function vgicSetLevel(g: u32, v: u32, intid: u32, high: bool): u32 {
   return high ? kickFor(g, r) : 0;
 }
 
+/** The vCPU guest g's distributor routes SPI `intid` to (0 for anything that does not exist). */
+export function vgicSpiTarget(g: u32, intid: u32): u32 {
+  if (intid < PRIVATE_COUNT || intid >= VGIC_MAX_INTID || !guestLive(g)) return 0;
+  return irqTarget(irqAt(g, 0, intid));
+}
+
 /** The record `intid` names for vCPU `v`, or 0 if the guest, vCPU or INTID does not exist. */
 function irqOf(g: u32, v: u32, intid: u32): usize {
   if (intid >= VGIC_MAX_INTID) return 0;

@@ -79,6 +79,8 @@ export class FakeHardware {
   readonly invalidated: number[] = [];
   /** guestRamRead/guestRamWrite calls the fake refused (0 returned): not wholly inside one guest's RAM. */
   readonly ramRefusals: { op: "read" | "write"; pa: bigint; len: number }[] = [];
+  /** What the timeNs import answers (the generic timer, in nanoseconds): a test moves it. */
+  nowNs = 0n;
   /** Guest RAM windows added by a test, besides those of the boot configuration. */
   readonly extraRegions: RamRegion[] = [];
   /** Sparse backing of guest RAM: page number (pa / 4096) → its bytes. */
@@ -95,6 +97,7 @@ export class FakeHardware {
         kickCpu: (cpu: number) => void this.kicks.push(cpu),
         injectException: (cpu: number, esr: bigint, far: bigint) => void this.injected.push({ cpu, esr, far }),
         gicDeactivate: (intid: number) => void this.deactivated.push(intid),
+        timeNs: () => this.nowNs,
         stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
         consoleRead: () => this.typed.shift() ?? -1,
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),

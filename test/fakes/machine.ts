@@ -46,6 +46,8 @@ export class Machine {
   readonly core: CoreExports;
   /** The last action each CPU was given. */
   readonly state = new Map<number, CpuState>();
+  /** The CPU that made each SMC, in order (the same order as the OP-TEE model's trace, for its calls). */
+  readonly smcCpus: number[] = [];
 
   constructor(secureWorld: SecureWorldKind = "virtualized", bootConfig?: Uint8Array) {
     compiled ??= new WebAssembly.Module(readFileSync(WASM));
@@ -115,6 +117,7 @@ export class Machine {
       }
       if (action !== ACTION_SMC) throw new Error(`unknown action ${action} from the core`);
       const regs = this.frameRegs(cpu);
+      this.smcCpus.push(cpu);
       const out = this.firmware.smc(regs);
       if (this.firmware.poweredOff) {
         this.state.set(cpu, "off");

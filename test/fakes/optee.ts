@@ -24,13 +24,16 @@
  * memory (shadow copies) nor — for a data page — in the calling client's
  * own RAM is a violation (`violations`).
  *
+ * Asynchronous notifications (per-guest value sets, the one interrupt line,
+ * the test watchdog) are in optee-notif.ts, reached as `notif`.
+ *
  * Not modelled: the reserved (static) SHM as a working path (using it is
- * recorded as a violation), CALL_WITH_RPC_ARG / CALL_WITH_REGD_ARG, async
- * notifications beyond their fast calls, the RPC shm cache of payloads
- * (thread_rpc_shm_cache_*), FF-A.
+ * recorded as a violation), CALL_WITH_RPC_ARG / CALL_WITH_REGD_ARG, the RPC
+ * shm cache of payloads (thread_rpc_shm_cache_*), FF-A.
  */
 import type { FakeHardware, RamRegion } from "./hw.ts";
 import * as M from "./optee-msg.ts";
+import { NotifModel } from "./optee-notif.ts";
 import { ThreadApi, type Mobj, type RpcIn, type RpcOut, type RpcParam, type RpcReply, type TaParam, type TaScript, type ThreadGen } from "./optee-ta.ts";
 
 export * from "./optee-ta.ts";
@@ -173,8 +176,13 @@ export class OpteeModel {
   clientRam: (client: number) => RamRegion | undefined = (client) => this.hw?.ramRegions.find((r) => r.index === client - 1);
 
   private readonly clients = new Map<number, Client>();
+  /** Asynchronous notifications (optee-notif.ts). */
+  readonly notif: NotifModel;
 
-  constructor(readonly kind: SecureWorldKind) {}
+  constructor(readonly kind: SecureWorldKind) {
+    this.notif = new NotifModel(kind === "virtualized");
+    if (kind === "plain") this.notif.created(0);
+  }
 
   get violations(): SeenAddress[] {
     return this.seen.filter((s) => s.verdict === "violation");
@@ -243,8 +251,9 @@ export class OpteeModel {
       // ARM64 has no L2CC mutex: entry_fast.c answers UNKNOWN_FUNCTION; no CFG_BOOT_SECONDARY_REQUEST either.
       case OPTEE_SMC_L2CC_MUTEX: return [UNKNOWN];
       case OPTEE_SMC_BOOT_SECONDARY: return [UNKNOWN];
-      case OPTEE_SMC_ENABLE_ASYNC_NOTIF: return [OK];
-      case OPTEE_SMC_GET_ASYNC_NOTIF_VALUE: return [OK, 0, 0];
+      case OPTEE_SMC_ENABLE_ASYNC_NOTIF: return this.notif.enable(virt ? a7 & 0xffff : 0);
+      // notif_get_value: the hypervisor's own id (0) has no partition, so nothing is valid.
+      case OPTEE_SMC_GET_ASYNC_NOTIF_VALUE: return this.notif.get(virt ? a7 & 0xffff : 0);
       default: return [UNKNOWN];
     }
   }
@@ -253,6 +262,7 @@ export class OpteeModel {
     if (this.guests.length >= this.maxGuests) return [ENOTAVAIL];
     this.guests.push(id);
     if (!this.clients.has(id)) this.clients.set(id, this.newClient(id));
+    this.notif.created(id);
     return [OK];
   }
 
@@ -260,7 +270,10 @@ export class OpteeModel {
     const i = this.guests.indexOf(id);
     if (i >= 0) this.guests.splice(i, 1);
     // virt_guest_destroyed frees everything the guest held: threads, buffers, sessions.
-    if (!this.guests.includes(id)) this.clients.delete(id);
+    if (!this.guests.includes(id)) {
+      this.clients.delete(id);
+      this.notif.destroyed(id);
+    }
     return [OK];
   }
 
@@ -386,9 +399,9 @@ export class OpteeModel {
         break;
       case M.OPTEE_MSG_CMD_REGISTER_SHM: this.registerShm(c, arg); break;
       case M.OPTEE_MSG_CMD_UNREGISTER_SHM: this.unregisterShm(c, arg); break;
-      case M.OPTEE_MSG_CMD_DO_BOTTOM_HALF:
-      case M.OPTEE_MSG_CMD_STOP_ASYNC_NOTIF:
-        break; // CFG_CORE_ASYNC_NOTIF=y: notif_deliver_event, nothing to model
+      // CFG_CORE_ASYNC_NOTIF=y: notif_deliver_event for the calling guest (optee-notif.ts).
+      case M.OPTEE_MSG_CMD_DO_BOTTOM_HALF: this.notif.bottomHalf(c.id); break;
+      case M.OPTEE_MSG_CMD_STOP_ASYNC_NOTIF: this.notif.stop(c.id); break;
       default:
         return M.TEE_ERROR_NOT_IMPLEMENTED; // "Unknown cmd"
     }

@@ -22,7 +22,7 @@ test("tee1: 2 cpus, its RAM and command line, an optee node", () => {
   assert.match(dts, /linux,initrd-end = <0x0 0x441e8480>;/);
   assert.match(dts, /<0x0 0x80a0000 0x0 0x40000>/); // two redistributor frames
   assert.match(dts, /method = "hvc";/);
-  assert.match(dts, /optee \{\s*compatible = "linaro,optee-tz";\s*method = "smc";/);
+  assert.match(dts, /optee \{\s*compatible = "linaro,optee-tz";\s*method = "smc";\s*interrupts = <0 187 1>;/, "OP-TEE's notification SPI, rising edge");
 });
 
 test("plain: 1 cpu, no optee node", () => {

@@ -1,7 +1,8 @@
 /**
  * Each guest's device tree: the small QEMU-virt-like machine of GUEST_LAYOUT (RAM, one cpu node per vCPU,
  * PSCI over HVC, a GICv3, the architected timer, a PL011), its command line and initramfs, and for `tee`
- * guests the OP-TEE node. Compiled with dtc.
+ * guests the OP-TEE node with its notification interrupt (Linux's driver refuses to probe without one once
+ * OP-TEE offers ASYNC_NOTIF). Compiled with dtc.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
@@ -14,6 +15,7 @@ const L = GUEST_LAYOUT;
 const APB_PCLK_HZ = 24_000_000;
 /** GICv3 interrupt specifier flags: level triggered, active high (the PPI CPU mask is a GICv2 thing). */
 const IRQ_LEVEL_HIGH = 4;
+const IRQ_EDGE_RISING = 1;
 const GIC_SPI = 0;
 const GIC_PPI = 1;
 
@@ -47,6 +49,7 @@ export function guestDts(setup: Setup, guest: GuestConfig, initrdSize: number): 
 		optee {
 			compatible = "linaro,optee-tz";
 			method = "smc";
+			interrupts = <${GIC_SPI} ${L.optee.notifSpi} ${IRQ_EDGE_RISING}>;
 		};
 	};
 `

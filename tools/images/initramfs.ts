@@ -16,6 +16,10 @@
  *     teecheck          load tee + optee, then say whether /dev/tee0 exists (a guest without TEE must say absent)
  *     xtest             load tee + optee, wait for /dev/teepriv0 (tee_wait seconds, default 30), start
  *                       `tee-supplicant -d`, run xtest with the `xtest=` selection, print all of its output
+ *     idle              load tee + optee, then sit idle (every vCPU in WFI) for hold= seconds: OP-TEE's watchdog
+ *                       sends a notification every second (the notification-latency bench)
+ *     busy              the same with one busy loop per CPU, so that no vCPU waits in WFI
+ *   hold=<seconds>      how long idle and busy last (default 30)
  *   xtest=<args>        xtest's arguments with commas for spaces (`xtest=-t,regression,1001,4001` runs
  *                       `xtest -t regression 1001 4001`); `all` (the default) runs the whole default suite
  *                       (regression + pkcs11). A bare number is a substring match on case names.
@@ -29,7 +33,10 @@
  *   XTEST-START name=<guest> args=<xtest=, as given>
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
+ *   HOLD-START name=<guest> load=idle|busy seconds=<n>, HOLD-END name=<guest> load=idle|busy
  *   RUN unknown: <step>
+ *   TEE-NOTIF-IRQS name=<guest> count=<n>   OP-TEE notification interrupts the optee driver took (its
+ *                       /proc/interrupts line "optee_notification", all CPUs); 0 without one
  *   GUEST-DONE name=<guest>
  * then powers the guest off (PSCI SYSTEM_OFF). Kernel messages stop reaching the console while xtest runs
  * (`dmesg -n 1`), so they cannot split xtest's lines.
@@ -51,7 +58,7 @@ import {
 
 /** The applets /init (and a person at a guest's shell) needs; each must be in the busybox binary. */
 export const APPLETS = [
-  "sh", "mount", "umount", "mkdir", "cat", "echo", "ls", "ln", "insmod", "modprobe", "ip", "ifconfig", "devmem",
+  "sh", "seq", "mount", "umount", "mkdir", "cat", "echo", "ls", "ln", "insmod", "modprobe", "ip", "ifconfig", "devmem",
   "poweroff", "reboot", "sleep", "uname", "nproc", "grep", "sed", "awk", "head", "tail", "dmesg", "cut", "tr", "wc",
   "ps", "kill", "test", "[", "true", "false", "hexdump", "xxd", "env", "printf", "date", "mdev",
   "setsid", "cttyhack", "pidof", "usleep",
@@ -160,15 +167,38 @@ run_xtest() {
   echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
 }
 
+# hold <idle|busy>: the TEE driver loaded, stay hold= seconds idle, or with every CPU in a busy loop.
+hold() {
+  load_tee
+  wait_for /dev/teepriv0 \${tee_wait:-30}
+  seconds=\${hold:-30}
+  pids=
+  if [ "$1" = busy ]; then
+    for _ in $(seq "$(nproc)"); do
+      sh -c 'while :; do :; done' &
+      pids="$pids $!"
+    done
+  fi
+  echo "HOLD-START name=$guest load=$1 seconds=$seconds"
+  sleep "$seconds"
+  [ -n "$pids" ] && kill $pids
+  echo "HOLD-END name=$guest load=$1"
+}
+
 for step in $(echo "\${run:-}" | tr ',' ' '); do
   case "$step" in
     isolation) isolation_probe ;;
     teecheck) tee_check ;;
     xtest) run_xtest ;;
+    idle) hold idle ;;
+    busy) hold busy ;;
     *) echo "RUN unknown: $step" ;;
   esac
 done
 
+# OP-TEE's asynchronous notifications (issue 10): the interrupts the optee driver took, summed over CPUs.
+count=$(awk '/optee_notification/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
+echo "TEE-NOTIF-IRQS name=$guest count=$count"
 echo "GUEST-DONE name=$guest"
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
 if [ "\${shell:-}" = 1 ]; then

@@ -5,10 +5,12 @@
  *   2. the default setup (configs/qemu-virt.ts) under the hypervisor: tee1 and tee2 run full xtest at the
  *      same time, plain checks it has no TEE.
  * Writes build/results/xtest.json (per run: subtests, failed, cases, failedCases, skipped, seconds,
- * oomIgnored; plain's teeDevice; the verdict), the consoles to build/results/xtest-native.log and
- * xtest-hyp.log, prints a table, and exits non-zero unless every TEE guest matches native:
+ * oomIgnored, notifications; plain's teeDevice; the verdict), the consoles to build/results/xtest-native.log
+ * and xtest-hyp.log, prints a table, and exits non-zero unless every TEE guest matches native:
  * the same failed cases, as many skipped, OOMs ignored only in regression_1013.* and exactly the subtests
- * those cost (xtest-report.ts), the same failed subtests; and plain has no /dev/tee0.
+ * those cost (xtest-report.ts), the same failed subtests; OP-TEE's notification watchdog no more timeouts
+ * than natively and a call count that kept up with xtest's seconds (notif-report.ts); and plain has no
+ * /dev/tee0.
  *
  * Usage: tsx tools/run/xtest.ts [--only native|hyp] [--selection <xtest=…>] [--verbose]
  *   --only hyp reuses the native results of the last run (build/results/xtest.json) with the same selection.
@@ -20,15 +22,23 @@ import { setup } from "../../configs/qemu-virt.ts";
 import { RESULTS } from "./boot-lib.ts";
 import { FULL_XTEST, hypXtest, nativeXtest } from "./xtest-lib.ts";
 import { caseRanges, checkNative, compareWithNative, type XtestReport } from "./xtest-report.ts";
+import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseWatchdog, type Notifications } from "./notif-report.ts";
 
 const log = (s: string) => console.log(`[xtest] ${s}`);
 const JSON_OUT = join(RESULTS, "xtest.json");
 
+/** OP-TEE's watchdog in a secure log, and the interrupts a console says `name` took (issue 10). */
+function notificationsIn(secureLog: string, id: number, lines: string[], name: string): Notifications {
+  const text = existsSync(secureLog) ? readFileSync(secureLog, "latin1") : "";
+  return notificationsOf(parseWatchdog(text), id, notifInterrupts(lines, name));
+}
+
 /** What xtest.json keeps of a run. */
-function summary(r: XtestReport) {
+function summary(r: XtestReport, notifications?: Notifications | null) {
   return {
     subtests: r.subtests, failed: r.failed, cases: r.cases, failedCases: r.failedCases, skipped: r.skipped,
     seconds: r.seconds, oomIgnored: r.oomIgnored, oomSubtestsLost: r.oomSubtestsLost, status: r.status,
+    ...(notifications ? { notifications } : {}),
     ...(r.errors.length ? { errors: r.errors } : {}),
     ...(r.aborted ? { aborted: true } : {}),
   };
@@ -61,6 +71,7 @@ async function main(): Promise<number> {
 
   let native: XtestReport | null = null;
   let nativeSummary: ReturnType<typeof summary> | null = null;
+  let nativeNotif: Notifications | null = null;
   if (values.only !== "hyp") {
     log(`native baseline: TF-A + OP-TEE 4.5 (not virtualized) + Debian's kernel, -smp 2 -m 2048, xtest=${selection}`);
     const n = await nativeXtest({
@@ -68,12 +79,14 @@ async function main(): Promise<number> {
       secureLog: join(RESULTS, "xtest-native-secure.log"), onLine, onProgress: progress,
     });
     native = n.native;
+    nativeNotif = notificationsIn(join(RESULTS, "xtest-native-secure.log"), NATIVE, n.result.lines, "native");
     if (n.result.timedOut) problems.push(`native: QEMU did not power off within ${values["native-timeout"]} s`);
     log(`native done in ${n.result.seconds.toFixed(0)} s: ${native.subtests ?? "?"} subtests, ${native.failed ?? "?"} failed; console in build/results/xtest-native.log`);
   } else {
     const old = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, "utf8")) : null;
     if (!old?.native || old.selection !== selection) throw new Error(`--only hyp needs a native run with xtest=${selection} in ${JSON_OUT}: run without --only first`);
     nativeSummary = old.native;
+    nativeNotif = old.native.notifications ?? null;
     native = { name: "native", started: true, args: selection, currentCase: null, casesBegun: 0, aborted: false, errors: [], teeDevice: true,
       ...old.native };
     log(`native: from the previous run (${JSON_OUT})`);
@@ -81,7 +94,7 @@ async function main(): Promise<number> {
   const nativeProblems = checkNative(native!);
   problems.push(...nativeProblems);
 
-  const out: Record<string, unknown> = { selection, native: nativeSummary ?? summary(native!) };
+  const out: Record<string, unknown> = { selection, native: nativeSummary ?? summary(native!, nativeNotif) };
   const rows = [{ name: "native", r: native! }];
   if (values.only !== "native") {
     const tees = setup.guests.filter((g) => g.tee).map((g) => g.name);
@@ -94,9 +107,13 @@ async function main(): Promise<number> {
     if (h.run.result.timedOut) problems.push(`hypervisor: QEMU did not power off within ${values["hyp-timeout"]} s`);
     if (h.run.probe.verdict && !/^ready/.test(h.run.probe.verdict)) problems.push(`hypervisor: OP-TEE probe says: ${h.run.probe.verdict}`);
     log(`hypervisor done in ${h.run.result.seconds.toFixed(0)} s; console in build/results/xtest-hyp.log`);
+    const secureLog = join(RESULTS, "xtest-secure.log");
     for (const g of h.guests) {
       if (tees.includes(g.name)) {
-        out[g.name] = summary(g);
+        // Client id = the guest's index + 1 (mediator/clients.ts).
+        const notif = notificationsIn(secureLog, setup.guests.findIndex((c) => c.name === g.name) + 1, h.run.result.lines, g.name);
+        out[g.name] = summary(g, notif);
+        problems.push(...compareNotifications(g.name, notif, nativeNotif, g.seconds));
         rows.push({ name: g.name, r: g });
         // Without a usable baseline only the guest's own failures can be told apart.
         const own = compareWithNative(native!, g).filter((p) => !nativeProblems.length || g.subtests === null || !/native/.test(p));
@@ -113,6 +130,10 @@ async function main(): Promise<number> {
   console.log("");
   for (const line of table(rows)) log(line);
   for (const { name, r } of rows) log(`${name.padEnd(6)} failed cases: ${caseRanges(r.failedCases)}${r.oomIgnored.length ? `; OOM ignored in ${r.oomIgnored.join(" ")}` : ""}`);
+  for (const [name, v] of Object.entries(out)) {
+    const n = (v as { notifications?: Notifications } | null)?.notifications;
+    if (n) log(`${name.padEnd(6)} notifications: OP-TEE's watchdog ${n.watchdogCalls ?? "-"} calls, ${n.watchdogTimeouts ?? "-"} timeouts; ${n.interrupts ?? "-"} interrupts taken`);
+  }
   for (const [name, v] of Object.entries(out)) {
     if (v && typeof v === "object" && "teeDevice" in v) log(`${name.padEnd(6)} /dev/tee0: ${(v as { teeDevice: boolean | null }).teeDevice === false ? "absent (no TEE, as configured)" : String((v as { teeDevice: boolean | null }).teeDevice)}`);
   }

@@ -50,6 +50,10 @@ export const OPTEE_MSG_CMD_CLOSE_SESSION: u32 = 2;
 export const OPTEE_MSG_CMD_CANCEL: u32 = 3;
 export const OPTEE_MSG_CMD_REGISTER_SHM: u32 = 4;
 export const OPTEE_MSG_CMD_UNREGISTER_SHM: u32 = 5;
+/** The guest's answer to the async notification value 0: OP-TEE's bottom half runs on a thread of that guest. */
+export const OPTEE_MSG_CMD_DO_BOTTOM_HALF: u32 = 6;
+/** The guest's driver is going away: OP-TEE stops its asynchronous notifications. */
+export const OPTEE_MSG_CMD_STOP_ASYNC_NOTIF: u32 = 7;
 
 // RPC commands OP-TEE asks the normal world to run (optee_rpc_cmd.h), in an RPC argument buffer.
 export const OPTEE_RPC_CMD_SHM_ALLOC: u32 = 6;

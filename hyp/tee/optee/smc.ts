@@ -27,6 +27,14 @@ export const OPTEE_SMC_GET_THREAD_COUNT: u32 = 0xb200000f;
 export const OPTEE_SMC_ENABLE_ASYNC_NOTIF: u32 = 0xb2000010;
 export const OPTEE_SMC_GET_ASYNC_NOTIF_VALUE: u32 = 0xb2000011;
 
+// GET_ASYNC_NOTIF_VALUE's answer: a1 = the value (consumed), a2 = these flags.
+/** a1 holds a value (there was one pending). */
+export const OPTEE_SMC_ASYNC_NOTIF_VALUE_VALID: u32 = 1 << 0;
+/** More values remain pending after this one. */
+export const OPTEE_SMC_ASYNC_NOTIF_VALUE_PENDING: u32 = 1 << 1;
+/** Value 0: the normal world is to call OPTEE_MSG_CMD_DO_BOTTOM_HALF (a std call). */
+export const OPTEE_SMC_ASYNC_NOTIF_VALUE_DO_BOTTOM_HALF: u32 = 0;
+
 // OP-TEE's UID (CALLS_UID answers it in a0..a3): 384fb3e0-e7f8-11e3-af63-0002a5d5c51b.
 export const OPTEE_MSG_UID_0: u32 = 0x384fb3e0;
 export const OPTEE_MSG_UID_1: u32 = 0xe7f811e3;

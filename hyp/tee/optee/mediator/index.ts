@@ -5,7 +5,7 @@
  * hypervisor lock, so one guest's long call never holds up another guest.
  *
  *   guest not a client      → UNKNOWN_FUNCTION, as OP-TEE answers an id it does not know
- *   fast calls              → fast.ts (pass through, or answered here)
+ *   fast calls              → fast.ts (pass through, or answered here; GET_ASYNC_NOTIF_VALUE from notif.ts)
  *   CALL_WITH_ARG           → stdcall.ts (shadowed, translated, forwarded)
  *   RETURN_FROM_RPC         → rpc.ts (the guest's answer to OP-TEE's request)
  *   anything else           → UNKNOWN_FUNCTION
@@ -18,6 +18,7 @@ import * as smc from "../smc";
 import { callAt, callClose, callCloseIdle, callsInOptee, CALL_IN_OPTEE, CALL_NONE } from "./calls";
 import { clientIdOf, isClient } from "./clients";
 import { answerFastLocally, fastReturned, loadFast, setResult } from "./fast";
+import { notifStop } from "./notif";
 import { flightBegin, flightCall, flightEnd, flightFid, flightGuest, flightKind, FLIGHT_FAST, FLIGHT_STD } from "./inflight";
 import { returnFromRpc } from "./rpc";
 import { rpcBufferRemoveAll } from "./rpcbuf";
@@ -37,7 +38,7 @@ export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
   const client = clientIdOf(g);
   if ((fid & SMCCC_FAST_CALL) != 0) {
     statCount(g, STAT_FAST);
-    if (answerFastLocally(cpu, fid)) return continueCpu(cpu);
+    if (answerFastLocally(cpu, g, fid)) return continueCpu(cpu);
     loadFast(cpu, fid, client);
     flightBegin(cpu, FLIGHT_FAST, g, fid, CALL_NONE);
     return requestSmc(cpu, SMC_OWNER_TEE_CALL);
@@ -80,6 +81,7 @@ export function teeSmcReturned(cpu: u32): u32 {
  * what an SMC still in OP-TEE uses (freed when that SMC returns).
  */
 export function teeGuestForget(g: u32): void {
+  notifStop(g);
   callCloseIdle(g);
   if (callsInOptee(g) != 0) return;
   rpcBufferRemoveAll(g);

@@ -72,3 +72,22 @@ export const POOL_PAGES: u32 = 512;
  * "no memory" for an RPC buffer).
  */
 export const POOL_PAGES_PER_GUEST: u32 = 200;
+
+/**
+ * Asynchronous notification values the hypervisor keeps per guest (0..127,
+ * one bit each, notif.ts). OP-TEE 4.5 sends values 0..63
+ * (NOTIF_ASYNC_VALUE_MAX) and announces 64 + threads (66 in Debian's build)
+ * as its largest; 128 leaves room for a build with more threads. A value
+ * past it is dropped (said once): no guest could have asked to wait for it.
+ */
+export const NOTIF_VALUE_COUNT: u32 = 128;
+
+/**
+ * GET_ASYNC_NOTIF_VALUE calls the hypervisor makes for one guest on one
+ * notification interrupt, when OP-TEE did not announce its largest value.
+ * Each call consumes one value and OP-TEE holds at most one of each, so
+ * max value + 1 calls empty a guest's set (drain.ts uses the announced
+ * value when there is one); a secure world that keeps saying PENDING past
+ * that is not allowed to keep a CPU in the drain.
+ */
+export const NOTIF_READS_DEFAULT: u32 = 64;

@@ -6,6 +6,7 @@
  */
 import { guestNamePtr, MAX_GUESTS } from "../../../core/guest";
 import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
+import { latencyPut, latencyReset, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
 import { shmCount, shmPagesHeld } from "./shm";
 
 export const STAT_FAST: u32 = 0;
@@ -14,7 +15,12 @@ export const STAT_RPC: u32 = 2;
 export const STAT_REFUSED: u32 = 3;
 const STAT_PEAK_BUFFERS: u32 = 4;
 const STAT_PEAK_PAGES: u32 = 5;
-const STATS: u32 = 6;
+/** Notification values read out of OP-TEE for the guest, and virtual interrupts they gave it (drain.ts). */
+export const STAT_NOTIF_VALUES: u32 = 6;
+export const STAT_NOTIF_IRQS: u32 = 7;
+/** DO_BOTTOM_HALF calls OP-TEE turned away with ETHREAD_LIMIT: all the guest's threads were busy. */
+export const STAT_NOTIF_BH_NO_THREAD: u32 = 8;
+const STATS: u32 = 9;
 
 const counters = memory.data(<i32>(MAX_GUESTS * STATS * 8), 8);
 
@@ -45,7 +51,17 @@ export function statReport(g: u32): void {
   put("served "); putDec(statGet(g, STAT_STD)); put(" std calls ("); putDec(statGet(g, STAT_RPC));
   put(" RPCs) and "); putDec(statGet(g, STAT_FAST)); put(" fast calls; refused ");
   putDec(statGet(g, STAT_REFUSED)); put("; at most "); putDec(statGet(g, STAT_PEAK_BUFFERS));
-  put(" buffers ("); putDec(statGet(g, STAT_PEAK_PAGES)); put(" pages) held at once");
+  put(" buffers ("); putDec(statGet(g, STAT_PEAK_PAGES)); put(" pages) held at once; ");
+  putDec(statGet(g, STAT_NOTIF_VALUES)); put(" notification values in "); putDec(statGet(g, STAT_NOTIF_IRQS));
+  put(" interrupts");
   lineEnd();
+  if (statGet(g, STAT_NOTIF_VALUES) != 0) {
+    lineStartGuest("optee", guestNamePtr(g));
+    put("notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE "); latencyPut(g, LATENCY_GET);
+    put("; to DO_BOTTOM_HALF done "); latencyPut(g, LATENCY_BOTTOM_HALF);
+    put("; "); putDec(statGet(g, STAT_NOTIF_BH_NO_THREAD)); put(" DO_BOTTOM_HALF calls found every OP-TEE thread busy");
+    lineEnd();
+  }
+  latencyReset(g);
   memory.fill(slot(g, 0), 0, STATS * 8);
 }

@@ -17,12 +17,14 @@ import { Call, callAt, callClose, callFreeLists, callOpen, CALL_IN_OPTEE, CALL_N
   SHM_OP_RPC_ALLOC, SHM_OP_UNREGISTER } from "./calls";
 import { setResult } from "./fast";
 import { readGuest } from "./guestmem";
+import { latencyEnd, LATENCY_BOTTOM_HALF } from "./latency";
+import { notifStop } from "./notif";
 import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, logRefused } from "./log";
 import { anyMemref, paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
 import { accountMessage } from "../../../core/account";
 import { PAGE_MASK, PAGE_SIZE, poolAlloc, poolFree, poolPa } from "./pool";
 import { rpcRequested } from "./rpc";
-import { statHeld } from "./stats";
+import { statCount, statHeld, STAT_NOTIF_BH_NO_THREAD } from "./stats";
 import { shmConfirm, shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_REGISTERED } from "./shm";
 
 /** Largest parameter count whose optee_msg_arg fits in one page. */
@@ -87,6 +89,8 @@ function prepare(g: u32, c: i32, shadow: usize, n: u32): u32 {
   const call = callAt(g, c);
   if (cmd == M.OPTEE_MSG_CMD_REGISTER_SHM) return prepareRegister(g, call, shadow, n);
   if (cmd == M.OPTEE_MSG_CMD_UNREGISTER_SHM) return prepareUnregister(g, call, shadow, n);
+  // The guest's driver is going away: from now on its notifications are not routed (OP-TEE stops them too).
+  if (cmd == M.OPTEE_MSG_CMD_STOP_ASYNC_NOTIF) notifStop(g);
   return M.TEE_SUCCESS;
 }
 
@@ -149,6 +153,7 @@ export function stdReturned(cpu: u32, g: u32, c: i32): void {
     rpcRequested(cpu, g, c);
     return;
   }
+  if (load<u32>(call.shadow + M.MSG_CMD) == M.OPTEE_MSG_CMD_DO_BOTTOM_HALF) bottomHalfReturned(g, a0);
   if (a0 == smc.OPTEE_SMC_RETURN_OK) finishCall(g, call);
   setResult(cpu, a0, <u32>smcReg(cpu, 1), <u32>smcReg(cpu, 2), <u32>smcReg(cpu, 3));
   callClose(g, c);
@@ -168,6 +173,15 @@ function finishCall(g: u32, call: Call): void {
     shmRelease(g, call.shm);
     call.shmOp = 0;
   }
+}
+
+/**
+ * Guest g's DO_BOTTOM_HALF came back with a0: with OK OP-TEE has run it (its watchdog counts it served); with
+ * ETHREAD_LIMIT both of the guest's OP-TEE threads were busy, and the guest waits for one and tries again.
+ */
+function bottomHalfReturned(g: u32, a0: u32): void {
+  if (a0 == smc.OPTEE_SMC_RETURN_OK) latencyEnd(g, LATENCY_BOTTOM_HALF);
+  else if (a0 == smc.OPTEE_SMC_RETURN_ETHREAD_LIMIT) statCount(g, STAT_NOTIF_BH_NO_THREAD);
 }
 
 function answer(cpu: u32, a0: u32): i32 {

@@ -1,0 +1,104 @@
+/**
+ * How long a notification takes to reach each guest, measured by the
+ * hypervisor on the generic timer (hw timeNs): from taking OP-TEE's
+ * interrupt (INTID 219) to the guest's first GET_ASYNC_NOTIF_VALUE that
+ * returns a value, and from taking the interrupt that brought a
+ * DO_BOTTOM_HALF (value 0) to OP-TEE's return from the guest's
+ * OPTEE_MSG_CMD_DO_BOTTOM_HALF call (what OP-TEE's watchdog waits for; an
+ * attempt turned away for want of a free thread does not count).
+ * Said in one line when the guest leaves OP-TEE (stats.ts); `make bench`
+ * reads it (tools/bench/notif-latency.ts). Figures only: nothing the
+ * hypervisor decides depends on them.
+ *
+ * The median is over the last LATENCY_SAMPLES samples; the worst and the
+ * count are over all of them.
+ */
+import { MAX_GUESTS } from "../../../core/guest";
+import { timeNs } from "../../../hw/imports";
+import { put, putDec } from "../../../lib/log";
+
+/** What is measured: to the guest's GET, to its DO_BOTTOM_HALF. */
+export const LATENCY_GET: u32 = 0;
+export const LATENCY_BOTTOM_HALF: u32 = 1;
+const KINDS: u32 = 2;
+/** Samples kept per guest and kind for the median: a minute and more of OP-TEE's watchdog. */
+const LATENCY_SAMPLES: u32 = 128;
+
+@unmanaged class Series {
+  /** The interrupt time (ns) of the oldest notification the guest has not taken yet; 0 = none. */
+  since: u64;
+  count: u32;
+  worstUs: u32;
+}
+
+const SERIES: u32 = offsetof<Series>();
+const series = memory.data(<i32>(MAX_GUESTS * KINDS * SERIES), 8);
+const samples = memory.data(<i32>(MAX_GUESTS * KINDS * LATENCY_SAMPLES * 4), 4);
+const sorted = memory.data(<i32>(LATENCY_SAMPLES * 4), 4);
+
+@inline function at(g: u32, kind: u32): Series {
+  return changetype<Series>(series + <usize>((g * KINDS + kind) * SERIES));
+}
+
+@inline function sampleAt(g: u32, kind: u32, i: u32): usize {
+  return samples + <usize>(((g * KINDS + kind) * LATENCY_SAMPLES + i) << 2);
+}
+
+/** The time now, for the start of a measurement. */
+export function latencyNow(): u64 {
+  const now = timeNs();
+  return now != 0 ? now : 1; // 0 means "nothing outstanding"
+}
+
+/** Guest g has a notification of `kind` since `t0`, unless an older one is still outstanding. */
+export function latencyStart(g: u32, kind: u32, t0: u64): void {
+  if (g >= MAX_GUESTS) return;
+  const s = at(g, kind);
+  if (s.since == 0) s.since = t0;
+}
+
+/** Guest g took its notification of `kind`: one sample, if one was outstanding. */
+export function latencyEnd(g: u32, kind: u32): void {
+  if (g >= MAX_GUESTS) return;
+  const s = at(g, kind);
+  if (s.since == 0) return;
+  const now = timeNs();
+  const us = now > s.since ? <u32>min<u64>((now - s.since) / 1000, 0xffffffff) : 0;
+  s.since = 0;
+  store<u32>(sampleAt(g, kind, s.count % LATENCY_SAMPLES), us);
+  s.count++;
+  if (us > s.worstUs) s.worstUs = us;
+}
+
+/** Appends "n N median M max W µs" for guest g's `kind` to the line being written. */
+export function latencyPut(g: u32, kind: u32): void {
+  const s = at(g, kind);
+  put("n "); putDec(s.count);
+  if (s.count == 0) return;
+  put(" median "); putDec(median(g, kind, s.count < LATENCY_SAMPLES ? s.count : LATENCY_SAMPLES));
+  put(" max "); putDec(s.worstUs); put(" us");
+}
+
+/** Guest g's notifications stopped: what was outstanding will not be taken. */
+export function latencyCancel(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  for (let kind: u32 = 0; kind < KINDS; kind++) at(g, kind).since = 0;
+}
+
+/** Guest g's figures start again (its next life as a client). */
+export function latencyReset(g: u32): void {
+  if (g < MAX_GUESTS) memory.fill(series + <usize>(g * KINDS * SERIES), 0, KINDS * SERIES);
+}
+
+/** The middle of guest g's last `n` samples of `kind` (insertion sort of a copy: n ≤ 128, at VM_DESTROYED). */
+function median(g: u32, kind: u32, n: u32): u32 {
+  for (let i: u32 = 0; i < n; i++) {
+    const v = load<u32>(sampleAt(g, kind, i));
+    let j = i;
+    for (; j > 0 && load<u32>(sorted + <usize>((j - 1) << 2)) > v; j--) {
+      store<u32>(sorted + <usize>(j << 2), load<u32>(sorted + <usize>((j - 1) << 2)));
+    }
+    store<u32>(sorted + <usize>(j << 2), v);
+  }
+  return load<u32>(sorted + <usize>((n >> 1) << 2));
+}

@@ -1,0 +1,48 @@
+/** Reading OP-TEE's notification watchdog and the guests' interrupt counts back (tools/run/notif-report.ts). */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog } from "../../tools/run/notif-report.ts";
+
+const VIRT_LOG = `D/TC:0 1   test_wd_callback:46 WD 1 call_count 1, timeout_count 0
+D/TC:1 1 0 test_wd_callback:46 WD 2 call_count 1, timeout_count 0
+D/TC:0 1   test_wd_callback:46 WD 1 call_count 9, timeout_count 0
+D/TC:0 1   test_wd_callback:46 WD 1 call_count 240, timeout_count 0
+D/TC:0 0   test_wd_callback:46 WD 2 call_count 17, timeout_count 1
+`;
+
+test("the last WD line per client id; the plain build's lines have no id", () => {
+  const wd = parseWatchdog(VIRT_LOG);
+  assert.equal(Object.fromEntries(wd), { 1: { calls: 240, timeouts: 0 }, 2: { calls: 17, timeouts: 1 } });
+  const native = parseWatchdog("D/TC:0 0 test_wd_callback:49 WD call_count 240, timeout_count 0\n");
+  assert.equal(native.get(NATIVE), { calls: 240, timeouts: 0 });
+});
+
+test("TEE-NOTIF-IRQS of the named guest only", () => {
+  const lines = ["[tee1] TEE-NOTIF-IRQS name=tee1 count=22", "[plain] TEE-NOTIF-IRQS name=plain count=0", "[tee2] other"];
+  assert.is(notifInterrupts(lines, "tee1"), 22);
+  assert.is(notifInterrupts(lines, "plain"), 0);
+  assert.is(notifInterrupts(lines, "tee2"), null);
+});
+
+test("the verdict: timeouts native did not have, a count that fell behind xtest, no interrupts, no watchdog", () => {
+  const wd = parseWatchdog(VIRT_LOG);
+  const native = { watchdogCalls: 240, watchdogTimeouts: 0, interrupts: 240 };
+  assert.equal(compareNotifications("tee1", notificationsOf(wd, 1, 250), native, 230), []);
+  assert.equal(compareNotifications("tee1", notificationsOf(wd, 1, 250), native, 315).length, 1, "240 calls over 315 s");
+  assert.match(compareNotifications("tee2", notificationsOf(wd, 2, 17), native, 10).join(), /1 timeout\(s\), native 0/);
+  assert.equal(compareNotifications("tee2", notificationsOf(wd, 2, 17), { ...native, watchdogTimeouts: 1 }, 10), []);
+  assert.match(compareNotifications("tee3", notificationsOf(wd, 3, 0), native, 10).join(), /never ran/);
+  assert.match(compareNotifications("tee1", notificationsOf(wd, 1, 0), native, 10).join(), /no notification interrupt/);
+});
+
+test("the hypervisor's latency line", () => {
+  const lines = [
+    "[hyp] optee tee2: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF done n 0; 2 DO_BOTTOM_HALF calls found every OP-TEE thread busy",
+  ];
+  assert.equal(parseLatency(lines, "tee2"), {
+    toGet: { n: 3, medianUs: 250, maxUs: 700 }, toBottomHalf: { n: 0, medianUs: null, maxUs: null }, bottomHalfNoThread: 2,
+  });
+  assert.is(parseLatency(lines, "tee1"), null);
+});
+
+test.run();

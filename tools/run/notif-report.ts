@@ -1,0 +1,115 @@
+/**
+ * What OP-TEE's notification test watchdog (core/tests/notif_test_wd.c, compiled into Debian's builds) says
+ * in the secure world's log, and how many notification interrupts each guest took. Once a guest has enabled
+ * asynchronous notifications, OP-TEE sends it DO_BOTTOM_HALF every second and counts a timeout whenever the
+ * previous one was not served in time; it prints
+ *   WD <client id> call_count N, timeout_count M     (virtualized build)
+ *   WD call_count N, timeout_count M                 (plain build: the native baseline)
+ * for calls 1-9, every 60th call, and at every timeout. A notification routed to the wrong guest, delayed
+ * or lost shows up as a timeout. The guest's /init prints `TEE-NOTIF-IRQS name=<guest> count=<n>`
+ * (tools/images/initramfs.ts).
+ */
+
+export interface Watchdog {
+  /** The last call_count printed: exact up to 9, then to within 60 (it prints every 60th call). */
+  calls: number;
+  /** The last timeout_count printed: exact, since every timeout is printed. */
+  timeouts: number;
+}
+
+/** One client's notifications, as build/results/xtest.json records them. */
+export interface Notifications {
+  watchdogCalls: number | null;
+  watchdogTimeouts: number | null;
+  /** Interrupts the guest's optee driver took; null when the guest never said. */
+  interrupts: number | null;
+}
+
+/** The NATIVE key: the plain build's lines carry no client id. */
+export const NATIVE = 0;
+
+/** The watchdog's last word per client id (NATIVE for the plain build's lines); the log is in order. */
+export function parseWatchdog(secureLog: string): Map<number, Watchdog> {
+  const out = new Map<number, Watchdog>();
+  for (const m of secureLog.matchAll(/\bWD (?:(\d+) )?call_count (\d+), timeout_count (\d+)/g)) {
+    out.set(m[1] === undefined ? NATIVE : Number(m[1]), { calls: Number(m[2]), timeouts: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The notification interrupts guest `name` reported, from console lines as the hypervisor tags them. */
+export function notifInterrupts(lines: string[], name: string, prefix = `[${name}] `): number | null {
+  for (const line of lines) {
+    if (!line.startsWith(prefix)) continue;
+    const m = /^TEE-NOTIF-IRQS name=(\S+) count=(\d+)/.exec(line.slice(prefix.length));
+    if (m && m[1] === name) return Number(m[2]);
+  }
+  return null;
+}
+
+/** Both together, for one client. */
+export function notificationsOf(wd: Map<number, Watchdog>, id: number, interrupts: number | null): Notifications {
+  const w = wd.get(id);
+  return { watchdogCalls: w?.calls ?? null, watchdogTimeouts: w?.timeouts ?? null, interrupts };
+}
+
+/** The watchdog prints every 60th call: its last count trails the true one by < 60 s; 10 more for boot. */
+export const WATCHDOG_SLACK_SECONDS = 70;
+
+/**
+ * Why guest `name`'s notifications do not hold up against the native run; empty when they do. `seconds`
+ * is xtest's wall time in the guest: the watchdog runs from the driver's probe (before xtest) to the
+ * guest's end (after it), so it must have counted at least that many seconds, less what it leaves unprinted.
+ */
+export function compareNotifications(name: string, g: Notifications, native: Notifications | null, seconds: number | null): string[] {
+  if (g.watchdogCalls === null) return [`${name}: OP-TEE's watchdog never ran for it (were notifications enabled? see the secure log)`];
+  const problems: string[] = [];
+  const nativeTimeouts = native?.watchdogTimeouts ?? 0;
+  if ((g.watchdogTimeouts ?? 0) > nativeTimeouts) {
+    problems.push(`${name}: OP-TEE's watchdog counted ${g.watchdogTimeouts} timeout(s), native ${nativeTimeouts}: a DO_BOTTOM_HALF was not served within its second`);
+  }
+  if (seconds !== null && g.watchdogCalls < seconds - WATCHDOG_SLACK_SECONDS) {
+    problems.push(`${name}: OP-TEE's watchdog counted ${g.watchdogCalls} calls over ${seconds} s of xtest: notifications stopped`);
+  }
+  if (!g.interrupts) problems.push(`${name}: its optee driver took no notification interrupt`);
+  return problems;
+}
+
+export interface Figure {
+  n: number;
+  medianUs: number | null;
+  maxUs: number | null;
+}
+
+export interface GuestLatency {
+  toGet: Figure;
+  toBottomHalf: Figure;
+  /** DO_BOTTOM_HALF calls OP-TEE turned away (ETHREAD_LIMIT): every thread of the guest was busy. */
+  bottomHalfNoThread: number;
+  watchdogTimeouts: number | null;
+}
+
+const FIGURE = /n (\d+)(?: median (\d+) max (\d+) us)?/;
+
+function figure(text: string): Figure {
+  const m = FIGURE.exec(text);
+  if (!m) throw new Error(`no figure in "${text}"`);
+  return { n: Number(m[1]), medianUs: m[2] ? Number(m[2]) : null, maxUs: m[3] ? Number(m[3]) : null };
+}
+
+/**
+ * The hypervisor's notification latency line for `name` (hyp/tee/optee/mediator/stats.ts, latency.ts), if it said
+ * one: `[hyp] optee <name>: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n N median M max W us;
+ * to DO_BOTTOM_HALF done n …; K DO_BOTTOM_HALF calls found every OP-TEE thread busy` (median and max only when n > 0).
+ */
+export function parseLatency(lines: string[], name: string): Omit<GuestLatency, "watchdogTimeouts"> | null {
+  const prefix = `[hyp] optee ${name}: notification latency from INTID 219: `;
+  const line = lines.find((l) => l.startsWith(prefix));
+  if (!line) return null;
+  const [get, bh, busy] = line.slice(prefix.length).split("; ");
+  return {
+    toGet: figure(get.replace("to GET_ASYNC_NOTIF_VALUE ", "")),
+    toBottomHalf: figure(bh.replace("to DO_BOTTOM_HALF done ", "")),
+    bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(busy ?? "")?.[1] ?? 0),
+  };
+}
