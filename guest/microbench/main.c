@@ -202,15 +202,21 @@ static void bench_sessions(void)
 	report("close-session", samples2, iterations);
 }
 
+/* An INVOKE_COMMAND of the invoke-tests PTA's PARAMS command with four parameters, all NONE so far. */
+static void prepare_invoke(uint32_t session)
+{
+	clear_arg();
+	arg.cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	arg.func = PTA_INVOKE_TESTS_CMD_PARAMS;
+	arg.session = session;
+	arg.num_params = 4;
+}
+
 /* INVOKE_COMMAND PARAMS with [value out, value in, value in, value in]: the PTA writes the sums into the first. */
 static void bench_invoke_values(uint32_t session)
 {
 	for (uint32_t i = 0; i < iterations; i++) {
-		clear_arg();
-		arg.cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
-		arg.func = PTA_INVOKE_TESTS_CMD_PARAMS;
-		arg.session = session;
-		arg.num_params = 4;
+		prepare_invoke(session);
 		arg.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
 		for (int p = 1; p < 4; p++) {
 			arg.params[p].attr = OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
@@ -239,11 +245,7 @@ static void bench_invoke_memref(uint32_t session)
 	for (uint32_t i = 0; i < iterations; i++) {
 		for (int b = 0; b < 64; b++)
 			shm[b] = 1;
-		clear_arg();
-		arg.cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
-		arg.func = PTA_INVOKE_TESTS_CMD_PARAMS;
-		arg.session = session;
-		arg.num_params = 4;
+		prepare_invoke(session);
 		arg.params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INOUT;
 		arg.params[0].a = 0;
 		arg.params[0].b = 64;
