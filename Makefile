@@ -122,7 +122,7 @@ MB_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -ffreestanding -nostdinc -isystem $(
 	-mstrict-align -fno-pic -fno-pie -fno-stack-protector -fno-tree-loop-distribute-patterns
 $(MB)/microbench.elf: $(MB_SRC) $(wildcard guest/microbench/*.h) guest/microbench/microbench.ld
 	@mkdir -p $(MB)
-	$(CC) $(MB_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-q -Wl,-T,guest/microbench/microbench.ld \
+	$(CC) $(MB_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-q -Wl,-T,guest/microbench/microbench.ld \
 		$(MB_SRC) -o $@ -lgcc
 	@tools/build/check-pic.sh $@
 
