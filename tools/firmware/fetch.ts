@@ -15,9 +15,15 @@ const SUITE = "trixie";
 const KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 const FALLBACK_MIRROR = "http://deb.debian.org/debian";
 const TFA_SOURCE = "arm-trusted-firmware";
-/** xtest's library closure (checked with `readelf -d`), the TEE userland, OP-TEE itself, busybox. */
+/**
+ * xtest's library closure (checked with `readelf -d`), the TEE userland, OP-TEE itself, busybox; and the
+ * sysroot the guests' TEEC benchmark (guest/teebench/) is compiled against: libteec's headers
+ * (optee-client-dev), glibc's headers and start files (libc6-dev) and the kernel's UAPI headers they include
+ * (linux-libc-dev). The host has the cross compiler but no arm64 libc to build a Linux program with.
+ */
 const PACKAGES = ["optee-os", "optee-test-qemu", "libteec2", "libckteec0t64", "tee-supplicant", "libc6",
-  "libssl3t64", "zlib1g", "libzstd1", "busybox-static"];
+  "libssl3t64", "zlib1g", "libzstd1", "busybox-static",
+  "optee-client-dev", "libc6-dev", "linux-libc-dev"];
 /** linux-image-6.12.N+debNN-arm64-unsigned: the generic 4k-page flavour (not 16k, cloud or rt). */
 const KERNEL_PATTERN = /^linux-image-6\.12\.(\d+)[^-]*-arm64-unsigned$/;
 
@@ -160,10 +166,19 @@ function extractDebs(debs: Uri[]): void {
     log(`extracted tree: up to date (${P.shown(P.ROOT)})`);
     return;
   }
-  log(`extracting ${debs.length} packages into ${P.shown(P.ROOT)}`);
-  rmSync(P.ROOT, { recursive: true, force: true });
-  mkdirSync(P.ROOT, { recursive: true });
-  for (const u of debs) run(`dpkg-deb -x ${u.file}`, "dpkg-deb", ["-x", join(P.DEBS_DIR, u.file), P.ROOT]);
+  // Packages only added (none gone or replaced): unpack just those on top, so a tree other runs may be reading
+  // from never disappears. Anything else starts from scratch.
+  const before = existsSync(done) && existsSync(P.ROOT) ? readFileSync(done, "utf8").split("\n").filter(Boolean) : null;
+  const now = new Set(debs.map((u) => u.file));
+  const added = before && before.every((f) => now.has(f)) ? debs.filter((u) => !before.includes(u.file)) : null;
+  if (added) {
+    log(`extracting ${added.length} added package(s) into ${P.shown(P.ROOT)}`);
+  } else {
+    log(`extracting ${debs.length} packages into ${P.shown(P.ROOT)}`);
+    rmSync(P.ROOT, { recursive: true, force: true });
+    mkdirSync(P.ROOT, { recursive: true });
+  }
+  for (const u of added ?? debs) run(`dpkg-deb -x ${u.file}`, "dpkg-deb", ["-x", join(P.DEBS_DIR, u.file), P.ROOT]);
   writeFileSync(done, list);
 }
 

@@ -4,7 +4,8 @@
  * /lib/optee_armtz (where tee-supplicant looks: TEEC_LOAD_PATH /lib + "optee_armtz"), its plugin in
  * /usr/lib/tee-supplicant/plugins/ — with their library closure (read from each binary's DT_NEEDED with
  * readelf: libteec, libckteec, libcrypto, libz, libzstd, libm, libc, the loader); the tee and optee modules
- * decompressed; and /init. Staged in a temporary directory, archived by `cpio -H newc` (sorted, root-owned,
+ * decompressed; teebench, the TEEC benchmark (guest/teebench/, compiled here by tools/images/teebench.ts);
+ * and /init. Staged in a temporary directory, archived by `cpio -H newc` (sorted, root-owned,
  * fixed mtimes: the same inputs give the same bytes) and gzip'ed by node:zlib. The same archive serves the
  * guests under the hypervisor and the native baseline (tools/run/native.ts).
  *
@@ -19,16 +20,24 @@
  *   xtest=<args>        xtest's arguments with commas for spaces (`xtest=-t,regression,1001,4001` runs
  *                       `xtest -t regression 1001 4001`); `all` (the default) runs the whole default suite
  *                       (regression + pkcs11). A bare number is a substring match on case names.
- *   tee_wait=<seconds>  how long the xtest step waits for the optee driver's /dev/teepriv0
+ *     teebench          load tee + optee, wait for /dev/tee0, run guest/teebench (TEEC calls to OP-TEE's
+ *                       invoke-tests pseudo TA, timed one by one; no tee-supplicant) and print its lines
+ *   teebench_n=<N>      calls per teebench path (default 200)
+ *   bench_at=<seconds>  teebench starts once the machine's counter reaches this many seconds since power-on
+ *                       (guests that finish booting at different times then measure at the same time)
+ *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
  *   shell=1             stay in a shell after the steps (a person at `make run`)
  * and prints, on the console:
  *   GUEST-READY name=<guest> kernel=<release> nproc=<n> mem_kb=<MemTotal> seconds_to_init=<uptime at /init>
+ *               since_power_on=<the generic timer's counter at /init, in seconds: firmware and hypervisor included>
  *   ISOLATION-PROBE start addr=<addr>
  *   ISOLATION-PROBE result=bus-error | result=read value=<v> | result=exit-<status>
  *   TEE-DEVICE present | TEE-DEVICE absent
  *   XTEST-START name=<guest> args=<xtest=, as given>
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
+ *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
+ *                       (guest/teebench/teebench.c documents them)
  *   RUN unknown: <step>
  *   GUEST-DONE name=<guest>
  * then powers the guest off (PSCI SYSTEM_OFF). Kernel messages stop reaching the console while xtest runs
@@ -45,6 +54,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { buildTeebench, TEEBENCH_SOURCE } from "./teebench.ts";
 import {
   BUSYBOX, LIB_DIR, SUPPLICANT_PLUGIN_DIR, TA_DIR, TEE_SUPPLICANT, XTEST, opteeModule, shown, teeModule,
 } from "../firmware/paths.ts";
@@ -82,13 +92,14 @@ mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 read -r up _ </proc/uptime
+since_power_on=$(teebench --since-power-on 2>/dev/null || echo unknown)
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /tmp
 ip link set lo up
 
 guest=\${guest:-unnamed}
 mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
-echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up"
+echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up since_power_on=$since_power_on"
 
 # Read one 32-bit word at probe_addr (default: just past 256 MiB of RAM at 0x40000000). Outside our RAM the
 # hypervisor must refuse it: the read dies of SIGBUS (status 128 + 7).
@@ -107,7 +118,8 @@ isolation_probe() {
 }
 
 now() { read -r t _ </proc/uptime; echo "$t"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# To /proc/uptime's 10 ms: under -icount shift=0 a short xtest selection takes ~1.5 s of guest time.
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # tee, then optee (there is no modules.dep). The optee driver probes while it loads if the device tree has
 # /firmware/optee and OP-TEE answers; its devices appear in devtmpfs a moment later.
@@ -160,11 +172,25 @@ run_xtest() {
   echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
 }
 
+# TEEC calls to the invoke-tests pseudo TA, which lives in OP-TEE's core: no TA to load, so no tee-supplicant.
+run_teebench() {
+  load_tee
+  wait_s=\${tee_wait:-30}
+  if ! wait_for /dev/tee0 "$wait_s"; then
+    echo "TEEBENCH-ERROR name=$guest /dev/tee0 never appeared within $wait_s s: the optee driver found no OP-TEE"
+    echo "TEEBENCH-END name=$guest status=no-tee"
+    return
+  fi
+  dmesg -n 1
+  teebench -g "$guest" -n "\${teebench_n:-200}" -a "\${bench_at:-0}"
+}
+
 for step in $(echo "\${run:-}" | tr ',' ' '); do
   case "$step" in
     isolation) isolation_probe ;;
     teecheck) tee_check ;;
     xtest) run_xtest ;;
+    teebench) run_teebench ;;
     *) echo "RUN unknown: $step" ;;
   esac
 done
@@ -201,7 +227,8 @@ export function busyboxApplets(binary: string): Set<string> {
 export function initramfsInputs(): string[] {
   const dir = (d: string) => (existsSync(d) ? readdirSync(d).map((f) => join(d, f)) : [d]);
   return [BUSYBOX, ...LIBS.map((l) => join(LIB_DIR, l)), ...TEE_PROGRAMS.map((p) => p.from), ...dir(TA_DIR),
-    ...dir(SUPPLICANT_PLUGIN_DIR), teeModule(), opteeModule(), fileURLToPath(import.meta.url)];
+    ...dir(SUPPLICANT_PLUGIN_DIR), teeModule(), opteeModule(), TEEBENCH_SOURCE, fileURLToPath(new URL("./teebench.ts", import.meta.url)),
+    fileURLToPath(import.meta.url)];
 }
 
 /** The DT_NEEDED entries of an ELF file, as `readelf -d` lists them. */
@@ -280,7 +307,8 @@ export function stageInitramfs(root: string): void {
   for (const lib of LIBS) {
     if (!existsSync(join(LIB_DIR, lib))) throw new Error(`${shown(join(LIB_DIR, lib))} is missing: run make deps (fetches libc6)`);
   }
-  const programs = [...TEE_PROGRAMS.map((p) => p.from), ...plugins.map((p) => join(SUPPLICANT_PLUGIN_DIR, p))];
+  buildTeebench(join(root, "usr/bin/teebench"));
+  const programs = [...TEE_PROGRAMS.map((p) => p.from), ...plugins.map((p) => join(SUPPLICANT_PLUGIN_DIR, p)), join(root, "usr/bin/teebench")];
   for (const lib of libraryClosure(programs)) copy(join(LIB_DIR, lib), `usr/lib/aarch64-linux-gnu/${lib}`, 0o755);
 
   // busybox insmod takes plain .ko; optee needs tee loaded first (there is no modules.dep).
