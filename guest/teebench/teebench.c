@@ -18,11 +18,13 @@
  * Lines (one per fact, key=value, times in ns):
  *   TEEBENCH-START name=<guest> n=<N> clock=CLOCK_MONOTONIC resolution_ns=<r>
  *   TEEBENCH path=<path> n=<N> median=<ns> min=<ns> p10=<ns> p90=<ns> max=<ns> mean=<ns>
+ *   TEEBENCH-SAMPLES path=<path> ns=<each call, in order>   (only with -v)
  *   TEEBENCH-ERROR name=<guest> <what failed>
  *   TEEBENCH-END name=<guest> status=ok|failed
  *
- * Usage: teebench [-n N] [-g guest] [-a seconds]   (-a: start once the machine's counter reaches that many
- *        seconds since power-on, so that guests started at different times measure at the same time)
+ * Usage: teebench [-n N] [-g guest] [-a seconds] [-v]   (-a: start once the machine's counter reaches that many
+ *        seconds since power-on, so that guests started at different times measure at the same time; and never
+ *        before SETTLE_SECONDS after teebench started)
  *        teebench --since-power-on                  (prints the counter's seconds since power-on and exits)
  */
 #include <inttypes.h>
@@ -45,8 +47,15 @@
 #define MAX_CALLS 100000
 /* The memref the PTA sums byte by byte: small, so OP-TEE's own work stays a few hundred instructions. */
 #define MEMREF_BYTES 64
+/*
+ * Right after /init, the kernel is still busy on the other CPUs for a while (measured: under the hypervisor the
+ * first ~60 calls took 4-50x longer, in a pattern repeating every 4 ms tick); sleeping first lets that finish.
+ * Under -icount sleep=off an idle machine's clock skips ahead, so the wait costs no host time.
+ */
+#define SETTLE_SECONDS 0.5
 
 static const char *guest = "unnamed";
+static int verbose;
 
 struct samples {
 	const char *path;
@@ -92,6 +101,12 @@ static void report(struct samples *s)
 	uint64_t sum = 0;
 	int n = s->count;
 
+	if (verbose) {
+		printf("TEEBENCH-SAMPLES path=%s ns=", s->path);
+		for (int i = 0; i < n; i++)
+			printf("%s%" PRIu64, i ? "," : "", s->ns[i]);
+		printf("\n");
+	}
 	qsort(s->ns, n, sizeof(s->ns[0]), compare_u64);
 	for (int i = 0; i < n; i++)
 		sum += s->ns[i];
@@ -260,13 +275,15 @@ int main(int argc, char **argv)
 		printf("%.6f\n", counter_seconds());
 		return 0;
 	}
-	while ((opt = getopt(argc, argv, "n:g:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:g:a:v")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
 		else if (opt == 'g')
 			guest = optarg;
 		else if (opt == 'a')
 			at = atof(optarg);
+		else if (opt == 'v')
+			verbose = 1;
 		else
 			return 2;
 	}
@@ -276,8 +293,9 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	clock_getres(CLOCK_MONOTONIC, &resolution);
-	if (at > 0)
-		start_at(at);
+	if (at < counter_seconds() + SETTLE_SECONDS)
+		at = counter_seconds() + SETTLE_SECONDS;
+	start_at(at);
 	printf("TEEBENCH-START name=%s n=%d clock=CLOCK_MONOTONIC resolution_ns=%ld since_power_on=%.6f\n", guest, n,
 	       resolution.tv_nsec, counter_seconds());
 	res = TEEC_InitializeContext(NULL, &ctx);

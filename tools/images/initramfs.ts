@@ -23,6 +23,7 @@
  *     teebench          load tee + optee, wait for /dev/tee0, run guest/teebench (TEEC calls to OP-TEE's
  *                       invoke-tests pseudo TA, timed one by one; no tee-supplicant) and print its lines
  *   teebench_n=<N>      calls per teebench path (default 200)
+ *   teebench_samples=1  teebench also prints every call's time (TEEBENCH-SAMPLES lines)
  *   bench_at=<seconds>  teebench starts once the machine's counter reaches this many seconds since power-on
  *                       (guests that finish booting at different times then measure at the same time)
  *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
@@ -182,7 +183,7 @@ run_teebench() {
     return
   fi
   dmesg -n 1
-  teebench -g "$guest" -n "\${teebench_n:-200}" -a "\${bench_at:-0}"
+  teebench -g "$guest" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" \${teebench_samples:+-v}
 }
 
 for step in $(echo "\${run:-}" | tr ',' ' '); do
