@@ -125,11 +125,15 @@ run: deps all
 xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
-# Figures, not tests: time to /init natively and under the hypervisor (build/results/bench-boot.json), then
-# the time of a TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json).
+# Figures, not tests, all under QEMU -icount on the same machine natively and under the hypervisor: instructions
+# to /init, a TEE-call-heavy xtest selection, TEEC calls from Linux (guest/teebench); each writes its part into
+# build/bench/. BENCH_RUNS=n runs each (default 3, medians). The last step, alone, assembles every part there into
+# build/bench/report.json, report.md and charts/ (a part that is missing is "not measured").
 bench: deps all
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
+	$(TSX) tools/bench/teec.ts
+	$(TSX) tools/bench/report.ts
 
 # The default setup (or SETUP=…) paused under QEMU's gdbstub; prints the gdb-multiarch command that attaches with
 # the hypervisor's symbols and tools/debug/hyp.gdb. GDB_PORT=… changes the port (default 1234).
