@@ -49,10 +49,10 @@
 #define MEMREF_BYTES 64
 /*
  * Right after /init, the kernel is still busy on the other CPUs for a while (measured: under the hypervisor the
- * first ~60 calls took 4-50x longer, in a pattern repeating every 4 ms tick); sleeping first lets that finish.
- * Under -icount sleep=off an idle machine's clock skips ahead, so the wait costs no host time.
+ * first ~60 calls, 0.1 s, took 4-50x longer, in a pattern repeating every 4 ms tick); sleeping first lets that
+ * finish. Under -icount sleep=off an idle machine's clock skips ahead, so the wait costs little host time.
  */
-#define SETTLE_SECONDS 0.5
+#define SETTLE_SECONDS 0.3
 
 static const char *guest = "unnamed";
 static int verbose;
@@ -256,11 +256,16 @@ static void bench_sessions(TEEC_Context *ctx, int n)
 	report(&close);
 }
 
-/* Sleeps (so the CPU idles and -icount's virtual time skips ahead) until the counter reaches `at` seconds. */
+/*
+ * Sleeps (so the CPU idles and -icount's virtual time skips ahead) until the counter reaches `at` seconds: in
+ * one long sleep and a few short ones, since every wake-up is a trip through the hypervisor and costs host time.
+ */
 static void start_at(double at)
 {
-	while (counter_seconds() < at)
-		usleep(1000);
+	double left;
+
+	while ((left = at - counter_seconds()) > 0)
+		usleep(left > 0.002 ? (useconds_t)((left - 0.001) * 1e6) : 100);
 }
 
 int main(int argc, char **argv)

@@ -33,7 +33,7 @@ const TIMEOUT_S = 1800;
  * When the guests side by side start measuring, in seconds of the machine's counter: this many times as late
  * as tee1 alone reached /init, since two guests booting together share the machine's instructions.
  */
-const START_AFTER_BOOT = 3;
+const START_AFTER_BOOT = 2.3;
 export const TEEC_PATHS = ["invoke-values", "invoke-memref", "invoke-tmpref", "open-session", "close-session"];
 
 const guest = (name: string): GuestConfig => {
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   for (let i = 1; i <= RUNS; i++) {
     // Under -icount each QEMU counts its own instructions whatever else runs: these two can share the host.
     const [n, a] = await both(native(), alone());
-    at ??= Math.ceil((a.readyAt ?? 30) * START_AFTER_BOOT);
+    at ??= Number(((a.readyAt ?? 10) * START_AFTER_BOOT).toFixed(1));
     const [t1, t2] = await alongside(at);
     runs.native.push(n);
     runs.alone.push(a.run);
