@@ -9,8 +9,8 @@
  * guest-measured time is an instruction count, the same on any host under any load. QEMU then runs the
  * CPUs one at a time, so a guest's clock also counts what the other CPUs execute meanwhile.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { BUILD } from "../run/boot-lib.ts";
 
 export const BENCH_DIR = join(BUILD, "bench");
@@ -72,3 +72,10 @@ export function mergePart(name: string, section: string, value: unknown): string
 /** Seconds of guest time as instructions (rounded). */
 export const instructions = (seconds: number | null): number | null =>
   seconds === null ? null : Math.round(seconds * INSTRUCTIONS_PER_SECOND);
+
+/** A console log written line by line as QEMU prints (a stuck run can be read while it runs); close() when done. */
+export function consoleLog(file: string): { line: (l: string) => void; close: () => Promise<void> } {
+  mkdirSync(dirname(file), { recursive: true });
+  const out = createWriteStream(file);
+  return { line: (l) => out.write(`${l}\n`), close: () => new Promise((resolve) => out.end(resolve)) };
+}

@@ -21,7 +21,7 @@ import { runMain, UserError } from "../lib/cli.ts";
 import { RESULTS } from "../run/boot-lib.ts";
 import { bootGuests } from "../run/guests-lib.ts";
 import { bootNative, nativeFlash, withBootArgs } from "../run/native.ts";
-import { ICOUNT, ICOUNT_ARGS, RUNS, instructions, log, mergePart, ratio, spread } from "./bench-lib.ts";
+import { ICOUNT, ICOUNT_ARGS, RUNS, consoleLog, instructions, log, mergePart, ratio, spread } from "./bench-lib.ts";
 
 const GUEST = "tee1";
 const TIMEOUT_S = 900;
@@ -47,23 +47,25 @@ function required(t: InitTimes, where: string): InitTimes {
   return t;
 }
 
-const saveConsole = (where: string, lines: string[]) => writeFileSync(join(RESULTS, `bench-boot-${where}.log`), lines.join("\n") + "\n");
+const consoleOf = (where: string) => consoleLog(join(RESULTS, `bench-boot-${where}.log`));
 
 /** Every guest boots to /init and powers off at once. */
 const bootOnly = (g: GuestConfig): GuestConfig => ({ ...g, cmdline: withBootArgs(g.cmdline, { run: "" }) });
 
 async function native(memMiB: number): Promise<InitTimes> {
+  const out = consoleOf("native");
   const r = await bootNative({
     args: { run: "", mem: `${memMiB}M` }, timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS,
-    secureLog: join(RESULTS, "bench-boot-native-secure.log"),
+    secureLog: join(RESULTS, "bench-boot-native-secure.log"), onLine: out.line,
   });
-  saveConsole("native", r.lines);
+  await out.close();
   return required(initTimes("native", r.lines), "native");
 }
 
 async function underHypervisor(s: Setup, where: string): Promise<InitTimes> {
-  const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS });
-  saveConsole(where, r.result.lines);
+  const out = consoleOf(where);
+  const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS, onLine: out.line });
+  await out.close();
   return required(initTimes(GUEST, r.result.lines), where);
 }
 

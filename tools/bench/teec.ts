@@ -14,7 +14,6 @@
  * parallel hardware would do. BENCH_RUNS runs each (medians of the runs' medians).
  * Figures, not tests. Writes build/bench/teec.json, the consoles to build/results/bench-teec-*.log.
  */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GuestConfig } from "../../configs/setup.ts";
 import { setup } from "../../configs/qemu-virt.ts";
@@ -23,7 +22,7 @@ import { runMain, UserError } from "../lib/cli.ts";
 import { RESULTS } from "../run/boot-lib.ts";
 import { bootGuests } from "../run/guests-lib.ts";
 import { bootNative, nativeFlash, withBootArgs } from "../run/native.ts";
-import { ICOUNT, ICOUNT_ARGS, RUNS, log, ratio, spread, writePart } from "./bench-lib.ts";
+import { ICOUNT, ICOUNT_ARGS, RUNS, consoleLog, log, ratio, spread, writePart } from "./bench-lib.ts";
 import { overlap, parseTeebench, type TeebenchRun } from "./teec-report.ts";
 
 const N = Number(process.env.BENCH_TEEC_N ?? 200);
@@ -53,30 +52,33 @@ function checked(r: TeebenchRun, where: string): TeebenchRun {
   throw new UserError(`teebench in ${where}: ${why}; the console is in ${join("build/results", `bench-teec-${where}.log`)}`);
 }
 
-const saveConsole = (where: string, lines: string[]) => writeFileSync(join(RESULTS, `bench-teec-${where}.log`), lines.join("\n") + "\n");
+const consoleOf = (where: string) => consoleLog(join(RESULTS, `bench-teec-${where}.log`));
 
 async function native(): Promise<TeebenchRun> {
+  const out = consoleOf("native");
   const r = await bootNative({
     args: { run: "teebench", teebench_n: String(N) }, timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS,
-    secureLog: join(RESULTS, "bench-teec-native-secure.log"),
+    secureLog: join(RESULTS, "bench-teec-native-secure.log"), onLine: out.line,
   });
-  saveConsole("native", r.lines);
+  await out.close();
   return checked(parseTeebench("native", r.lines), "native");
 }
 
 /** tee1 alone; also when it reached /init (seconds since power-on). */
 async function alone(): Promise<{ run: TeebenchRun; readyAt: number | null }> {
   const s = { ...setup, name: "bench-teec-alone", guests: [teebenchGuest(guest("tee1"), 0)] };
-  const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS });
-  saveConsole("alone", r.result.lines);
+  const out = consoleOf("alone");
+  const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS, onLine: out.line });
+  await out.close();
   const ready = r.result.lines.map((l) => /^\[tee1\] GUEST-READY .*since_power_on=([\d.]+)/.exec(l)).find(Boolean);
   return { run: checked(parseTeebench("tee1", r.result.lines), "alone"), readyAt: ready ? Number(ready[1]) : null };
 }
 
 async function alongside(at: number): Promise<[TeebenchRun, TeebenchRun]> {
   const s = { ...setup, name: "bench-teec-alongside", guests: [teebenchGuest(guest("tee1"), at), teebenchGuest(guest("tee2"), at)] };
-  const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS });
-  saveConsole("alongside", r.result.lines);
+  const out = consoleOf("alongside");
+  const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS, onLine: out.line });
+  await out.close();
   return [checked(parseTeebench("tee1", r.result.lines), "alongside"), checked(parseTeebench("tee2", r.result.lines), "alongside")];
 }
 
