@@ -41,8 +41,10 @@ const guest = (name: string): GuestConfig => {
   return g;
 };
 
-function teebenchGuest(g: GuestConfig, at: number): GuestConfig {
-  return { ...g, cmdline: withBootArgs(g.cmdline, { run: "teebench", teebench_n: String(N), bench_at: at.toFixed(3) }) };
+/** `g` running teebench from `at` (0: at once), staying up until `poweroffAt` (0: powering off when done). */
+function teebenchGuest(g: GuestConfig, at: number, poweroffAt = 0): GuestConfig {
+  const args = { run: "teebench", teebench_n: String(N), bench_at: at.toFixed(3), ...(poweroffAt ? { poweroff_at: poweroffAt.toFixed(3) } : {}) };
+  return { ...g, cmdline: withBootArgs(g.cmdline, args) };
 }
 
 /** The run, if teebench ended well; else an error naming what it printed. */
@@ -74,8 +76,12 @@ async function alone(): Promise<{ run: TeebenchRun; readyAt: number | null }> {
   return { run: checked(parseTeebench("tee1", r.result.lines), "alone"), readyAt: ready ? Number(ready[1]) : null };
 }
 
-async function alongside(at: number): Promise<[TeebenchRun, TeebenchRun]> {
-  const s = { ...setup, name: "bench-teec-alongside", guests: [teebenchGuest(guest("tee1"), at), teebenchGuest(guest("tee2"), at)] };
+/**
+ * tee1 and tee2 measuring from `at`; both stay up until `poweroffAt`, as a guest that powers off early was seen to
+ * keep its CPU running (its timer interrupt stays pending) and slow the other down.
+ */
+async function alongside(at: number, poweroffAt: number): Promise<[TeebenchRun, TeebenchRun]> {
+  const s = { ...setup, name: "bench-teec-alongside", guests: [teebenchGuest(guest("tee1"), at, poweroffAt), teebenchGuest(guest("tee2"), at, poweroffAt)] };
   const out = consoleOf("alongside");
   const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS, onLine: out.line });
   await out.close();
@@ -99,12 +105,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const runs = { native: [] as TeebenchRun[], alone: [] as TeebenchRun[], alongside: [] as TeebenchRun[], alongsideTee2: [] as TeebenchRun[] };
   const overlaps: (number | null)[] = [];
-  let at: number | null = null;
+  let at: number | null = null, poweroffAt: number | null = null;
   for (let i = 1; i <= RUNS; i++) {
     // Under -icount each QEMU counts its own instructions whatever else runs: these two can share the host.
     const [n, a] = await both(native(), alone());
     at ??= Number(((a.readyAt ?? 10) * START_AFTER_BOOT).toFixed(1));
-    const [t1, t2] = await alongside(at);
+    // Two guests measuring at once take about twice as long as one: stay up a little longer than that.
+    poweroffAt ??= Number((at + 2.5 * ((a.run.endedAt ?? 0) - (a.run.startedAt ?? 0)) + 0.3).toFixed(1));
+    const [t1, t2] = await alongside(at, poweroffAt);
     runs.native.push(n);
     runs.alone.push(a.run);
     runs.alongside.push(t1);
@@ -130,7 +138,7 @@ async function main(): Promise<void> {
     log(`${p.padEnd(15)} ${String(f.native.median).padStart(10)} ${String(f.alone.median).padStart(10)} ${String(f.ratioAlone).padStart(6)} ${String(f.alongside.median).padStart(10)} ${String(f.ratioAlongside).padStart(6)}`);
   }
   const file = writePart("teec", {
-    unit: "instructions", icount: ICOUNT, n: N, runs: RUNS, startAt: at, overlap: overlaps, paths,
+    unit: "instructions", icount: ICOUNT, n: N, runs: RUNS, startAt: at, poweroffAt, overlap: overlaps, paths,
     what: "guest-observed CLOCK_MONOTONIC per TEEC call (1 ns = 1 instruction of the whole machine); median per run, then median of runs",
     samples: runs,
   });

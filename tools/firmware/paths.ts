@@ -32,6 +32,9 @@ export const APT_DIR = join(CACHE, "apt");
 /** Downloaded .debs, and all of them extracted (`dpkg-deb -x`) into one merged tree. */
 export const DEBS_DIR = join(CACHE, "debs");
 export const ROOT = join(DEBS_DIR, "root");
+/** Build-only packages (headers, start files for guest/teebench), downloaded and extracted apart from the runtime. */
+export const DEV_DEBS_DIR = join(CACHE, "debs-dev");
+export const DEV_ROOT = join(DEV_DEBS_DIR, "root");
 
 /**
  * TF-A builds, one build directory each, by the OP-TEE build in the optee-os package they carry:

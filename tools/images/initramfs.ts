@@ -28,6 +28,9 @@
  *                       (guests that finish booting at different times then measure at the same time)
  *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
  *   shell=1             stay in a shell after the steps (a person at `make run`)
+ *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
+ *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
+ *                       guest's CPU can cost the others instructions
  * and prints, on the console:
  *   GUEST-READY name=<guest> kernel=<release> nproc=<n> mem_kb=<MemTotal> seconds_to_init=<uptime at /init>
  *               since_power_on=<the generic timer's counter at /init, in seconds: firmware and hypervisor included>
@@ -197,6 +200,9 @@ for step in $(echo "\${run:-}" | tr ',' ' '); do
 done
 
 echo "GUEST-DONE name=$guest"
+if [ -n "\${poweroff_at:-}" ]; then
+  usleep "$(awk -v at="$poweroff_at" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", d > 0 ? d * 1e6 : 0 }')"
+fi
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
 if [ "\${shell:-}" = 1 ]; then
   echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"

@@ -1,24 +1,25 @@
 /**
  * Builds guest/teebench (the Linux-side TEEC benchmark, see its header) for the guests' initramfs, with the
- * host's cross compiler against the trixie arm64 packages in the firmware cache: libteec2 and its headers
- * (optee-client-dev), glibc's headers and start files (libc6-dev), the kernel's UAPI headers (linux-libc-dev).
+ * host's cross compiler against the trixie arm64 packages in the firmware cache: the headers and start files of
+ * the build-only tree (P.DEV_ROOT: optee-client-dev, libc6-dev, linux-libc-dev) and the libraries the guests run
+ * (P.ROOT: libteec.so.2, libc.so.6).
  *
- * The cache is unpacked merged-/usr, but glibc's libc.so linker script names /lib/aarch64-linux-gnu/libc.so.6,
- * which ld looks for under --sysroot only when the script itself lies inside the sysroot (and the cache is
- * reached through a symlink). So the build gets a sysroot of its own (usr -> the cache's usr, lib -> usr/lib) and a
- * libc.so that names its members by soname, found first through -L.
+ * glibc's libc.so linker script names /lib/aarch64-linux-gnu/libc.so.6, which ld looks for under --sysroot only
+ * when the script itself lies inside the sysroot (and the cache may be reached through a symlink). So the build
+ * gets a sysroot of its own (usr -> the build-only tree's usr, lib -> usr/lib) and a libc.so that names its
+ * members by soname, found through -L in the runtime tree.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT, ROOT, shown } from "../firmware/paths.ts";
+import { DEV_ROOT, LIB_DIR, PROJECT_ROOT, shown } from "../firmware/paths.ts";
 
 export const TEEBENCH_SOURCE = join(PROJECT_ROOT, "guest/teebench/teebench.c");
 const BUILD_DIR = join(PROJECT_ROOT, "build/teebench");
 const CC = "aarch64-linux-gnu-gcc";
 /** What the compile needs from the cache: if one is missing, the cache predates these packages in fetch.ts. */
-const NEEDED = ["usr/include/tee_client_api.h", "usr/include/stdio.h", "usr/include/linux/limits.h",
-  "usr/lib/aarch64-linux-gnu/crt1.o", "usr/lib/aarch64-linux-gnu/libteec.so"];
+const NEEDED = [...["usr/include/tee_client_api.h", "usr/include/stdio.h", "usr/include/linux/limits.h",
+  "usr/lib/aarch64-linux-gnu/crt1.o"].map((f) => join(DEV_ROOT, f)), join(LIB_DIR, "libteec.so.2"), join(LIB_DIR, "libc.so.6")];
 
 const LIBC_SCRIPT = `/* Written by tools/images/teebench.ts: glibc's libc.so with sonames instead of absolute paths. */
 OUTPUT_FORMAT(elf64-littleaarch64)
@@ -31,7 +32,7 @@ function prepareSysroot(): [string, string] {
   const lib = join(BUILD_DIR, "lib");
   rmSync(sysroot, { recursive: true, force: true });
   mkdirSync(sysroot, { recursive: true });
-  symlinkSync(join(ROOT, "usr"), join(sysroot, "usr"));
+  symlinkSync(join(DEV_ROOT, "usr"), join(sysroot, "usr"));
   symlinkSync("usr/lib", join(sysroot, "lib"));
   mkdirSync(lib, { recursive: true });
   writeFileSync(join(lib, "libc.so"), LIBC_SCRIPT);
@@ -40,10 +41,11 @@ function prepareSysroot(): [string, string] {
 
 /** Compiles teebench to `out` (an aarch64 Linux executable needing libteec.so.2 and libc.so.6). */
 export function buildTeebench(out: string): void {
-  const missing = NEEDED.filter((f) => !existsSync(join(ROOT, f)));
-  if (missing.length) throw new Error(`${shown(join(ROOT, missing[0]))} is missing: run make deps (fetches optee-client-dev, libc6-dev, linux-libc-dev)`);
+  const missing = NEEDED.filter((f) => !existsSync(f));
+  if (missing.length) throw new Error(`${shown(missing[0])} is missing: run make deps (fetches optee-client-dev, libc6-dev, linux-libc-dev, libteec2)`);
   const [sysroot, lib] = prepareSysroot();
-  const args = [`--sysroot=${sysroot}`, "-O2", "-Wall", "-Wextra", "-Werror", TEEBENCH_SOURCE, "-o", out, `-L${lib}`, "-lteec"];
+  const args = [`--sysroot=${sysroot}`, "-O2", "-Wall", "-Wextra", "-Werror", TEEBENCH_SOURCE, "-o", out, `-L${lib}`, `-L${LIB_DIR}`,
+    join(LIB_DIR, "libteec.so.2")];
   const r = spawnSync(CC, args, { encoding: "utf8" });
   if (r.error) throw new Error(`could not run ${CC} (${r.error.message}): run make deps`);
   if (r.status !== 0) throw new Error(`compiling ${shown(TEEBENCH_SOURCE)} failed:\n${(r.stderr || r.stdout).trim()}`);
