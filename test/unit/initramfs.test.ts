@@ -35,7 +35,7 @@ test("the init script's markers", () => {
     'echo "TEE-DEVICE present"', 'echo "TEE-DEVICE absent"', "XTEST-START name=$guest args=$selection",
     "XTEST-END name=$guest status=$status seconds=", "XTEST-END name=$guest status=no-tee", "tee-supplicant -d",
     "insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko", "wait_for /dev/teepriv0", "dmesg -n 1",
-    "since_power_on=$since_power_on", "teebench) run_teebench ;;", "TEEBENCH-END name=$guest status=no-tee"]) {
+    "since_power_on=$since_power_on", "teebench) run_teebench ;;", "${poweroff_at:-}", "TEEBENCH-END name=$guest status=no-tee"]) {
     assert.ok(INIT_SCRIPT.includes(marker), marker);
   }
   // Steps run in the order given; xtest= turns commas into spaces; "all" is no argument.

@@ -201,7 +201,7 @@ done
 
 echo "GUEST-DONE name=$guest"
 if [ -n "\${poweroff_at:-}" ]; then
-  usleep "$(awk -v at="$poweroff_at" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", d > 0 ? d * 1e6 : 0 }')"
+  usleep "$(awk -v at="$poweroff_at" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", (d > 0 ? d * 1e6 : 0) }')"
 fi
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
 if [ "\${shell:-}" = 1 ]; then
