@@ -96,8 +96,8 @@ async function main(): Promise<void> {
     results.hyp.push(h);
     log(`run ${i}/${RUNS}: native ${n} s, hypervisor ${h} s (QEMU ran ${qemuSeconds.native.at(-1)} s and ${qemuSeconds.hyp.at(-1)} s)`);
   }
-  const native = spread(results.native), hypervisor = spread(results.hyp);
-  const n = native.median!, h = hypervisor.median!;
+  const nativeRuns = spread(results.native), hypRuns = spread(results.hyp);
+  const n = nativeRuns.median!, h = hypRuns.median!;
   const ratio = ratioOf(n, h)!;
   const insns = (s: number) => (ICOUNT ? `  (${(s / 2 ** SHIFT).toFixed(2)} G instructions)` : "");
   log(`xtest ${SELECTION.replace(/,/g, " ")}: ${unit}, median of ${RUNS}`);
@@ -112,11 +112,11 @@ async function main(): Promise<void> {
   writeFileSync(join(RESULTS, "bench-tee.json"), JSON.stringify(out, null, 2) + "\n");
   log(`wrote ${join(RESULTS, "bench-tee.json")}`);
   if (!ICOUNT) return; // wall seconds are not instructions: the report keeps the last -icount figures
-  const inInstructions = (x: typeof native) => ({ ...x, median: instructions(x.median), min: instructions(x.min), max: instructions(x.max), runs: x.runs.map(instructions) });
+  const inInstructions = (x: typeof nativeRuns) => ({ ...x, median: instructions(x.median), min: instructions(x.min), max: instructions(x.max), runs: x.runs.map(instructions) });
   log(`wrote ${mergePart("end-to-end", "teeSelection", {
     what: `xtest ${SELECTION.replace(/,/g, " ")}: its run time in the guest (XTEST-END, 10 ms), instructions`,
     selection: SELECTION, runs: RUNS, native: instructions(n), hyp: instructions(h), ratio,
-    spread: { native: inInstructions(native), hyp: inInstructions(hypervisor) },
+    spread: { native: inInstructions(nativeRuns), hyp: inInstructions(hypRuns) },
   })}`);
 }
 
