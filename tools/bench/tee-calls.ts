@@ -101,8 +101,8 @@ async function main(): Promise<void> {
   const ratio = ratioOf(n, h)!;
   const insns = (s: number) => (ICOUNT ? `  (${(s / 2 ** SHIFT).toFixed(2)} G instructions)` : "");
   log(`xtest ${SELECTION.replace(/,/g, " ")}: ${unit}, median of ${RUNS}`);
-  log(`  native (no hypervisor, -smp 2)     ${n.toFixed(1).padStart(6)}${insns(n)}`);
-  log(`  tee1 (2 vCPUs) alone, hypervisor   ${h.toFixed(1).padStart(6)}${insns(h)}  ${ratio.toFixed(2)}× native`);
+  log(`  native (no hypervisor, -smp 2)     ${n.toFixed(2).padStart(6)}${insns(n)}`);
+  log(`  tee1 (2 vCPUs) alone, hypervisor   ${h.toFixed(2).padStart(6)}${insns(h)}  ${ratio.toFixed(2)}× native`);
   log(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min`);
   const out = {
     selection: SELECTION, icount: ICOUNT ? QEMU_ARGS.join(" ") : false,
