@@ -8,12 +8,14 @@
  * guest's clock advances one nanosecond per instruction executed by the whole machine (every CPU, every
  * exception level, the secure world included): a call's time is its instruction count, host load aside.
  *
- * Paths, interleaved so that each sees the same share of whatever else the machine does:
+ * Paths, one round after the other (each round every path once, so that each sees the same share of whatever
+ * else the machine does):
+ *   open-session    TEEC_OpenSession to the PTA
  *   invoke-values   CMD_PARAMS with one output and three input values (invoke.c's "case 2a"): no memory shared
  *   invoke-memref   CMD_PARAMS with one in/out memref into a buffer registered once (TEEC_AllocateSharedMemory)
  *   invoke-tmpref   CMD_PARAMS with a temporary memref: libteec and the driver share the buffer per call
  *                   (a REGISTER_SHM and UNREGISTER_SHM into OP-TEE each time)
- * then, one after the other, open-session and close-session.
+ *   close-session   TEEC_CloseSession
  *
  * Lines (one per fact, key=value, times in ns):
  *   TEEBENCH-START name=<guest> n=<N> clock=CLOCK_MONOTONIC resolution_ns=<r>
@@ -22,9 +24,11 @@
  *   TEEBENCH-ERROR name=<guest> <what failed>
  *   TEEBENCH-END name=<guest> status=ok|failed
  *
- * Usage: teebench [-n N] [-g guest] [-a seconds] [-v]   (-a: start once the machine's counter reaches that many
- *        seconds since power-on, so that guests started at different times measure at the same time; and never
- *        before SETTLE_SECONDS after teebench started)
+ * Usage: teebench [-n N] [-g guest] [-a seconds] [-u seconds] [-v]
+ *        -a: start once the machine's counter reaches that many seconds since power-on, so that guests started at
+ *            different times measure at the same time (and never before SETTLE_SECONDS after teebench started);
+ *        -u: stop after the round during which the counter reaches that many seconds, even before N rounds (so
+ *            that guests measuring side by side also stop together)
  *        teebench --since-power-on                  (prints the counter's seconds since power-on and exits)
  */
 #include <inttypes.h>
@@ -195,65 +199,60 @@ static void open_pta(TEEC_Context *ctx, TEEC_Session *session)
 		fail("open-session", res, origin);
 }
 
-static void bench_invokes(TEEC_Context *ctx, int n)
+/* One round: every path once, each call timed alone (under -icount no cache is modelled: order does not matter). */
+struct round {
+	struct samples open, values, memref, tmpref, close;
+};
+
+static void one_round(TEEC_Context *ctx, TEEC_SharedMemory *shm, uint8_t *buffer, struct round *r)
 {
-	struct samples values = new_samples("invoke-values", n);
-	struct samples memref = new_samples("invoke-memref", n);
-	struct samples tmpref = new_samples("invoke-tmpref", n);
-	TEEC_SharedMemory shm = { .size = 4096, .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
-	static uint8_t buffer[MEMREF_BYTES];
 	TEEC_Session session;
-	TEEC_Result res;
+	uint64_t t0 = now_ns();
 
 	open_pta(ctx, &session);
-	res = TEEC_AllocateSharedMemory(ctx, &shm);
-	if (res != TEEC_SUCCESS)
-		fail("TEEC_AllocateSharedMemory", res, 0);
-	for (int i = 0; i < WARMUP_CALLS; i++) {
-		invoke_values(&session);
-		invoke_memref(&session, &shm, "invoke-memref");
-		invoke_tmpref(&session, buffer);
-	}
-	for (int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
-
-		invoke_values(&session);
-		record(&values, t0);
-		t0 = now_ns();
-		invoke_memref(&session, &shm, "invoke-memref");
-		record(&memref, t0);
-		t0 = now_ns();
-		invoke_tmpref(&session, buffer);
-		record(&tmpref, t0);
-	}
-	TEEC_ReleaseSharedMemory(&shm);
+	if (r)
+		record(&r->open, t0);
+	t0 = now_ns();
+	invoke_values(&session);
+	if (r)
+		record(&r->values, t0);
+	t0 = now_ns();
+	invoke_memref(&session, shm, "invoke-memref");
+	if (r)
+		record(&r->memref, t0);
+	t0 = now_ns();
+	invoke_tmpref(&session, buffer);
+	if (r)
+		record(&r->tmpref, t0);
+	t0 = now_ns();
 	TEEC_CloseSession(&session);
-	report(&values);
-	report(&memref);
-	report(&tmpref);
+	if (r)
+		record(&r->close, t0);
 }
 
-static void bench_sessions(TEEC_Context *ctx, int n)
+/* n rounds, or fewer if the counter reaches `until` seconds first (0: no deadline). */
+static void bench(TEEC_Context *ctx, int n, double until)
 {
-	struct samples open = new_samples("open-session", n);
-	struct samples close = new_samples("close-session", n);
-	TEEC_Session session;
+	struct round r = {
+		new_samples("open-session", n), new_samples("invoke-values", n), new_samples("invoke-memref", n),
+		new_samples("invoke-tmpref", n), new_samples("close-session", n),
+	};
+	TEEC_SharedMemory shm = { .size = 4096, .flags = TEEC_MEM_INPUT | TEEC_MEM_OUTPUT };
+	static uint8_t buffer[MEMREF_BYTES];
+	TEEC_Result res = TEEC_AllocateSharedMemory(ctx, &shm);
 
-	for (int i = 0; i < WARMUP_CALLS; i++) {
-		open_pta(ctx, &session);
-		TEEC_CloseSession(&session);
-	}
-	for (int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
-
-		open_pta(ctx, &session);
-		record(&open, t0);
-		t0 = now_ns();
-		TEEC_CloseSession(&session);
-		record(&close, t0);
-	}
-	report(&open);
-	report(&close);
+	if (res != TEEC_SUCCESS)
+		fail("TEEC_AllocateSharedMemory", res, 0);
+	for (int i = 0; i < WARMUP_CALLS; i++)
+		one_round(ctx, &shm, buffer, NULL);
+	for (int i = 0; i < n && !(until > 0 && i > 0 && counter_seconds() >= until); i++)
+		one_round(ctx, &shm, buffer, &r);
+	TEEC_ReleaseSharedMemory(&shm);
+	report(&r.values);
+	report(&r.memref);
+	report(&r.tmpref);
+	report(&r.open);
+	report(&r.close);
 }
 
 /*
@@ -273,20 +272,22 @@ int main(int argc, char **argv)
 	struct timespec resolution;
 	TEEC_Context ctx;
 	TEEC_Result res;
-	double at = 0;
+	double at = 0, until = 0;
 	int n = DEFAULT_CALLS, opt;
 
 	if (argc == 2 && !strcmp(argv[1], "--since-power-on")) {
 		printf("%.6f\n", counter_seconds());
 		return 0;
 	}
-	while ((opt = getopt(argc, argv, "n:g:a:v")) != -1) {
+	while ((opt = getopt(argc, argv, "n:g:a:u:v")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
 		else if (opt == 'g')
 			guest = optarg;
 		else if (opt == 'a')
 			at = atof(optarg);
+		else if (opt == 'u')
+			until = atof(optarg);
 		else if (opt == 'v')
 			verbose = 1;
 		else
@@ -306,8 +307,7 @@ int main(int argc, char **argv)
 	res = TEEC_InitializeContext(NULL, &ctx);
 	if (res != TEEC_SUCCESS)
 		fail("TEEC_InitializeContext (is /dev/tee0 there?)", res, 0);
-	bench_invokes(&ctx, n);
-	bench_sessions(&ctx, n);
+	bench(&ctx, n, until);
 	TEEC_FinalizeContext(&ctx);
 	printf("TEEBENCH-END name=%s status=ok since_power_on=%.6f\n", guest, counter_seconds());
 	return 0;

@@ -41,9 +41,13 @@ const guest = (name: string): GuestConfig => {
   return g;
 };
 
-/** `g` running teebench from `at` (0: at once), staying up until `poweroffAt` (0: powering off when done). */
-function teebenchGuest(g: GuestConfig, at: number, poweroffAt = 0): GuestConfig {
-  const args = { run: "teebench", teebench_n: String(N), bench_at: at.toFixed(3), ...(poweroffAt ? { poweroff_at: poweroffAt.toFixed(3) } : {}) };
+/** How long after a round may end past bench_until (a round under contention was seen to take ~0.1 s). */
+const ROUND_MARGIN_S = 0.5;
+
+/** `g` running teebench from `at` (0: at once) until `until` (0: N rounds), staying up until `until` + a margin. */
+function teebenchGuest(g: GuestConfig, at: number, until = 0): GuestConfig {
+  const window = until ? { bench_until: until.toFixed(3), poweroff_at: (until + ROUND_MARGIN_S).toFixed(3) } : {};
+  const args = { run: "teebench", teebench_n: String(N), bench_at: at.toFixed(3), ...window };
   return { ...g, cmdline: withBootArgs(g.cmdline, args) };
 }
 
@@ -77,11 +81,12 @@ async function alone(): Promise<{ run: TeebenchRun; readyAt: number | null }> {
 }
 
 /**
- * tee1 and tee2 measuring from `at`; both stay up until `poweroffAt`, as a guest that powers off early was seen to
- * keep its CPU running (its timer interrupt stays pending) and slow the other down.
+ * tee1 and tee2 measuring from `at` to `until` (up to N rounds); both then stay up a moment and power off together,
+ * as a guest that powers off early was seen to keep its CPU running (its timer interrupt stays pending) and slow
+ * the other down.
  */
-async function alongside(at: number, poweroffAt: number): Promise<[TeebenchRun, TeebenchRun]> {
-  const s = { ...setup, name: "bench-teec-alongside", guests: [teebenchGuest(guest("tee1"), at, poweroffAt), teebenchGuest(guest("tee2"), at, poweroffAt)] };
+async function alongside(at: number, until: number): Promise<[TeebenchRun, TeebenchRun]> {
+  const s = { ...setup, name: "bench-teec-alongside", guests: [teebenchGuest(guest("tee1"), at, until), teebenchGuest(guest("tee2"), at, until)] };
   const out = consoleOf("alongside");
   const r = await bootGuests(s, { timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS, onLine: out.line });
   await out.close();
@@ -105,14 +110,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const runs = { native: [] as TeebenchRun[], alone: [] as TeebenchRun[], alongside: [] as TeebenchRun[], alongsideTee2: [] as TeebenchRun[] };
   const overlaps: (number | null)[] = [];
-  let at: number | null = null, poweroffAt: number | null = null;
+  let at: number | null = null, until: number | null = null;
   for (let i = 1; i <= RUNS; i++) {
     // Under -icount each QEMU counts its own instructions whatever else runs: these two can share the host.
     const [n, a] = await both(native(), alone());
     at ??= Number(((a.readyAt ?? 10) * START_AFTER_BOOT).toFixed(1));
-    // Two guests measuring at once take about twice as long as one: stay up a little longer than that.
-    poweroffAt ??= Number((at + 2.5 * ((a.run.endedAt ?? 0) - (a.run.startedAt ?? 0)) + 0.3).toFixed(1));
-    const [t1, t2] = await alongside(at, poweroffAt);
+    // Two guests measuring at once without getting in each other's way would take twice as long as one alone.
+    until ??= Number((at + Math.max(0.2, 2.5 * ((a.run.endedAt ?? 0) - (a.run.startedAt ?? 0)))).toFixed(2));
+    const [t1, t2] = await alongside(at, until);
     runs.native.push(n);
     runs.alone.push(a.run);
     runs.alongside.push(t1);
@@ -126,7 +131,9 @@ async function main(): Promise<void> {
     return [p, {
       native, alone, alongside, alongsideTee2: medianOf(runs.alongsideTee2, p),
       ratioAlone: ratio(native.median, alone.median), ratioAlongside: ratio(native.median, alongside.median),
-      // Within one run (the last): the spread of single calls, 10th and 90th percentile.
+      // Within one run (the last): how many calls were timed (alongside: as many as fit before bench_until) and the
+      // spread of single calls, 10th and 90th percentile.
+      calls: Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, rs.at(-1)?.paths[p]?.n ?? null])),
       callSpread: {
         native: [runs.native.at(-1)?.paths[p]?.p10 ?? null, runs.native.at(-1)?.paths[p]?.p90 ?? null],
         alone: [runs.alone.at(-1)?.paths[p]?.p10 ?? null, runs.alone.at(-1)?.paths[p]?.p90 ?? null],
@@ -138,7 +145,7 @@ async function main(): Promise<void> {
     log(`${p.padEnd(15)} ${String(f.native.median).padStart(10)} ${String(f.alone.median).padStart(10)} ${String(f.ratioAlone).padStart(6)} ${String(f.alongside.median).padStart(10)} ${String(f.ratioAlongside).padStart(6)}`);
   }
   const file = writePart("teec", {
-    unit: "instructions", icount: ICOUNT, n: N, runs: RUNS, startAt: at, poweroffAt, overlap: overlaps, paths,
+    unit: "instructions", icount: ICOUNT, n: N, runs: RUNS, startAt: at, until, overlap: overlaps, paths,
     what: "guest-observed CLOCK_MONOTONIC per TEEC call (1 ns = 1 instruction of the whole machine); median per run, then median of runs",
     samples: runs,
   });

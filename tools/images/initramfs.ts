@@ -26,6 +26,7 @@
  *   teebench_samples=1  teebench also prints every call's time (TEEBENCH-SAMPLES lines)
  *   bench_at=<seconds>  teebench starts once the machine's counter reaches this many seconds since power-on
  *                       (guests that finish booting at different times then measure at the same time)
+ *   bench_until=<s>     and stops after the round during which it reaches this many (so they stop together)
  *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
  *   shell=1             stay in a shell after the steps (a person at `make run`)
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
@@ -186,7 +187,7 @@ run_teebench() {
     return
   fi
   dmesg -n 1
-  teebench -g "$guest" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" \${teebench_samples:+-v}
+  teebench -g "$guest" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
 }
 
 for step in $(echo "\${run:-}" | tr ',' ' '); do
