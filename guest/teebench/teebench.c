@@ -199,6 +199,18 @@ static void open_pta(TEEC_Context *ctx, TEEC_Session *session)
 		fail("open-session", res, origin);
 }
 
+/*
+ * Sleeps (so the CPU idles and -icount's virtual time skips ahead) until the counter reaches `at` seconds: in
+ * one long sleep and a few short ones, since every wake-up is a trip through the hypervisor and costs host time.
+ */
+static void start_at(double at)
+{
+	double left;
+
+	while ((left = at - counter_seconds()) > 0)
+		usleep(left > 0.002 ? (useconds_t)((left - 0.001) * 1e6) : 100);
+}
+
 /* One round: every path once, each call timed alone (under -icount no cache is modelled: order does not matter). */
 struct round {
 	struct samples open, values, memref, tmpref, close;
@@ -230,9 +242,13 @@ static void one_round(TEEC_Context *ctx, TEEC_SharedMemory *shm, uint8_t *buffer
 		record(&r->close, t0);
 }
 
-/* n rounds, or fewer if the counter reaches `until` seconds first (0: no deadline). */
-static void bench(TEEC_Context *ctx, int n, double until)
+/*
+ * Warms up, waits until the counter reaches `at` seconds (and SETTLE_SECONDS at least), then measures n rounds, or
+ * fewer if the counter reaches `until` seconds first (0: no deadline).
+ */
+static void bench(TEEC_Context *ctx, int n, double at, double until)
 {
+	struct timespec resolution;
 	struct round r = {
 		new_samples("open-session", n), new_samples("invoke-values", n), new_samples("invoke-memref", n),
 		new_samples("invoke-tmpref", n), new_samples("close-session", n),
@@ -245,6 +261,12 @@ static void bench(TEEC_Context *ctx, int n, double until)
 		fail("TEEC_AllocateSharedMemory", res, 0);
 	for (int i = 0; i < WARMUP_CALLS; i++)
 		one_round(ctx, &shm, buffer, NULL);
+	if (at < counter_seconds() + SETTLE_SECONDS)
+		at = counter_seconds() + SETTLE_SECONDS;
+	start_at(at);
+	clock_getres(CLOCK_MONOTONIC, &resolution);
+	printf("TEEBENCH-START name=%s n=%d clock=CLOCK_MONOTONIC resolution_ns=%ld since_power_on=%.6f\n", guest, n,
+	       resolution.tv_nsec, counter_seconds());
 	for (int i = 0; i < n && !(until > 0 && i > 0 && counter_seconds() >= until); i++)
 		one_round(ctx, &shm, buffer, &r);
 	TEEC_ReleaseSharedMemory(&shm);
@@ -255,21 +277,8 @@ static void bench(TEEC_Context *ctx, int n, double until)
 	report(&r.close);
 }
 
-/*
- * Sleeps (so the CPU idles and -icount's virtual time skips ahead) until the counter reaches `at` seconds: in
- * one long sleep and a few short ones, since every wake-up is a trip through the hypervisor and costs host time.
- */
-static void start_at(double at)
-{
-	double left;
-
-	while ((left = at - counter_seconds()) > 0)
-		usleep(left > 0.002 ? (useconds_t)((left - 0.001) * 1e6) : 100);
-}
-
 int main(int argc, char **argv)
 {
-	struct timespec resolution;
 	TEEC_Context ctx;
 	TEEC_Result res;
 	double at = 0, until = 0;
@@ -298,16 +307,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	clock_getres(CLOCK_MONOTONIC, &resolution);
-	if (at < counter_seconds() + SETTLE_SECONDS)
-		at = counter_seconds() + SETTLE_SECONDS;
-	start_at(at);
-	printf("TEEBENCH-START name=%s n=%d clock=CLOCK_MONOTONIC resolution_ns=%ld since_power_on=%.6f\n", guest, n,
-	       resolution.tv_nsec, counter_seconds());
 	res = TEEC_InitializeContext(NULL, &ctx);
 	if (res != TEEC_SUCCESS)
 		fail("TEEC_InitializeContext (is /dev/tee0 there?)", res, 0);
-	bench(&ctx, n, until);
+	bench(&ctx, n, at, until);
 	TEEC_FinalizeContext(&ctx);
 	printf("TEEBENCH-END name=%s status=ok since_power_on=%.6f\n", guest, counter_seconds());
 	return 0;

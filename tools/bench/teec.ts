@@ -32,7 +32,9 @@ const TIMEOUT_S = 1800;
  * When the guests side by side start measuring, in seconds of the machine's counter: this many times as late
  * as tee1 alone reached /init, since two guests booting together share the machine's instructions.
  */
-const START_AFTER_BOOT = 2.3;
+const START_AFTER_BOOT = 2.8;
+/** How long tee1 and tee2 measure side by side at least, in seconds of the counter (~100 rounds with contention). */
+const ALONGSIDE_MIN_S = 1;
 export const TEEC_PATHS = ["invoke-values", "invoke-memref", "invoke-tmpref", "open-session", "close-session"];
 
 const guest = (name: string): GuestConfig => {
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
     const [n, a] = await both(native(), alone());
     at ??= Number(((a.readyAt ?? 10) * START_AFTER_BOOT).toFixed(1));
     // Two guests measuring at once without getting in each other's way would take twice as long as one alone.
-    until ??= Number((at + Math.max(0.2, 2.5 * ((a.run.endedAt ?? 0) - (a.run.startedAt ?? 0)))).toFixed(2));
+    until ??= Number((at + Math.max(ALONGSIDE_MIN_S, 2.5 * ((a.run.endedAt ?? 0) - (a.run.startedAt ?? 0)))).toFixed(2));
     const [t1, t2] = await alongside(at, until);
     runs.native.push(n);
     runs.alone.push(a.run);
