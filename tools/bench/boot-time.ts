@@ -57,7 +57,7 @@ const consoleOf = (where: string) => consoleLog(join(RESULTS, `bench-boot-${wher
 const bootOnly = (g: GuestConfig, poweroffAt?: number): GuestConfig =>
   ({ ...g, cmdline: withBootArgs(g.cmdline, { run: "", ...(poweroffAt ? { poweroff_at: poweroffAt.toFixed(1) } : {}) }) });
 /** When the three guests power off: this many times as late as tee1 alone reached /init (three boots share the machine). */
-const THREE_POWER_OFF_AFTER = 4;
+const THREE_POWER_OFF_AFTER = 3.8;
 
 async function native(memMiB: number): Promise<InitTimes> {
   const out = consoleOf("native");
