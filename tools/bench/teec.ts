@@ -44,7 +44,7 @@ const guest = (name: string): GuestConfig => {
 };
 
 /** How long after a round may end past bench_until (a round under contention was seen to take up to ~0.1 s; idle time under the hypervisor costs host time). */
-const ROUND_MARGIN_S = 0.15;
+const ROUND_MARGIN_S = 0.05;
 
 /** `g` running teebench from `at` (0: at once) until `until` (0: N rounds), staying up until `until` + a margin. */
 function teebenchGuest(g: GuestConfig, at: number, until = 0): GuestConfig {
