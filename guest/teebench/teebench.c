@@ -19,8 +19,8 @@
  *
  * Lines (one per fact, key=value, times in ns):
  *   TEEBENCH-START name=<guest> n=<N> clock=CLOCK_MONOTONIC resolution_ns=<r>
- *   TEEBENCH path=<path> n=<N> median=<ns> min=<ns> p10=<ns> p90=<ns> max=<ns> mean=<ns>
- *   TEEBENCH-SAMPLES path=<path> ns=<each call, in order>   (only with -v)
+ *   TEEBENCH name=<guest> path=<path> n=<N> median=<ns> min=<ns> p10=<ns> p90=<ns> max=<ns> mean=<ns>
+ *   TEEBENCH-SAMPLES name=<guest> path=<path> ns=<each call, in order>   (only with -v)
  *   TEEBENCH-ERROR name=<guest> <what failed>
  *   TEEBENCH-END name=<guest> status=ok|failed
  *
@@ -106,7 +106,7 @@ static void report(struct samples *s)
 	int n = s->count;
 
 	if (verbose) {
-		printf("TEEBENCH-SAMPLES path=%s ns=", s->path);
+		printf("TEEBENCH-SAMPLES name=%s path=%s ns=", guest, s->path);
 		for (int i = 0; i < n; i++)
 			printf("%s%" PRIu64, i ? "," : "", s->ns[i]);
 		printf("\n");
@@ -114,8 +114,8 @@ static void report(struct samples *s)
 	qsort(s->ns, n, sizeof(s->ns[0]), compare_u64);
 	for (int i = 0; i < n; i++)
 		sum += s->ns[i];
-	printf("TEEBENCH path=%s n=%d median=%" PRIu64 " min=%" PRIu64 " p10=%" PRIu64 " p90=%" PRIu64
-	       " max=%" PRIu64 " mean=%" PRIu64 "\n", s->path, n, s->ns[n / 2], s->ns[0], s->ns[n / 10],
+	printf("TEEBENCH name=%s path=%s n=%d median=%" PRIu64 " min=%" PRIu64 " p10=%" PRIu64 " p90=%" PRIu64
+	       " max=%" PRIu64 " mean=%" PRIu64 "\n", guest, s->path, n, s->ns[n / 2], s->ns[0], s->ns[n / 10],
 	       s->ns[n - 1 - n / 10], s->ns[n - 1], sum / n);
 }
 

@@ -93,6 +93,10 @@ test("teebench's lines, read back", () => {
   assert.is(failed.status, "failed");
   assert.match(failed.errors[0], /^open-session/);
   assert.is(parseTeebench("tee1", []).status, null);
+  // Two processes on one console (teebench_procs=2): each read by its own name.
+  const two = ["[native] TEEBENCH name=native.1 path=invoke-values n=1 median=1 min=1 p10=1 p90=1 max=1 mean=1",
+    "[native] TEEBENCH name=native.2 path=invoke-values n=1 median=2 min=2 p10=2 p90=2 max=2 mean=2"];
+  assert.is(parseTeebench("native", two, "native.2").paths["invoke-values"].median, 2);
   const other = { ...r, name: "tee2", startedAt: 2.5, endedAt: 4.0 };
   assert.is(overlap(r, other), 0.5);
 });

@@ -159,6 +159,7 @@ export function buildReport(parts: Parts, meta: Meta) {
       n: num(parts.teec.n), runs: num(parts.teec.runs), overlap: parts.teec.overlap ?? null,
       alongside: Object.fromEntries(Object.entries<any>(parts.teec.paths ?? {}).map(([p, f]) => [p, {
         tee1: num(f?.alongside?.median), tee2: num(f?.alongsideTee2?.median), ratio: num(f?.ratioAlongside),
+        nativeTwo: num(f?.nativeTwo?.median), ratioToNativeTwo: num(f?.ratioAlongsideToNativeTwo),
       }])),
     } : null,
   };

@@ -36,17 +36,22 @@ function fields(text: string): Record<string, string> {
 
 const num = (s: string | undefined): number | null => (s !== undefined && /^[\d.]+$/.test(s) ? Number(s) : null);
 
-export function parseTeebench(name: string, lines: string[]): TeebenchRun {
+/**
+ * The teebench run called `name` (default: the console's name) on the console of `consoleName` (its lines
+ * prefixed "[consoleName] "): several runs can share one console (teebench_procs).
+ */
+export function parseTeebench(consoleName: string, lines: string[], name = consoleName): TeebenchRun {
   const r: TeebenchRun = { name, n: null, startedAt: null, endedAt: null, status: null, paths: {}, errors: [] };
-  const prefix = `[${name}] `;
+  const prefix = `[${consoleName}] `;
   for (const line of lines) {
     if (!line.startsWith(prefix)) continue;
     const text = line.slice(prefix.length);
     const f = fields(text);
+    if (!text.startsWith("TEEBENCH") || (f.name !== undefined && f.name !== name)) continue;
     if (text.startsWith("TEEBENCH-START ")) {
       r.n = num(f.n);
       r.startedAt = num(f.since_power_on);
-    } else if (text.startsWith("TEEBENCH path=")) {
+    } else if (text.startsWith("TEEBENCH ") && f.path) {
       const values = FIELDS.map((k) => num(f[k]));
       if (values.every((v) => v !== null)) r.paths[f.path] = Object.fromEntries(FIELDS.map((k, i) => [k, values[i]])) as unknown as TeebenchPath;
       else r.errors.push(`unreadable line: ${text}`);

@@ -7,7 +7,9 @@
  *              BL33, -smp 2), where Linux's optee driver talks to OP-TEE directly;
  *   alone      in tee1 (2 vCPUs) as the hypervisor's only guest, every call through the mediator;
  *   alongside  in tee1 and tee2 at once, both starting at the same counter value (bench_at) so that they measure
- *              at the same time; how much their measuring overlapped is reported.
+ *              at the same time; how much their measuring overlapped is reported;
+ *   two native two teebench processes at once on the native baseline, over the same counter window: what two
+ *              callers at once cost without a hypervisor, the baseline "alongside" compares with.
  * Under `-icount shift=0` (tools/bench/bench-lib.ts) a call's guest-observed time is the number of instructions
  * the whole machine executed meanwhile: the guest, the hypervisor, TF-A and OP-TEE — and, alongside, the other
  * guest too (QEMU runs the CPUs one at a time), so "alongside" shows the machine's shared work, not what
@@ -87,6 +89,17 @@ async function alone(): Promise<{ run: TeebenchRun; readyAt: number | null }> {
  * as a guest that powers off early was seen to keep its CPU running (its timer interrupt stays pending) and slow
  * the other down.
  */
+/** Two teebench processes at once on the native baseline, from `at` to `until`. */
+async function nativeTwo(at: number, until: number): Promise<[TeebenchRun, TeebenchRun]> {
+  const out = consoleOf("native-two");
+  const r = await bootNative({
+    args: { run: "teebench", teebench_n: String(N), teebench_procs: "2", bench_at: at.toFixed(3), bench_until: until.toFixed(3) },
+    timeoutSeconds: TIMEOUT_S, qemuArgs: ICOUNT_ARGS, secureLog: join(RESULTS, "bench-teec-native-two-secure.log"), onLine: out.line,
+  });
+  await out.close();
+  return [checked(parseTeebench("native", r.lines, "native.1"), "native-two"), checked(parseTeebench("native", r.lines, "native.2"), "native-two")];
+}
+
 async function alongside(at: number, until: number): Promise<[TeebenchRun, TeebenchRun]> {
   const s = { ...setup, name: "bench-teec-alongside", guests: [teebenchGuest(guest("tee1"), at, until), teebenchGuest(guest("tee2"), at, until)] };
   const out = consoleOf("alongside");
@@ -110,7 +123,8 @@ async function main(): Promise<void> {
   sharedInitramfs();
   log(`TEEC calls: guest/teebench, ${N} calls per path, native / tee1 alone / tee1 + tee2, ${RUNS} run(s), -icount ${ICOUNT}`);
   const started = Date.now();
-  const runs = { native: [] as TeebenchRun[], alone: [] as TeebenchRun[], alongside: [] as TeebenchRun[], alongsideTee2: [] as TeebenchRun[] };
+  const runs = { native: [] as TeebenchRun[], alone: [] as TeebenchRun[], alongside: [] as TeebenchRun[], alongsideTee2: [] as TeebenchRun[],
+    nativeTwo: [] as TeebenchRun[], nativeTwoSecond: [] as TeebenchRun[] };
   const overlaps: (number | null)[] = [];
   let at: number | null = null, until: number | null = null;
   for (let i = 1; i <= RUNS; i++) {
@@ -119,20 +133,25 @@ async function main(): Promise<void> {
     at ??= Number(((a.readyAt ?? 10) * START_AFTER_BOOT).toFixed(1));
     // Two guests measuring at once without getting in each other's way would take twice as long as one alone.
     until ??= Number((at + Math.max(ALONGSIDE_MIN_S, 2.5 * ((a.run.endedAt ?? 0) - (a.run.startedAt ?? 0)))).toFixed(2));
-    const [t1, t2] = await alongside(at, until);
+    const [[t1, t2], [n1, n2]] = await both(alongside(at, until), nativeTwo(at, until));
+    runs.nativeTwo.push(n1);
+    runs.nativeTwoSecond.push(n2);
     runs.native.push(n);
     runs.alone.push(a.run);
     runs.alongside.push(t1);
     runs.alongsideTee2.push(t2);
     overlaps.push(overlap(t1, t2));
     const m = (r: TeebenchRun) => r.paths["invoke-values"]?.median ?? "?";
-    log(`run ${i}/${RUNS}: invoke-values native ${m(n)}, alone ${m(a.run)}, alongside ${m(t1)} / ${m(t2)} instructions (overlap ${overlaps.at(-1)})`);
+    log(`run ${i}/${RUNS}: invoke-values native ${m(n)}, alone ${m(a.run)}, alongside ${m(t1)} / ${m(t2)}, native two at once ${m(n1)} / ${m(n2)} instructions (overlap ${overlaps.at(-1)})`);
   }
   const paths = Object.fromEntries(TEEC_PATHS.map((p) => {
     const native = medianOf(runs.native, p), alone = medianOf(runs.alone, p), alongside = medianOf(runs.alongside, p);
     return [p, {
       native, alone, alongside, alongsideTee2: medianOf(runs.alongsideTee2, p),
+      nativeTwo: medianOf(runs.nativeTwo, p), nativeTwoSecond: medianOf(runs.nativeTwoSecond, p),
       ratioAlone: ratio(native.median, alone.median), ratioAlongside: ratio(native.median, alongside.median),
+      // Two callers at once, under the hypervisor (tee1 and tee2) against natively (two processes).
+      ratioAlongsideToNativeTwo: ratio(medianOf(runs.nativeTwo, p).median, alongside.median),
       // Within one run (the last): how many calls were timed (alongside: as many as fit before bench_until) and the
       // spread of single calls, 10th and 90th percentile.
       calls: Object.fromEntries(Object.entries(runs).map(([k, rs]) => [k, rs.at(-1)?.paths[p]?.n ?? null])),
@@ -142,9 +161,9 @@ async function main(): Promise<void> {
       },
     }];
   }));
-  log(`${"path".padEnd(15)} ${"native".padStart(10)} ${"alone".padStart(10)} ${"ratio".padStart(6)} ${"alongside".padStart(10)} ${"ratio".padStart(6)}  (instructions per call, medians)`);
+  log(`${"path".padEnd(15)} ${"native".padStart(10)} ${"alone".padStart(10)} ${"ratio".padStart(6)} ${"alongside".padStart(10)} ${"ratio".padStart(6)} ${"native×2".padStart(10)}  (instructions per call, medians)`);
   for (const [p, f] of Object.entries(paths)) {
-    log(`${p.padEnd(15)} ${String(f.native.median).padStart(10)} ${String(f.alone.median).padStart(10)} ${String(f.ratioAlone).padStart(6)} ${String(f.alongside.median).padStart(10)} ${String(f.ratioAlongside).padStart(6)}`);
+    log(`${p.padEnd(15)} ${String(f.native.median).padStart(10)} ${String(f.alone.median).padStart(10)} ${String(f.ratioAlone).padStart(6)} ${String(f.alongside.median).padStart(10)} ${String(f.ratioAlongside).padStart(6)} ${String(f.nativeTwo.median).padStart(10)}`);
   }
   const file = writePart("teec", {
     unit: "instructions", icount: ICOUNT, n: N, runs: RUNS, startAt: at, until, overlap: overlaps, paths,

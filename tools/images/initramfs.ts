@@ -23,6 +23,7 @@
  *     teebench          load tee + optee, wait for /dev/tee0, run guest/teebench (TEEC calls to OP-TEE's
  *                       invoke-tests pseudo TA, timed one by one; no tee-supplicant) and print its lines
  *   teebench_n=<N>      calls per teebench path (default 200)
+ *   teebench_procs=<n>  n teebench processes at once, named <guest>.1 … <guest>.n (default 1: one, named <guest>)
  *   teebench_samples=1  teebench also prints every call's time (TEEBENCH-SAMPLES lines)
  *   bench_at=<seconds>  teebench starts once the machine's counter reaches this many seconds since power-on
  *                       (guests that finish booting at different times then measure at the same time)
@@ -187,7 +188,21 @@ run_teebench() {
     return
   fi
   dmesg -n 1
-  teebench -g "$guest" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
+  procs=\${teebench_procs:-1}
+  if [ "$procs" -le 1 ]; then
+    teebench_one "$guest"
+    return
+  fi
+  i=1
+  while [ "$i" -le "$procs" ]; do
+    teebench_one "$guest.$i" &
+    i=$((i + 1))
+  done
+  wait
+}
+
+teebench_one() {
+  teebench -g "$1" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
 }
 
 for step in $(echo "\${run:-}" | tr ',' ' '); do
