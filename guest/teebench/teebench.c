@@ -3,8 +3,8 @@
  * native baseline (tools/images/initramfs.ts, `run=teebench`); tools/bench/teec.ts reads its lines.
  *
  * It talks to OP-TEE's built-in invoke-tests pseudo TA (PTA_INVOKE_TESTS, core/pta/tests/invoke.c in optee_os
- * 4.5.0), which is in Debian's builds and needs neither a TA file nor tee-supplicant. Per path, N timed calls
- * (after a few untimed ones), each timed alone with CLOCK_MONOTONIC around it. Under QEMU `-icount shift=0` the
+ * 4.5.0), which is in Debian's builds and needs neither a TA file nor tee-supplicant. N rounds of timed calls
+ * (after a few untimed rounds), each call timed alone with CLOCK_MONOTONIC around it. Under QEMU `-icount shift=0` the
  * guest's clock advances one nanosecond per instruction executed by the whole machine (every CPU, every
  * exception level, the secure world included): a call's time is its instruction count, host load aside.
  *
@@ -18,11 +18,11 @@
  *   close-session   TEEC_CloseSession
  *
  * Lines (one per fact, key=value, times in ns):
- *   TEEBENCH-START name=<guest> n=<N> clock=CLOCK_MONOTONIC resolution_ns=<r>
+ *   TEEBENCH-START name=<guest> n=<N> clock=CLOCK_MONOTONIC resolution_ns=<r> since_power_on=<counter, s>
  *   TEEBENCH name=<guest> path=<path> n=<N> median=<ns> min=<ns> p10=<ns> p90=<ns> max=<ns> mean=<ns>
  *   TEEBENCH-SAMPLES name=<guest> path=<path> ns=<each call, in order>   (only with -v)
  *   TEEBENCH-ERROR name=<guest> <what failed>
- *   TEEBENCH-END name=<guest> status=ok|failed
+ *   TEEBENCH-END name=<guest> status=ok|failed [since_power_on=<counter, s>]
  *
  * Usage: teebench [-n N] [-g guest] [-a seconds] [-u seconds] [-v]
  *        -a: start once the machine's counter reaches that many seconds since power-on, so that guests started at
@@ -45,8 +45,8 @@
 	{ 0xd96a5b40, 0xc3e5, 0x21e3, { 0x87, 0x94, 0x10, 0x02, 0xa5, 0xd5, 0xc6, 0x1b } }
 #define PTA_INVOKE_TESTS_CMD_PARAMS 1
 
-/* Untimed calls first: page faults, the driver's first allocations, OP-TEE's first session lookups. */
-#define WARMUP_CALLS 10
+/* Untimed rounds first: page faults, the driver's first allocations, OP-TEE's first session lookups. */
+#define WARMUP_ROUNDS 10
 #define DEFAULT_CALLS 200
 #define MAX_CALLS 100000
 /* The memref the PTA sums byte by byte: small, so OP-TEE's own work stays a few hundred instructions. */
@@ -259,7 +259,7 @@ static void bench(TEEC_Context *ctx, int n, double at, double until)
 
 	if (res != TEEC_SUCCESS)
 		fail("TEEC_AllocateSharedMemory", res, 0);
-	for (int i = 0; i < WARMUP_CALLS; i++)
+	for (int i = 0; i < WARMUP_ROUNDS; i++)
 		one_round(ctx, &shm, buffer, NULL);
 	if (at < counter_seconds() + SETTLE_SECONDS)
 		at = counter_seconds() + SETTLE_SECONDS;
