@@ -139,17 +139,20 @@ run: deps all
 xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
-# Figures, not tests: the micro-benchmark guest's calls natively and under the hypervisor with the EL2 profile
-# (build/bench/micro.json, el2-exits.json), one stint of each of a few calls followed instruction by instruction
-# (stint.json), time to /init natively and under the hypervisor (build/results/bench-boot.json), the time of a
-# TEE-call-heavy xtest selection natively and in tee1 under the hypervisor (bench-tee.json), then how long
-# OP-TEE's notifications take to reach idle and busy guests (bench-notif.json).
+# Figures, not tests, all on the same QEMU machine natively and under the hypervisor, under -icount: the
+# micro-benchmark guest's calls with the EL2 profile (micro.json, el2-exits.json), one stint of a few calls
+# followed instruction by instruction (stint.json), instructions to /init, a TEE-call-heavy xtest selection,
+# TEEC calls from Linux (guest/teebench), each into build/bench/; how long OP-TEE's notifications take to reach
+# idle and busy guests (bench-notif.json). BENCH_RUNS=n runs each (default 3, medians). The last step, alone,
+# assembles every part into build/bench/report.json, report.md and charts/ (a missing part is "not measured").
 bench: deps deps-debug all $(MB)/microbench.bin
 	$(TSX) tools/bench/micro.ts --quiet
 	$(TSX) tools/bench/stint.ts
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
 	$(TSX) tools/bench/notif-latency.ts
+	$(TSX) tools/bench/teec.ts
+	$(TSX) tools/bench/report.ts
 
 # The default setup (or SETUP=…) paused under QEMU's gdbstub; prints the gdb-multiarch command that attaches with
 # the hypervisor's symbols and tools/debug/hyp.gdb. GDB_PORT=… changes the port (default 1234).

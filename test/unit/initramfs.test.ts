@@ -34,7 +34,8 @@ test("the init script's markers", () => {
     "RUN unknown: $step", "GUEST-DONE name=$guest", "poweroff -f", "ip link set lo up", "${probe_addr:-0x50000000}",
     'echo "TEE-DEVICE present"', 'echo "TEE-DEVICE absent"', "XTEST-START name=$guest args=$selection",
     "XTEST-END name=$guest status=$status seconds=", "XTEST-END name=$guest status=no-tee", "tee-supplicant -d",
-    "insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko", "wait_for /dev/teepriv0", "dmesg -n 1"]) {
+    "insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko", "wait_for /dev/teepriv0", "dmesg -n 1",
+    "since_power_on=$since_power_on", "teebench) run_teebench ;;", "${poweroff_at:-}", "TEEBENCH-END name=$guest status=no-tee"]) {
     assert.ok(INIT_SCRIPT.includes(marker), marker);
   }
   // Steps run in the order given; xtest= turns commas into spaces; "all" is no argument.
@@ -82,6 +83,7 @@ test("the archive has /init, busybox and its links, the libraries and the module
     // OP-TEE's userland: xtest, tee-supplicant and its plugin, the TAs where tee-supplicant looks (/lib/optee_armtz).
     assert.is(regular("usr/bin/xtest").mode & 0o777, 0o755);
     assert.is(regular("usr/sbin/tee-supplicant").mode & 0o777, 0o755);
+    assert.is(regular("usr/bin/teebench").data.subarray(0, 4).toString("latin1"), "\x7fELF", "the TEEC benchmark, compiled");
     assert.ok([...files.keys()].some((f) => f.startsWith(`${PLUGIN_PATH}/`) && f.endsWith(".plugin")), "a supplicant plugin");
     const tas = [...files.keys()].filter((f) => f.startsWith(`${TA_PATH}/`) && f.endsWith(".ta"));
     assert.is(tas.length, 20, "the 20 test TAs");

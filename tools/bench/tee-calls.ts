@@ -5,15 +5,16 @@
  *            as BL33, no hypervisor, -smp 2);
  *   hyp      in tee1 (2 vCPUs, like native's 2 CPUs) as the only guest of the hypervisor, on the virtualized
  *            OP-TEE, every call through the mediator.
- * The figure is xtest's run time as the guest's own clock measures it (/init's XTEST-END seconds). With
- * `-icount shift=3,sleep=off` (the default) QEMU's virtual clock counts instructions (8 ns each) and jumps over
- * idle time, so that time is an instruction count — of the guest, the hypervisor, TF-A and OP-TEE together —
- * independent of the host's speed and load (so the two runs share the host); it says nothing of what traps and
- * TLB flushes cost on real hardware. Not exact: the vCPUs' interleaving and the console's pace still move a run
- * by up to ~10 %, hence medians. BENCH_ICOUNT=0 measures host wall time instead (noisy: the
+ * Both on the same QEMU machine (the board's options) under `-icount shift=0,sleep=off` (tools/bench/bench-lib.ts).
+ * The figure is xtest's run time as the guest's own clock measures it (/init's XTEST-END seconds, to 10 ms):
+ * under -icount that is an instruction count (1 ns each) — of the guest, the hypervisor, TF-A and OP-TEE
+ * together — independent of the host's speed and load (so the two runs share the host); it says nothing of
+ * what traps and TLB flushes cost on real hardware. Not exact: the vCPUs' interleaving and the console's pace
+ * still move a run by up to ~10 %, hence medians. BENCH_ICOUNT=0 measures host wall time instead (noisy: the
  * host is shared; the runs then take turns), BENCH_ICOUNT_SHIFT another shift, BENCH_RUNS runs each (default 3;
  * medians), BENCH_TEE_SELECTION another selection (`xtest=` syntax, commas for spaces).
- * Figures, not tests. Writes build/results/bench-tee.json and the consoles to build/results/bench-tee-*.log.
+ * Figures, not tests. Writes the teeSelection section of build/bench/end-to-end.json (and, as before,
+ * build/results/bench-tee.json) and the consoles to build/results/bench-tee-*.log.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,16 +24,9 @@ import { RESULTS } from "../run/boot-lib.ts";
 import { nativeFlash } from "../run/native.ts";
 import { hypXtest, nativeXtest } from "../run/xtest-lib.ts";
 import type { XtestReport } from "../run/xtest-report.ts";
+import { ICOUNT_ARGS, ICOUNT_SHIFT as SHIFT, RUNS, instructions, mergePart, ratio as ratioOf, spread } from "./bench-lib.ts";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ICOUNT = process.env.BENCH_ICOUNT !== "0";
-/**
- * 2^SHIFT ns per instruction. /init prints xtest's seconds to 0.1 s; at shift 0 (1 GHz) the selection takes
- * about 1.4 s natively, too coarse: shift 3 (125 MHz) makes it ~8× longer in virtual time and the rounding ~1 %.
- * The price: the guest's 250 Hz tick (and each tick's trap under the hypervisor) comes every 0.5 M
- * instructions instead of 4 M.
- */
-const SHIFT = Number(process.env.BENCH_ICOUNT_SHIFT ?? 3);
 /**
  * Cases made of many short calls: 4001–4003 and 4005 (hashes, MACs, ciphers, AEAD over GlobalPlatform's test
  * vectors, each step — allocate, init, update, final, free — its own TEEC_InvokeCommand with small memrefs
@@ -43,7 +37,7 @@ const SHIFT = Number(process.env.BENCH_ICOUNT_SHIFT ?? 3);
  * sha/aes perf TAs it does not ship.)
  */
 const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
-const QEMU_ARGS = ICOUNT ? ["-icount", `shift=${SHIFT},sleep=off`] : [];
+const QEMU_ARGS = ICOUNT ? ICOUNT_ARGS : [];
 /** Per QEMU run; icount makes QEMU single-threaded. */
 const TIMEOUT_S = 1800;
 
@@ -86,7 +80,6 @@ async function both(a: Promise<number>, b: Promise<number>): Promise<[number, nu
   return [x.value, y.value];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   // Build what both runs share before they run side by side.
@@ -103,12 +96,13 @@ async function main(): Promise<void> {
     results.hyp.push(h);
     log(`run ${i}/${RUNS}: native ${n} s, hypervisor ${h} s (QEMU ran ${qemuSeconds.native.at(-1)} s and ${qemuSeconds.hyp.at(-1)} s)`);
   }
-  const n = median(results.native), h = median(results.hyp);
-  const ratio = Number((h / n).toFixed(3));
+  const nativeRuns = spread(results.native), hypRuns = spread(results.hyp);
+  const n = nativeRuns.median!, h = hypRuns.median!;
+  const ratio = ratioOf(n, h)!;
   const insns = (s: number) => (ICOUNT ? `  (${(s / 2 ** SHIFT).toFixed(2)} G instructions)` : "");
   log(`xtest ${SELECTION.replace(/,/g, " ")}: ${unit}, median of ${RUNS}`);
-  log(`  native (no hypervisor, -smp 2)     ${n.toFixed(1).padStart(6)}${insns(n)}`);
-  log(`  tee1 (2 vCPUs) alone, hypervisor   ${h.toFixed(1).padStart(6)}${insns(h)}  ${ratio.toFixed(2)}× native`);
+  log(`  native (no hypervisor, -smp 2)     ${n.toFixed(2).padStart(6)}${insns(n)}`);
+  log(`  tee1 (2 vCPUs) alone, hypervisor   ${h.toFixed(2).padStart(6)}${insns(h)}  ${ratio.toFixed(2)}× native`);
   log(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min`);
   const out = {
     selection: SELECTION, icount: ICOUNT ? QEMU_ARGS.join(" ") : false,
@@ -117,6 +111,13 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(RESULTS, "bench-tee.json"), JSON.stringify(out, null, 2) + "\n");
   log(`wrote ${join(RESULTS, "bench-tee.json")}`);
+  if (!ICOUNT) return; // wall seconds are not instructions: the report keeps the last -icount figures
+  const inInstructions = (x: typeof nativeRuns) => ({ ...x, median: instructions(x.median), min: instructions(x.min), max: instructions(x.max), runs: x.runs.map(instructions) });
+  log(`wrote ${mergePart("end-to-end", "teeSelection", {
+    what: `xtest ${SELECTION.replace(/,/g, " ")}: its run time in the guest (XTEST-END, 10 ms), instructions`,
+    selection: SELECTION, runs: RUNS, native: instructions(n), hyp: instructions(h), ratio,
+    spread: { native: inInstructions(nativeRuns), hyp: inInstructions(hypRuns) },
+  })}`);
 }
 
 main().catch((e: Error) => {

@@ -18,6 +18,12 @@ const TFA_SOURCE = "arm-trusted-firmware";
 /** xtest's library closure (checked with `readelf -d`), the TEE userland, OP-TEE itself, busybox. */
 const PACKAGES = ["optee-os", "optee-test-qemu", "libteec2", "libckteec0t64", "tee-supplicant", "libc6",
   "libssl3t64", "zlib1g", "libzstd1", "busybox-static"];
+/**
+ * What the guests' TEEC benchmark (guest/teebench/) is compiled against, beside the runtime above: libteec's
+ * headers (optee-client-dev), glibc's headers and start files (libc6-dev), the kernel's UAPI headers they include
+ * (linux-libc-dev). Kept in a tree of their own (P.DEV_ROOT): nothing of them goes into a guest.
+ */
+const DEV_PACKAGES = ["optee-client-dev", "libc6-dev", "linux-libc-dev"];
 /** linux-image-6.12.N+debNN-arm64-unsigned: the generic 4k-page flavour (not 16k, cloud or rt). */
 const KERNEL_PATTERN = /^linux-image-6\.12\.(\d+)[^-]*-arm64-unsigned$/;
 
@@ -129,15 +135,15 @@ function parseUris(out: string): Uri[] {
 const have = (dir: string, u: Uri): boolean =>
   existsSync(join(dir, u.file)) && statSync(join(dir, u.file)).size === u.size;
 
-function downloadDebs(packages: string[]): Uri[] {
-  mkdirSync(P.DEBS_DIR, { recursive: true });
+function downloadDebs(packages: string[], dir: string): Uri[] {
+  mkdirSync(dir, { recursive: true });
   const debs = parseUris(apt("apt-get download --print-uris", "apt-get", ["download", "--print-uris", ...packages]));
   if (debs.length !== packages.length) throw new StepError(`apt resolved ${debs.length} of ${packages.length} packages`);
   const total = debs.reduce((s, u) => s + u.size, 0);
-  const missing = debs.filter((u) => !have(P.DEBS_DIR, u));
+  const missing = debs.filter((u) => !have(dir, u));
   // Older versions left behind by a --refresh would end up merged into the extracted tree: drop them.
   const wanted = new Set(debs.map((u) => u.file));
-  for (const f of readdirSync(P.DEBS_DIR)) if (f.endsWith(".deb") && !wanted.has(f)) rmSync(join(P.DEBS_DIR, f));
+  for (const f of readdirSync(dir)) if (f.endsWith(".deb") && !wanted.has(f)) rmSync(join(dir, f));
   if (!missing.length) {
     log(`${debs.length} packages: already downloaded (${mb(total)}), nothing to fetch`);
     return debs;
@@ -145,25 +151,25 @@ function downloadDebs(packages: string[]): Uri[] {
   const names = missing.map((u) => u.file.replace(/_.*/, ""));
   log(`downloading ${missing.length} packages (${mb(missing.reduce((s, u) => s + u.size, 0))})…`);
   const t0 = Date.now();
-  apt(`apt-get download of ${names.length} packages`, "apt-get", ["-q", "download", ...names], P.DEBS_DIR);
-  const bad = missing.filter((u) => !have(P.DEBS_DIR, u));
+  apt(`apt-get download of ${names.length} packages`, "apt-get", ["-q", "download", ...names], dir);
+  const bad = missing.filter((u) => !have(dir, u));
   if (bad.length) throw new StepError(`download incomplete: ${bad.map((u) => u.file).join(", ")}`);
   log(`downloaded ${missing.length} packages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return debs;
 }
 
-/** Extracts every .deb into one tree; redone from scratch whenever the set of .debs changes. */
-function extractDebs(debs: Uri[]): void {
-  const done = P.stamp("extract");
+/** Extracts every .deb of `dir` into one tree, `root`; redone from scratch whenever the set of .debs changes. */
+function extractDebs(debs: Uri[], dir: string, root: string, stampName: string): void {
+  const done = P.stamp(stampName);
   const list = debs.map((u) => u.file).sort().join("\n") + "\n";
-  if (existsSync(done) && readFileSync(done, "utf8") === list && existsSync(P.ROOT)) {
-    log(`extracted tree: up to date (${P.shown(P.ROOT)})`);
+  if (existsSync(done) && readFileSync(done, "utf8") === list && existsSync(root)) {
+    log(`extracted tree: up to date (${P.shown(root)})`);
     return;
   }
-  log(`extracting ${debs.length} packages into ${P.shown(P.ROOT)}`);
-  rmSync(P.ROOT, { recursive: true, force: true });
-  mkdirSync(P.ROOT, { recursive: true });
-  for (const u of debs) run(`dpkg-deb -x ${u.file}`, "dpkg-deb", ["-x", join(P.DEBS_DIR, u.file), P.ROOT]);
+  log(`extracting ${debs.length} packages into ${P.shown(root)}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  for (const u of debs) run(`dpkg-deb -x ${u.file}`, "dpkg-deb", ["-x", join(dir, u.file), root]);
   writeFileSync(done, list);
 }
 
@@ -224,7 +230,8 @@ function main(): void {
   updateLists(refresh);
   const kernel = newestKernel();
   log(`kernel package: ${kernel}`);
-  extractDebs(downloadDebs([...PACKAGES, kernel]));
+  extractDebs(downloadDebs([...PACKAGES, kernel], P.DEBS_DIR), P.DEBS_DIR, P.ROOT, "extract");
+  extractDebs(downloadDebs(DEV_PACKAGES, P.DEV_DEBS_DIR), P.DEV_DEBS_DIR, P.DEV_ROOT, "extract-dev");
   fetchTfaSource();
   checkArtifacts();
 }

@@ -4,14 +4,27 @@
  * Everything is under the ignored `cache/` at the project root. Paths are absolute (resolved from
  * this file's location) because TF-A's make runs in its own source directory.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../lib/cli.ts";
 
 /** The project root: this file is tools/firmware/paths.ts. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const CACHE = join(PROJECT_ROOT, "cache");
+/**
+ * The cache, by its real path: several checkouts of the project may share one cache through a `cache` symlink,
+ * and TF-A's build directories are wiped whenever their options (which hold these paths) change. Spelled the
+ * same from every checkout, they stay built.
+ */
+export const CACHE = realCache(join(PROJECT_ROOT, "cache"));
+
+function realCache(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // not there yet: make deps creates it
+  }
+}
 
 /** Private apt configuration for Debian trixie arm64 (never touches the host's apt state). */
 export const APT_DIR = join(CACHE, "apt");
@@ -19,6 +32,9 @@ export const APT_DIR = join(CACHE, "apt");
 /** Downloaded .debs, and all of them extracted (`dpkg-deb -x`) into one merged tree. */
 export const DEBS_DIR = join(CACHE, "debs");
 export const ROOT = join(DEBS_DIR, "root");
+/** Build-only packages (headers, start files for guest/teebench), downloaded and extracted apart from the runtime. */
+export const DEV_DEBS_DIR = join(CACHE, "debs-dev");
+export const DEV_ROOT = join(DEV_DEBS_DIR, "root");
 
 /**
  * TF-A builds, one build directory each, by the OP-TEE build in the optee-os package they carry:
@@ -70,7 +86,8 @@ export const tfaBuildLog = (v: Variant): string => join(CACHE, "tfa", `${v}.log`
 /** Stamp files marking finished steps, so re-runs skip them. */
 export const stamp = (name: string): string => join(CACHE, "stamps", name);
 
-/** A path as shown in progress lines: relative to the project root when inside it. */
+/** A path as shown in progress lines: relative to the project root when inside it (the cache as cache/). */
 export function shown(p: string): string {
+  if (p.startsWith(CACHE + "/")) return `cache/${p.slice(CACHE.length + 1)}`;
   return p.startsWith(PROJECT_ROOT + "/") ? p.slice(PROJECT_ROOT.length + 1) : p;
 }

@@ -4,7 +4,8 @@
  * /lib/optee_armtz (where tee-supplicant looks: TEEC_LOAD_PATH /lib + "optee_armtz"), its plugin in
  * /usr/lib/tee-supplicant/plugins/ — with their library closure (read from each binary's DT_NEEDED with
  * readelf: libteec, libckteec, libcrypto, libz, libzstd, libm, libc, the loader); the tee and optee modules
- * decompressed; and /init. Staged in a temporary directory, archived by `cpio -H newc` (sorted, root-owned,
+ * decompressed; teebench, the TEEC benchmark (guest/teebench/, compiled here by tools/images/teebench.ts);
+ * and /init. Staged in a temporary directory, archived by `cpio -H newc` (sorted, root-owned,
  * fixed mtimes: the same inputs give the same bytes) and gzip'ed by node:zlib. The same archive serves the
  * guests under the hypervisor and the native baseline (tools/run/native.ts).
  *
@@ -23,10 +24,22 @@
  *   xtest=<args>        xtest's arguments with commas for spaces (`xtest=-t,regression,1001,4001` runs
  *                       `xtest -t regression 1001 4001`); `all` (the default) runs the whole default suite
  *                       (regression + pkcs11). A bare number is a substring match on case names.
- *   tee_wait=<seconds>  how long the xtest step waits for the optee driver's /dev/teepriv0
+ *     teebench          load tee + optee, wait for /dev/tee0, run guest/teebench (TEEC calls to OP-TEE's
+ *                       invoke-tests pseudo TA, timed one by one; no tee-supplicant) and print its lines
+ *   teebench_n=<N>      calls per teebench path (default 200)
+ *   teebench_procs=<n>  n teebench processes at once, named <guest>.1 … <guest>.n (default 1: one, named <guest>)
+ *   teebench_samples=1  teebench also prints every call's time (TEEBENCH-SAMPLES lines)
+ *   bench_at=<seconds>  teebench starts once the machine's counter reaches this many seconds since power-on
+ *                       (guests that finish booting at different times then measure at the same time)
+ *   bench_until=<s>     and stops after the round during which it reaches this many (so they stop together)
+ *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
  *   shell=1             stay in a shell after the steps (a person at `make run`)
+ *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
+ *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
+ *                       guest's CPU can cost the others instructions
  * and prints, on the console:
  *   GUEST-READY name=<guest> kernel=<release> nproc=<n> mem_kb=<MemTotal> seconds_to_init=<uptime at /init>
+ *               since_power_on=<the generic timer's counter at /init, in seconds: firmware and hypervisor included>
  *   ISOLATION-PROBE start addr=<addr>
  *   ISOLATION-PROBE result=bus-error | result=read value=<v> | result=exit-<status>
  *   TEE-DEVICE present | TEE-DEVICE absent
@@ -34,6 +47,8 @@
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
  *   HOLD-START name=<guest> load=idle|busy seconds=<n>, HOLD-END name=<guest> load=idle|busy
+ *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
+ *                       (guest/teebench/teebench.c documents them)
  *   RUN unknown: <step>
  *   TEE-NOTIF-IRQS name=<guest> count=<n>   OP-TEE notification interrupts the optee driver took (its
  *                       /proc/interrupts line "optee_notification", all CPUs); 0 without one
@@ -52,6 +67,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { buildTeebench, TEEBENCH_SOURCE } from "./teebench.ts";
 import {
   BUSYBOX, LIB_DIR, SUPPLICANT_PLUGIN_DIR, TA_DIR, TEE_SUPPLICANT, XTEST, opteeModule, shown, teeModule,
 } from "../firmware/paths.ts";
@@ -89,13 +105,14 @@ mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 read -r up _ </proc/uptime
+since_power_on=$(teebench --since-power-on 2>/dev/null || echo unknown)
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /tmp
 ip link set lo up
 
 guest=\${guest:-unnamed}
 mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
-echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up"
+echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up since_power_on=$since_power_on"
 
 # Read one 32-bit word at probe_addr (default: just past 256 MiB of RAM at 0x40000000). Outside our RAM the
 # hypervisor must refuse it: the read dies of SIGBUS (status 128 + 7).
@@ -114,7 +131,8 @@ isolation_probe() {
 }
 
 now() { read -r t _ </proc/uptime; echo "$t"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# To /proc/uptime's 10 ms: under -icount shift=0 a short xtest selection takes ~1.5 s of guest time.
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # tee, then optee (there is no modules.dep). The optee driver probes while it loads if the device tree has
 # /firmware/optee and OP-TEE answers; its devices appear in devtmpfs a moment later.
@@ -185,6 +203,33 @@ hold() {
   echo "HOLD-END name=$guest load=$1"
 }
 
+# TEEC calls to the invoke-tests pseudo TA, which lives in OP-TEE's core: no TA to load, so no tee-supplicant.
+run_teebench() {
+  load_tee
+  wait_s=\${tee_wait:-30}
+  if ! wait_for /dev/tee0 "$wait_s"; then
+    echo "TEEBENCH-ERROR name=$guest /dev/tee0 never appeared within $wait_s s: the optee driver found no OP-TEE"
+    echo "TEEBENCH-END name=$guest status=no-tee"
+    return
+  fi
+  dmesg -n 1
+  procs=\${teebench_procs:-1}
+  if [ "$procs" -le 1 ]; then
+    teebench_one "$guest"
+    return
+  fi
+  i=1
+  while [ "$i" -le "$procs" ]; do
+    teebench_one "$guest.$i" &
+    i=$((i + 1))
+  done
+  wait
+}
+
+teebench_one() {
+  teebench -g "$1" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
+}
+
 for step in $(echo "\${run:-}" | tr ',' ' '); do
   case "$step" in
     isolation) isolation_probe ;;
@@ -192,6 +237,7 @@ for step in $(echo "\${run:-}" | tr ',' ' '); do
     xtest) run_xtest ;;
     idle) hold idle ;;
     busy) hold busy ;;
+    teebench) run_teebench ;;
     *) echo "RUN unknown: $step" ;;
   esac
 done
@@ -200,6 +246,9 @@ done
 count=$(awk '/optee_notification/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
 echo "TEE-NOTIF-IRQS name=$guest count=$count"
 echo "GUEST-DONE name=$guest"
+if [ -n "\${poweroff_at:-}" ]; then
+  usleep "$(awk -v at="$poweroff_at" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", (d > 0 ? d * 1e6 : 0) }')"
+fi
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
 if [ "\${shell:-}" = 1 ]; then
   echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"
@@ -231,7 +280,8 @@ export function busyboxApplets(binary: string): Set<string> {
 export function initramfsInputs(): string[] {
   const dir = (d: string) => (existsSync(d) ? readdirSync(d).map((f) => join(d, f)) : [d]);
   return [BUSYBOX, ...LIBS.map((l) => join(LIB_DIR, l)), ...TEE_PROGRAMS.map((p) => p.from), ...dir(TA_DIR),
-    ...dir(SUPPLICANT_PLUGIN_DIR), teeModule(), opteeModule(), fileURLToPath(import.meta.url)];
+    ...dir(SUPPLICANT_PLUGIN_DIR), teeModule(), opteeModule(), TEEBENCH_SOURCE, fileURLToPath(new URL("./teebench.ts", import.meta.url)),
+    fileURLToPath(import.meta.url)];
 }
 
 /** The DT_NEEDED entries of an ELF file, as `readelf -d` lists them. */
@@ -310,7 +360,8 @@ export function stageInitramfs(root: string): void {
   for (const lib of LIBS) {
     if (!existsSync(join(LIB_DIR, lib))) throw new Error(`${shown(join(LIB_DIR, lib))} is missing: run make deps (fetches libc6)`);
   }
-  const programs = [...TEE_PROGRAMS.map((p) => p.from), ...plugins.map((p) => join(SUPPLICANT_PLUGIN_DIR, p))];
+  buildTeebench(join(root, "usr/bin/teebench"));
+  const programs = [...TEE_PROGRAMS.map((p) => p.from), ...plugins.map((p) => join(SUPPLICANT_PLUGIN_DIR, p)), join(root, "usr/bin/teebench")];
   for (const lib of libraryClosure(programs)) copy(join(LIB_DIR, lib), `usr/lib/aarch64-linux-gnu/${lib}`, 0o755);
 
   // busybox insmod takes plain .ko; optee needs tee loaded first (there is no modules.dep).
