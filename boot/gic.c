@@ -9,6 +9,7 @@
 #include "arch.h"
 #include "frame.h"
 #include "hyp.h"
+#include "hyp_core.h"
 
 #define GICD_CTLR 0x0000
 #define GICD_CTLR_RWP (1u << 31)
@@ -81,6 +82,19 @@ void gic_distributor_init(void)
 	spi_enable_on_boot_cpu(OPTEE_NOTIF_SPI, true);
 }
 
+/* Which CPUs' interfaces gic_cpu_init set up: only those have system-register access to turn off. */
+static volatile bool cpu_interface_up[MAX_CPUS];
+
+/* This CPU takes no interrupt any more (a parked CPU): nothing pending can wake its WFI over and over. */
+void gic_cpu_quiesce(void)
+{
+	unsigned cpu = this_cpu();
+	if (cpu >= MAX_CPUS || !cpu_interface_up[cpu])
+		return;
+	sysreg_write(icc_igrpen1_el1, 0);
+	__asm__ volatile("isb");
+}
+
 void gic_cpu_init(unsigned cpu)
 {
 	uintptr_t rd = redistributor(cpu);
@@ -100,6 +114,8 @@ void gic_cpu_init(unsigned cpu)
 	sysreg_write(ich_vmcr_el2, 0);
 	sysreg_write(ich_hcr_el2, ICH_HCR_EN);
 	__asm__ volatile("isb");
+	if (cpu < MAX_CPUS)
+		cpu_interface_up[cpu] = true;
 }
 
 /* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */

@@ -31,8 +31,15 @@ void psci_system_off(void)
 	smc_call(regs);
 }
 
+/*
+ * A parked CPU is done for good. WFI returns at once while an interrupt is pending, masked or not: with a stopped
+ * guest's virtual timer still armed (a level PPI) the loop would spin, and under QEMU -icount a spinning CPU
+ * takes instructions from every other one. So the timer goes off and the CPU interface stops signalling first.
+ */
 __attribute__((noreturn)) void cpu_park(void)
 {
+	sysreg_write(cntv_ctl_el0, 0);
+	gic_cpu_quiesce();
 	for (;;)
 		__asm__ volatile("wfi");
 }

@@ -44,6 +44,7 @@ struct frame *cpu_frame(unsigned cpu);
 /* gic.c: the physical GICv3 at EL2. */
 void gic_distributor_init(void);
 void gic_cpu_init(unsigned cpu);
+void gic_cpu_quiesce(void);
 uint32_t gic_acknowledge(void);
 void gic_deactivate(uint32_t intid);
 void gic_kick(unsigned cpu);
