@@ -1,0 +1,216 @@
+/**
+ * The guests' /init (a busybox sh script, the same for every guest and the native baseline; initramfs.ts puts
+ * it in the archive).
+ *
+ * /init reads the guest's `key=value` boot arguments from its environment (the kernel hands over the ones it
+ * does not know; a value cannot hold a space):
+ *   guest=<name>        printed in its marker lines
+ *   run=<step>,<step>…  what to do, in order:
+ *     isolation         read one word past the end of its RAM (probe_addr, default 0x50000000), say what happened
+ *     teecheck          load tee + optee, then say whether /dev/tee0 exists (a guest without TEE must say absent)
+ *     xtest             load tee + optee, wait for /dev/teepriv0 (tee_wait seconds, default 30), start
+ *                       `tee-supplicant -d`, run xtest with the `xtest=` selection, print all of its output
+ *     idle              load tee + optee, then sit idle (every vCPU in WFI) for hold= seconds: OP-TEE's watchdog
+ *                       sends a notification every second (the notification-latency bench)
+ *     busy              the same with one busy loop per CPU, so that no vCPU waits in WFI
+ *   hold=<seconds>      how long idle and busy last (default 30)
+ *   xtest=<args>        xtest's arguments with commas for spaces (`xtest=-t,regression,1001,4001` runs
+ *                       `xtest -t regression 1001 4001`); `all` (the default) runs the whole default suite
+ *                       (regression + pkcs11). A bare number is a substring match on case names.
+ *     teebench          load tee + optee, wait for /dev/tee0, run guest/teebench (TEEC calls to OP-TEE's
+ *                       invoke-tests pseudo TA, timed one by one; no tee-supplicant) and print its lines
+ *   teebench_n=<N>      calls per teebench path (default 200)
+ *   teebench_procs=<n>  n teebench processes at once, named <guest>.1 … <guest>.n (default 1: one, named <guest>)
+ *   teebench_samples=1  teebench also prints every call's time (TEEBENCH-SAMPLES lines)
+ *   bench_at=<seconds>  teebench starts once the machine's counter reaches this many seconds since power-on
+ *                       (guests that finish booting at different times then measure at the same time)
+ *   bench_until=<s>     and stops after the round during which it reaches this many (so they stop together)
+ *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
+ *   shell=1             stay in a shell after the steps (a person at `make run`)
+ *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
+ *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
+ *                       guest's CPU can cost the others instructions
+ * and prints, on the console:
+ *   GUEST-READY name=<guest> kernel=<release> nproc=<n> mem_kb=<MemTotal> seconds_to_init=<uptime at /init>
+ *               since_power_on=<the generic timer's counter at /init, in seconds: firmware and hypervisor included>
+ *   ISOLATION-PROBE start addr=<addr>
+ *   ISOLATION-PROBE result=bus-error | result=read value=<v> | result=exit-<status>
+ *   TEE-DEVICE present | TEE-DEVICE absent
+ *   XTEST-START name=<guest> args=<xtest=, as given>
+ *   XTEST-ERROR name=<guest> <what went wrong, in words>
+ *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
+ *   HOLD-START name=<guest> load=idle|busy seconds=<n>, HOLD-END name=<guest> load=idle|busy
+ *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
+ *                       (guest/teebench/teebench.c documents them)
+ *   RUN unknown: <step>
+ *   TEE-NOTIF-IRQS name=<guest> count=<n>   OP-TEE notification interrupts the optee driver took (its
+ *                       /proc/interrupts line "optee_notification", all CPUs); 0 without one
+ *   GUEST-DONE name=<guest>
+ * then powers the guest off (PSCI SYSTEM_OFF). Kernel messages stop reaching the console while xtest runs
+ * (`dmesg -n 1`), so they cannot split xtest's lines.
+ *
+ * Usage: tsx tools/images/initramfs.ts <out.cpio.gz>
+ */
+export const INIT_SCRIPT = `#!/bin/sh
+# /init of every guest, written by tools/images/initramfs.ts. The kernel hands the boot arguments it does not
+# know (guest=, run=, probe_addr=, xtest=, tee_wait=, shell=) to us as environment variables.
+export PATH=/bin:/usr/bin:/sbin:/usr/sbin
+
+# The archive has no device nodes, so the kernel started us without a console: get one from devtmpfs first.
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+read -r up _ </proc/uptime
+since_power_on=$(teebench --since-power-on 2>/dev/null || echo unknown)
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+ip link set lo up
+
+guest=\${guest:-unnamed}
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up since_power_on=$since_power_on"
+
+# Read one 32-bit word at probe_addr (default: just past 256 MiB of RAM at 0x40000000). Outside our RAM the
+# hypervisor must refuse it: the read dies of SIGBUS (status 128 + 7).
+isolation_probe() {
+  addr=\${probe_addr:-0x50000000}
+  echo "ISOLATION-PROBE start addr=$addr"
+  value=$( (devmem "$addr" 32) )
+  status=$?
+  if [ "$status" -eq 135 ]; then
+    echo "ISOLATION-PROBE result=bus-error"
+  elif [ "$status" -eq 0 ]; then
+    echo "ISOLATION-PROBE result=read value=$value"
+  else
+    echo "ISOLATION-PROBE result=exit-$status"
+  fi
+}
+
+now() { read -r t _ </proc/uptime; echo "$t"; }
+# To /proc/uptime's 10 ms: under -icount shift=0 a short xtest selection takes ~1.5 s of guest time.
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# tee, then optee (there is no modules.dep). The optee driver probes while it loads if the device tree has
+# /firmware/optee and OP-TEE answers; its devices appear in devtmpfs a moment later.
+tee_loaded=
+load_tee() {
+  [ -n "$tee_loaded" ] && return
+  tee_loaded=1
+  insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko
+}
+
+# wait_for <path> <seconds>: succeeds once <path> exists.
+wait_for() {
+  n=0
+  while [ ! -e "$1" ]; do
+    [ "$n" -ge $(($2 * 10)) ] && return 1
+    usleep 100000
+    n=$((n + 1))
+  done
+}
+
+tee_check() {
+  load_tee
+  if wait_for /dev/tee0 2; then echo "TEE-DEVICE present"; else echo "TEE-DEVICE absent"; fi
+}
+
+# xtest= with commas for spaces; "all" (or nothing) is the whole default suite.
+run_xtest() {
+  selection=\${xtest:-all}
+  args=$(echo "$selection" | tr ',' ' ')
+  [ "$args" = all ] && args=
+  wait_s=\${tee_wait:-30}
+  echo "XTEST-START name=$guest args=$selection"
+  t0=$(now)
+  load_tee
+  if ! wait_for /dev/teepriv0 "$wait_s"; then
+    echo "XTEST-ERROR name=$guest /dev/teepriv0 never appeared within $wait_s s: the optee driver found no OP-TEE (is the OP-TEE mediator in the hypervisor? does this guest's device tree have /firmware/optee?)"
+    dmesg | grep -e ' optee: ' -e ' tee: ' | tail -n 5 | sed "s/^/XTEST-ERROR name=$guest dmesg: /"
+    echo "XTEST-END name=$guest status=no-tee seconds=$(since "$t0")"
+    return
+  fi
+  if ! tee-supplicant -d; then
+    echo "XTEST-ERROR name=$guest tee-supplicant -d failed"
+    echo "XTEST-END name=$guest status=no-supplicant seconds=$(since "$t0")"
+    return
+  fi
+  dmesg -n 1
+  t0=$(now)
+  xtest $args # the selection splits into words on purpose
+  status=$?
+  echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
+}
+
+# hold <idle|busy>: the TEE driver loaded, stay hold= seconds idle, or with every CPU in a busy loop.
+hold() {
+  load_tee
+  wait_for /dev/teepriv0 \${tee_wait:-30}
+  seconds=\${hold:-30}
+  pids=
+  if [ "$1" = busy ]; then
+    for _ in $(seq "$(nproc)"); do
+      sh -c 'while :; do :; done' &
+      pids="$pids $!"
+    done
+  fi
+  echo "HOLD-START name=$guest load=$1 seconds=$seconds"
+  sleep "$seconds"
+  [ -n "$pids" ] && kill $pids
+  echo "HOLD-END name=$guest load=$1"
+}
+
+# TEEC calls to the invoke-tests pseudo TA, which lives in OP-TEE's core: no TA to load, so no tee-supplicant.
+run_teebench() {
+  load_tee
+  wait_s=\${tee_wait:-30}
+  if ! wait_for /dev/tee0 "$wait_s"; then
+    echo "TEEBENCH-ERROR name=$guest /dev/tee0 never appeared within $wait_s s: the optee driver found no OP-TEE"
+    echo "TEEBENCH-END name=$guest status=no-tee"
+    return
+  fi
+  dmesg -n 1
+  procs=\${teebench_procs:-1}
+  if [ "$procs" -le 1 ]; then
+    teebench_one "$guest"
+    return
+  fi
+  i=1
+  while [ "$i" -le "$procs" ]; do
+    teebench_one "$guest.$i" &
+    i=$((i + 1))
+  done
+  wait
+}
+
+teebench_one() {
+  teebench -g "$1" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
+}
+
+for step in $(echo "\${run:-}" | tr ',' ' '); do
+  case "$step" in
+    isolation) isolation_probe ;;
+    teecheck) tee_check ;;
+    xtest) run_xtest ;;
+    idle) hold idle ;;
+    busy) hold busy ;;
+    teebench) run_teebench ;;
+    *) echo "RUN unknown: $step" ;;
+  esac
+done
+
+# OP-TEE's asynchronous notifications (issue 10): the interrupts the optee driver took, summed over CPUs.
+count=$(awk '/optee_notification/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
+echo "TEE-NOTIF-IRQS name=$guest count=$count"
+echo "GUEST-DONE name=$guest"
+if [ -n "\${poweroff_at:-}" ]; then
+  usleep "$(awk -v at="$poweroff_at" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", (d > 0 ? d * 1e6 : 0) }')"
+fi
+# shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
+if [ "\${shell:-}" = 1 ]; then
+  echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"
+  setsid cttyhack sh
+fi
+poweroff -f
+sleep 5
+echo "GUEST-DONE poweroff failed"
+`;
