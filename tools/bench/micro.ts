@@ -10,6 +10,7 @@
  *
  * Usage: tsx tools/bench/micro.ts [--n N] [--quiet]
  */
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,7 +20,6 @@ import { runMain, UserError } from "../lib/cli.ts";
 import { BUILD } from "../run/boot-lib.ts";
 import { bootGuests } from "../run/guests-lib.ts";
 import { runQemu } from "../run/qemu.ts";
-import { spawnSync } from "node:child_process";
 import { MICRO_GOALS, parseMicro, parseProfile, perCall, type MicroRun, type PathFigures, type Profile } from "./micro-report.ts";
 
 const DIR = join(PROJECT_ROOT, MICROBENCH_DIR);
