@@ -42,7 +42,7 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
 
-.PHONY: all deps deps-host deps-debug deps-firmware run debug xtest probe bench test test-unit test-system fresh-check fuzz clean
+.PHONY: all deps deps-host deps-debug deps-firmware run debug xtest probe bench test test-unit test-system fresh-check fuzz bench-stint clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -140,19 +140,23 @@ xtest: deps all
 	$(TSX) tools/run/xtest.ts
 
 # Figures, not tests, all on the same QEMU machine natively and under the hypervisor, under -icount: the
-# micro-benchmark guest's calls with the EL2 profile (micro.json, el2-exits.json), one stint of a few calls
-# followed instruction by instruction (stint.json), instructions to /init, a TEE-call-heavy xtest selection,
+# micro-benchmark guest's calls with the EL2 profile (micro.json, el2-exits.json), instructions to /init, a TEE-call-heavy xtest selection,
 # TEEC calls from Linux (guest/teebench), each into build/bench/; how long OP-TEE's notifications take to reach
 # idle and busy guests (bench-notif.json). BENCH_RUNS=n runs each (default 3, medians). The last step, alone,
 # assembles every part into build/bench/report.json, report.md and charts/ (a missing part is "not measured").
 bench: deps deps-debug all $(MB)/microbench.bin
 	$(TSX) tools/bench/micro.ts --quiet
-	$(TSX) tools/bench/stint.ts
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
 	$(TSX) tools/bench/notif-latency.ts
 	$(TSX) tools/bench/teec.ts
 	$(TSX) tools/bench/report.ts
+
+# One EL2 stint of a few calls followed instruction by instruction under gdb (build/bench/stint.json). Not in
+# `make bench` for now: since the ticket lock, gdb's stepping runs through the core call in one step, and the
+# tool refuses to report such a trace.
+bench-stint: deps deps-debug all $(MB)/microbench.bin
+	$(TSX) tools/bench/stint.ts
 
 # The default setup (or SETUP=…) paused under QEMU's gdbstub; prints the gdb-multiarch command that attaches with
 # the hypervisor's symbols and tools/debug/hyp.gdb. GDB_PORT=… changes the port (default 1234).

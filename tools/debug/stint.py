@@ -68,6 +68,21 @@ while steps < MAX_STEPS:
         gdb.execute("tbreak *0x%x" % (pc + 4), to_string=True)
         gdb.execute("continue", to_string=True)
         continue
+    if insn in ("ldxr", "ldaxr"):
+        # GDB steps an exclusive load..store sequence as a whole, by breakpoints of its own, and loses its way
+        # in our ticket lock's: run the sequence to the instruction after its retry branch instead, counted
+        # once (the uncontended path: one CPU runs here).
+        end = pc
+        for _ in range(8):
+            end += 4
+            if arch.disassemble(end)[0]["asm"].split()[0] in ("stxr", "stlxr"):
+                break
+        after = end + 8  # the store-exclusive, then its cbnz
+        counts[name] += (after - pc) // 4 - 1
+        steps += (after - pc) // 4 - 1
+        gdb.execute("tbreak *0x%x" % after, to_string=True)
+        gdb.execute("continue", to_string=True)
+        continue
     gdb.execute("stepi", to_string=True)
 
 with open(OUT, "w") as f:
