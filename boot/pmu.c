@@ -24,6 +24,7 @@
 #define PMEVTYPER_EL2_ONLY (PMEVTYPER_P | PMEVTYPER_U | PMEVTYPER_NSH)
 
 #define MDCR_EL2_HPMN_MASK 0x1fu
+#define ACCOUNT_PROBES 16u
 #define MDCR_EL2_HPME (1u << 7)
 
 struct account_entry {
@@ -108,7 +109,7 @@ void account_attach(unsigned cpu, struct frame *f, uint32_t event)
 
 /*
  * About to enter the guest: the EL2 work since its last exit is done. Adds it to the kind the core named
- * (a full table drops the stint: the core reports that as "unaccounted").
+ * (a stint whose kind finds no slot within ACCOUNT_PROBES is dropped: the table is too full).
  */
 void account_stint(unsigned cpu, struct frame *f)
 {
@@ -122,9 +123,10 @@ void account_stint(unsigned cpu, struct frame *f)
 	f->account_key = 0;
 	if (!key)
 		return;
+	/* At most ACCOUNT_PROBES slots are looked at: a full table costs each new kind a bounded, small search. */
 	uint32_t mask = account_mask[cpu];
 	uint32_t i = (key * 0x9e3779b1u) >> account_shift[cpu]; /* Fibonacci hashing: keys differ in few bits */
-	for (uint32_t probes = 0; probes <= mask; probes++, i = (i + 1) & mask) {
+	for (uint32_t probes = 0; probes < ACCOUNT_PROBES && probes <= mask; probes++, i = (i + 1) & mask) {
 		if (table[i].key == key || table[i].key == 0) {
 			table[i].key = key;
 			table[i].count++;

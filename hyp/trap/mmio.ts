@@ -18,7 +18,7 @@ import { pl011Line, pl011Read, pl011Write, UART_DR } from "../vdev/pl011";
 import { consoleGuestRead } from "../vdev/console-input";
 import { vgicMmioDist, vgicMmioRedist, vgicSetIrqLevel, vgicTakeKicks } from "../vgic/exports";
 import { kickMask } from "../core/kick";
-import { accountSet, mmioKind, MMIO_DEV_GICD, MMIO_DEV_GICR, MMIO_DEV_PL011 } from "../core/account";
+import { accountSet, gicRegisterGroup, mmioKind, MMIO_DEV_GICD, MMIO_DEV_GICR, MMIO_DEV_PL011 } from "../core/account";
 
 /** Refused accesses logged per guest (lib/budget.ts). */
 const faultsLogged = memory.data(<i32>MAX_GUESTS);
@@ -45,11 +45,11 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
   const v = vcpuOfCpu(cpu);
   let result: u64 = 0;
   if (ipa >= GUEST_LAYOUT_GICD && ipa < GUEST_LAYOUT_GICD + GUEST_LAYOUT_GICD_SIZE) {
-    accountSet(cpu, mmioKind(MMIO_DEV_GICD, write, <u32>(ipa - GUEST_LAYOUT_GICD)));
+    accountSet(cpu, mmioKind(MMIO_DEV_GICD, write, gicRegisterGroup(<u32>(ipa - GUEST_LAYOUT_GICD))));
     result = vgicMmioDist(g, v, <u32>(ipa - GUEST_LAYOUT_GICD), size, write ? 1 : 0, value);
     kickMask(cpu, vgicTakeKicks(g));
   } else if (ipa >= GUEST_LAYOUT_GICR && ipa < GUEST_LAYOUT_GICR + <u64>(guestAt(g).vcpuCount * GUEST_LAYOUT_GICR_STRIDE)) {
-    accountSet(cpu, mmioKind(MMIO_DEV_GICR, write, <u32>(ipa - GUEST_LAYOUT_GICR) % GUEST_LAYOUT_GICR_STRIDE));
+    accountSet(cpu, mmioKind(MMIO_DEV_GICR, write, gicRegisterGroup(<u32>(ipa - GUEST_LAYOUT_GICR) % GUEST_LAYOUT_GICR_STRIDE)));
     result = vgicMmioRedist(g, v, <u32>(ipa - GUEST_LAYOUT_GICR), size, write ? 1 : 0, value);
     kickMask(cpu, vgicTakeKicks(g));
   } else if (ipa >= GUEST_LAYOUT_UART && ipa < GUEST_LAYOUT_UART + GUEST_LAYOUT_UART_SIZE) {
