@@ -30,10 +30,9 @@ static spinlock_t console_lock;
 /* Enough for the lines one core entry makes (a guest line is at most ~240 bytes); more is written at once. */
 #define CONSOLE_QUEUE_SIZE 4096u
 
-static struct {
-	uint32_t len;
-	char text[CONSOLE_QUEUE_SIZE];
-} queues[MAX_CPUS];
+static char queued_text[MAX_CPUS][CONSOLE_QUEUE_SIZE];
+/* Bytes queued per CPU: apart from the text, so that hyp.h's console_drain_queued() checks it in two loads. */
+uint32_t console_queued[MAX_CPUS];
 
 static void uart_putc(char c)
 {
@@ -60,24 +59,24 @@ void console_queue(unsigned cpu, const char *text, size_t len)
 		console_write(text, len);
 		return;
 	}
-	if (queues[cpu].len + len > CONSOLE_QUEUE_SIZE) {
+	if (console_queued[cpu] + len > CONSOLE_QUEUE_SIZE) {
 		console_drain(cpu);
 		if (len > CONSOLE_QUEUE_SIZE) {
 			console_write(text, len);
 			return;
 		}
 	}
-	memcpy(queues[cpu].text + queues[cpu].len, text, len);
-	queues[cpu].len += (uint32_t)len;
+	memcpy(queued_text[cpu] + console_queued[cpu], text, len);
+	console_queued[cpu] += (uint32_t)len;
 }
 
 /* Writes what `cpu` queued (called by that CPU only, outside the core's lock). */
 void console_drain(unsigned cpu)
 {
-	if (cpu >= MAX_CPUS || queues[cpu].len == 0)
+	if (cpu >= MAX_CPUS || console_queued[cpu] == 0)
 		return;
-	console_write(queues[cpu].text, queues[cpu].len);
-	queues[cpu].len = 0;
+	console_write(queued_text[cpu], console_queued[cpu]);
+	console_queued[cpu] = 0;
 }
 
 /* Typed input raises the UART's interrupt (data received, or waiting after a pause). */

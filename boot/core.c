@@ -67,7 +67,7 @@ void core_release_after_fault(void)
 		uint32_t result_ = (call);        \
 		current_export[cpu] = NULL;       \
 		spin_unlock(&core_lock);          \
-		console_drain(cpu);               \
+		console_drain_queued(cpu);        \
 		result_;                          \
 	})
 

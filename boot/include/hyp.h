@@ -17,6 +17,13 @@ struct frame;
 void console_write(const char *text, size_t len);
 void console_queue(unsigned cpu, const char *text, size_t len);
 void console_drain(unsigned cpu);
+extern uint32_t console_queued[];
+/* After every core entry (core.c): most leave nothing queued, and that costs no call. */
+static inline void console_drain_queued(unsigned cpu)
+{
+	if (cpu < MAX_CPUS && console_queued[cpu])
+		console_drain(cpu);
+}
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_input_enable(void);
 void console_input_mask(bool masked);
