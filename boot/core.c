@@ -91,6 +91,11 @@ uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid)
 	return CORE_ENTER(cpu, "interrupt", Z_hypcoreZ_interrupt(&instance, cpu, intid));
 }
 
+uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded)
+{
+	return CORE_ENTER(cpu, "guestLoaded", Z_hypcoreZ_guestLoaded(&instance, cpu, g, loaded ? 1 : 0));
+}
+
 uint32_t core_frame_offset(unsigned cpu)
 {
 	return CORE_ENTER(cpu, "cpuFrame", Z_hypcoreZ_cpuFrame(&instance, cpu));

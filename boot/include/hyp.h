@@ -46,6 +46,10 @@ uint32_t core_enter_smc_returned(unsigned cpu);
 uint32_t core_enter_guest_exit(unsigned cpu, uint32_t intid);
 uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid);
 uint32_t core_frame_offset(unsigned cpu);
+uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded);
+
+/* guests.c: C's own table of the guests' RAM and images; the loader behind ACTION_LOAD_GUEST. */
+bool guest_load(uint32_t g);
 struct frame *cpu_frame(unsigned cpu);
 
 /* gic.c: the physical GICv3 at EL2. */

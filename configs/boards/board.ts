@@ -23,6 +23,15 @@ export interface Board {
   dtb: number;
   /** RAM that belongs to nobody we may hand out: the DTB, OP-TEE's static shared memory, … */
   reserved: NamedRange[];
-  hypervisor: { image: Range; bootConfig: Range; wasmMemory: Range };
+  hypervisor: {
+    image: Range;
+    bootConfig: Range;
+    wasmMemory: Range;
+    /**
+     * Pristine copies of the guests' images (kernel, initramfs, DTB), put there once by the loader and
+     * never mapped into any guest: the hypervisor copies them into a guest's RAM at every (re)start.
+     */
+    imageStore: Range;
+  };
   qemu: { machine: string; cpu: string; memoryMiB: number };
 }

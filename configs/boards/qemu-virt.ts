@@ -26,6 +26,8 @@ export const qemuVirt: Board = {
     // The core's linear memory. It must lie in the non-secure RAM OP-TEE
     // knows from the device tree, or OP-TEE refuses buffers built there.
     wasmMemory: { base: 0x6080_0000, size: 16 * MiB },
+    // Each distinct image once: Debian's kernel (~37 MiB), the initramfs (~7 MiB), one DTB per guest.
+    imageStore: { base: 0x6200_0000, size: 128 * MiB },
   },
   qemu: {
     machine: "virt,secure=on,virtualization=on,gic-version=3",

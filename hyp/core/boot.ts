@@ -14,10 +14,11 @@ import { ACTION_PARK, ACTION_WAIT } from "./action";
 import { bootConfig, bootConfigLoad, BOOT_FLAG_SELFTEST_OOB } from "./bootconfig";
 import { cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, MAX_GUESTS, NO_GUEST } from "./guest";
 import { MAX_CPUS, setSmc, smcReg } from "./percpu";
-import { afterGuestStop, continueCpu, guestStart, guestStoppingOn } from "./run";
+import { continueCpu } from "./run";
+import { guestFirstStart, vmCreatedAgainDone, vmDestroyedDone } from "./lifecycle";
 import {
   requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_NOTIF, SMC_OWNER_POWER, SMC_OWNER_PROBE,
-  SMC_OWNER_TEE_CALL, SMC_OWNER_VM_CREATED, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
+  SMC_OWNER_TEE_CALL, SMC_OWNER_VM_CREATED, SMC_OWNER_VM_CREATED_AGAIN, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
 } from "./smcowner";
 import { stage2Build, stage2Reset } from "./stage2";
 import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
@@ -26,7 +27,7 @@ import { PSCI_0_2_FN64_CPU_ON } from "../arch/smccc";
 import { cpuEntryPa, stage2Invalidate } from "../hw/imports";
 import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from "../lib/log";
 import { probeBegin, probeContinue } from "../tee/optee/probe";
-import { loadVmCreated, nextGuestToCreate, vmCreatedReturned, vmDestroyedReturned } from "../tee/optee/mediator/clients";
+import { loadVmCreated, nextGuestToCreate, vmCreatedReturned } from "../tee/optee/mediator/clients";
 import { teeSmcReturned } from "../tee/optee/mediator/index";
 import { notifDrainReturned } from "../tee/optee/mediator/drain";
 import { pl011Reset } from "../vdev/pl011";
@@ -57,11 +58,8 @@ export function bootSmcReturned(cpu: u32): u32 {
   const owner = takeSmcOwner(cpu);
   if (owner == SMC_OWNER_TEE_CALL) return teeSmcReturned(cpu);
   if (owner == SMC_OWNER_NOTIF) return notifDrainReturned(cpu);
-  if (owner == SMC_OWNER_VM_DESTROYED) {
-    const g = guestStoppingOn(cpu);
-    vmDestroyedReturned(cpu, g);
-    return afterGuestStop(g, cpu);
-  }
+  if (owner == SMC_OWNER_VM_DESTROYED) return vmDestroyedDone(cpu);
+  if (owner == SMC_OWNER_VM_CREATED_AGAIN) return vmCreatedAgainDone(cpu);
   if (owner == SMC_OWNER_PROBE) {
     if (probeContinue(cpu)) return requestSmc(cpu, SMC_OWNER_PROBE);
     if (guestCount() == 0) {
@@ -152,7 +150,7 @@ function startNextCpu(cpu: u32): u32 {
 function secondaryStart(cpu: u32): u32 {
   const g = guestOfCpu(cpu);
   if (g >= MAX_GUESTS || guestAt(g).vttbr == 0) return continueCpu(cpu);
-  if (vcpuOfCpu(cpu) == 0) return guestStart(g, cpu);
+  if (vcpuOfCpu(cpu) == 0) return guestFirstStart(g);
   return ACTION_WAIT;
 }
 

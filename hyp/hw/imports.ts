@@ -91,3 +91,19 @@ export declare function guestRamWrite(pa: u64, src: usize, len: u32): u32;
  */
 @external("hw", "timeNs")
 export declare function timeNs(): u64;
+
+/**
+ * Declares guest g's RAM to C (boot/guests.c), which keeps its own table: C refuses RAM outside the board's or
+ * overlapping the hypervisor's regions or another guest's. Returns 1 when accepted. Only before the first
+ * ACTION_LOAD_GUEST; declaring g again forgets its images.
+ */
+@external("hw", "guestDeclare")
+export declare function guestDeclare(g: u32, ramPa: u64, ramSize: u64): u32;
+
+/**
+ * Declares image `slot` of guest g: `size` bytes at `storePa` in the image store, copied to its RAM at
+ * `ramOffset` on every start (ACTION_LOAD_GUEST). C refuses a source outside the store or a destination
+ * outside the guest's declared RAM. Returns 1 when accepted.
+ */
+@external("hw", "guestImageDeclare")
+export declare function guestImageDeclare(g: u32, slot: u32, storePa: u64, size: u32, ramOffset: u32): u32;

@@ -18,9 +18,10 @@ export class CorePanic extends Error {}
 export const GUEST_RAM_IPA = 0x4000_0000n;
 export const PAGE = 4096;
 const PAGE_N = 4096n;
-/** The boot configuration's layout (hyp/core/bootconfig.ts). */
-const BC_HEADER = 16, BC_RECORD = 72, BC_MAGIC = 0x43505948;
-const GUEST_FLAG_TEE = 1;
+import {
+  BOOT_CONFIG_HEADER as BC_HEADER, BOOT_CONFIG_MAGIC as BC_MAGIC, GUEST_FLAG_TEE, GUEST_RECORD as BC_RECORD,
+} from "../../tools/build/bootconfig.ts";
+import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
 
 export interface RamRegion {
   /** The guest's index in the boot configuration. */
@@ -83,9 +84,47 @@ export class FakeHardware {
   nowNs = 0n;
   /** Guest RAM windows added by a test, besides those of the boot configuration. */
   readonly extraRegions: RamRegion[] = [];
+  /** C's guest table (boot/guests.c), as the core declared it; sealed at the first load. */
+  readonly declared = new Map<number, { pa: bigint; size: bigint; images: { storePa: bigint; size: number; ramOffset: number }[] }>();
+  private sealed = false;
+  /** Guests loaded by ACTION_LOAD_GUEST, in order. */
+  readonly loads: number[] = [];
   /** Sparse backing of guest RAM: page number (pa / 4096) → its bytes. */
   private readonly pages = new Map<bigint, Uint8Array>();
   private regionsCache: { blob: Uint8Array | undefined; regions: RamRegion[] } | undefined;
+
+  /** boot/guests.c's checks: inside the board's RAM, none of the hypervisor's, no other guest's. */
+  private guestDeclare(g: number, pa: bigint, size: bigint): number {
+    const board = qemuVirt, h = board.hypervisor;
+    const inside = (p: bigint, n: bigint, base: number, len: number) => n > 0n && p >= BigInt(base) && p + n <= BigInt(base) + BigInt(len);
+    const overlaps = (p: bigint, n: bigint, base: bigint, len: bigint) => p < base + len && base < p + n;
+    if (this.sealed || g >= 4 || !inside(pa, size, board.ram.base, board.ram.size)) return 0;
+    const hypEnd = BigInt(h.wasmMemory.base + h.wasmMemory.size);
+    if (overlaps(pa, size, BigInt(h.image.base), hypEnd - BigInt(h.image.base))) return 0;
+    if (overlaps(pa, size, BigInt(h.imageStore.base), BigInt(h.imageStore.size))) return 0;
+    for (const [other, d] of this.declared) if (other < g && overlaps(pa, size, d.pa, d.size)) return 0;
+    this.declared.set(g, { pa, size, images: [] });
+    return 1;
+  }
+
+  private guestImageDeclare(g: number, slot: number, storePa: bigint, size: number, ramOffset: number): number {
+    const d = this.declared.get(g), store = qemuVirt.hypervisor.imageStore;
+    if (this.sealed || !d || slot >= 3 || size === 0) return 0;
+    if (storePa < BigInt(store.base) || storePa + BigInt(size) > BigInt(store.base + store.size)) return 0;
+    if (BigInt(ramOffset) + BigInt(size) > d.size) return 0;
+    d.images[slot] = { storePa, size, ramOffset };
+    return 1;
+  }
+
+  /** ACTION_LOAD_GUEST: guest g's RAM is cleared (the fake has no image bytes to copy). False for an unknown guest. */
+  loadGuest(g: number): boolean {
+    this.sealed = true;
+    const d = this.declared.get(g);
+    if (!d) return false;
+    for (const page of [...this.pages.keys()]) if (page * PAGE_N >= d.pa && page * PAGE_N < d.pa + d.size) this.pages.delete(page);
+    this.loads.push(g);
+    return true;
+  }
 
   imports(): WebAssembly.Imports {
     return {
@@ -103,6 +142,9 @@ export class FakeHardware {
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
         guestRamRead: (pa: bigint, dst: number, len: number) => this.guestRamCopy("read", pa, dst, len),
         guestRamWrite: (pa: bigint, src: number, len: number) => this.guestRamCopy("write", pa, src, len),
+        guestDeclare: (g: number, pa: bigint, size: bigint) => this.guestDeclare(g, pa, size),
+        guestImageDeclare: (g: number, slot: number, storePa: bigint, size: number, ramOffset: number) =>
+          this.guestImageDeclare(g, slot, storePa, size, ramOffset),
         panic: (msg: number, file: number, line: number, col: number) => {
           throw new CorePanic(`core aborted: ${this.string(msg)} at ${this.string(file)}:${line}:${col}`);
         },

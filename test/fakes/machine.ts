@@ -14,6 +14,7 @@ export const ACTION_PARK = 0;
 export const ACTION_SMC = 1;
 export const ACTION_RUN_GUEST = 2;
 export const ACTION_WAIT = 3;
+export const ACTION_LOAD_GUEST = 4;
 const SMC_REGS = 8;
 
 /** Frame offsets (hyp/core/percpu.ts). */
@@ -36,6 +37,7 @@ export interface CoreExports {
   smcReturned(cpu: number): number;
   guestExit(cpu: number, intid: number): number;
   interrupt(cpu: number, intid: number): number;
+  guestLoaded(cpu: number, g: number, loaded: number): number;
   selfTestOutOfBounds(): number;
 }
 
@@ -114,6 +116,11 @@ export class Machine {
       if (action === ACTION_WAIT) {
         this.state.set(cpu, "waiting");
         return;
+      }
+      if ((action & 0xff) === ACTION_LOAD_GUEST) {
+        const g = (action >> 8) & 0xff;
+        action = this.core.guestLoaded(cpu, g, this.hw.loadGuest(g) ? 1 : 0);
+        continue;
       }
       if (action !== ACTION_SMC) throw new Error(`unknown action ${action} from the core`);
       const regs = this.frameRegs(cpu);

@@ -32,6 +32,8 @@ export function boardHeader(name: string): string {
     `#define HYP_BOOT_CONFIG_SIZE ${hex(h.bootConfig.size)}`,
     `#define HYP_WASM_MEM_PA ${hex(h.wasmMemory.base)}`,
     `#define HYP_WASM_MEM_SIZE ${hex(h.wasmMemory.size)}`,
+    `#define HYP_IMAGE_STORE_PA ${hex(h.imageStore.base)}`,
+    `#define HYP_IMAGE_STORE_SIZE ${hex(h.imageStore.size)}`,
   ];
   return lines.join("\n") + "\n";
 }

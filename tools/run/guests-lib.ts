@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Setup } from "../../configs/setup.ts";
-import { setupBootConfig } from "../build/bootconfig.ts";
+import { setupBootConfig, type BootOptions } from "../build/bootconfig.ts";
 import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
 import { parseGuests, type GuestReport } from "./guests-report.ts";
@@ -22,15 +22,17 @@ export interface BootGuestsOptions {
   interactive?: boolean;
   /** More QEMU arguments (the TEE-call bench's `-icount`). */
   qemuArgs?: string[];
+  /** Test-only switches in the boot configuration (the planted fault). */
+  bootOptions?: BootOptions;
 }
 
 export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
   requireQemu(); // before minutes of image building, not after
   // Each setup's DTBs (which carry its guests' command lines) in a directory of their own; the initramfs is shared.
-  const { loads } = await buildGuestImages(setup, IMAGES_DIR, join(IMAGES_DIR, setup.name));
+  const { loads, images } = await buildGuestImages(setup, IMAGES_DIR, join(IMAGES_DIR, setup.name));
   mkdirSync(RESULTS, { recursive: true });
   const config = join(BUILD, `bootconfig-${setup.name}.bin`);
-  writeFileSync(config, setupBootConfig(setup));
+  writeFileSync(config, setupBootConfig(setup, o.bootOptions ?? {}, images));
   const result = await runQemu({
     board: setup.board,
     flash: join(BUILD, "flash.bin"),

@@ -15,11 +15,17 @@ import { guestAt, GUEST_RUNNING, MAX_GUESTS } from "../../../core/guest";
 import { continueCpu } from "../../../core/run";
 import { requestSmc, SMC_OWNER_TEE_CALL } from "../../../core/smcowner";
 import * as smc from "../smc";
-import { callAt, callClose, callCloseIdle, callsInOptee, CALL_IN_OPTEE, CALL_NONE } from "./calls";
+import { callAt, callClose, callCloseIdle, callDiscardAll, callsInOptee, CALL_IN_OPTEE, CALL_NONE } from "./calls";
 import { clientIdOf, isClient } from "./clients";
 import { answerFastLocally, fastReturned, loadFast, setResult } from "./fast";
 import { notifStop } from "./notif";
 import { flightBegin, flightCall, flightEnd, flightFid, flightGuest, flightKind, FLIGHT_FAST, FLIGHT_STD } from "./inflight";
+export { flightsOf } from "./inflight";
+import { guestWithdraw, withdrawDiscards } from "../../../core/lifecycle";
+import { poolDiscard } from "./pool";
+import { rpcBufferDiscardAll } from "./rpcbuf";
+import { shmDiscardAll } from "./shm";
+import { statReset } from "./stats";
 import { returnFromRpc } from "./rpc";
 import { rpcBufferRemoveAll } from "./rpcbuf";
 import { shmReleaseAll } from "./shm";
@@ -62,17 +68,14 @@ export function teeSmcReturned(cpu: u32): u32 {
   const kind = flightKind(cpu), g = flightGuest(cpu), c = flightCall(cpu);
   flightEnd(cpu);
   if (g >= MAX_GUESTS) return ACTION_PARK;
-  const gone = guestAt(g).state != GUEST_RUNNING;
-  if (kind == FLIGHT_FAST) {
-    if (!gone) fastReturned(cpu, g, flightFid(cpu));
-  } else if (kind == FLIGHT_STD && c != CALL_NONE && callAt(g, c).state == CALL_IN_OPTEE) {
-    if (gone) {
-      callClose(g, c);
-      teeGuestForget(g);
-    } else {
-      stdReturned(cpu, g, c);
-    }
+  if (guestAt(g).state != GUEST_RUNNING) {
+    // The guest ended while OP-TEE had this SMC: close the call (unless its records are not trusted), and the
+    // last such return lets the guest be withdrawn.
+    if (kind == FLIGHT_STD && c != CALL_NONE && !withdrawDiscards(g) && callAt(g, c).state == CALL_IN_OPTEE) callClose(g, c);
+    return guestWithdraw(g, cpu);
   }
+  if (kind == FLIGHT_FAST) fastReturned(cpu, g, flightFid(cpu));
+  else if (kind == FLIGHT_STD && c != CALL_NONE && callAt(g, c).state == CALL_IN_OPTEE) stdReturned(cpu, g, c);
   return continueCpu(cpu);
 }
 
@@ -86,4 +89,19 @@ export function teeGuestForget(g: u32): void {
   if (callsInOptee(g) != 0) return;
   rpcBufferRemoveAll(g);
   shmReleaseAll(g);
+}
+
+/**
+ * Guest g is withdrawn after a fault in the core while serving it: its records are not trusted, so nothing is
+ * released through them; every table of g is cleared and the pool takes its pages back by their holder. Only
+ * called when no CPU has an SMC in OP-TEE for g (nothing OP-TEE still reads is freed).
+ */
+export function teeGuestDiscard(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  notifStop(g);
+  callDiscardAll(g);
+  rpcBufferDiscardAll(g);
+  shmDiscardAll(g);
+  poolDiscard(g);
+  statReset(g);
 }

@@ -82,3 +82,9 @@ export function rpcBufferRemove(g: u32, i: i32): void {
 export function rpcBufferRemoveAll(g: u32): void {
   for (let i: u32 = 0; i < MAX_RPC_BUFFERS_PER_GUEST; i++) rpcBufferRemove(g, <i32>i);
 }
+
+/** Forgets guest g's RPC buffers without reading them (after a fault; their pool pages go by poolDiscard). */
+export function rpcBufferDiscardAll(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  memory.fill(changetype<usize>(at(g, 0)), 0, MAX_RPC_BUFFERS_PER_GUEST * RECORD);
+}
