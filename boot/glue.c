@@ -50,6 +50,7 @@ void Z_hwZ_panic(struct Z_hw_instance_t *hw, u32 msg, u32 file, u32 line, u32 co
 	unsigned cpu = this_cpu();
 	console_printf("[hyp] cpu %u: core aborted in export %s: %s at %s:%u:%u\n", cpu,
 		       core_current_export(cpu), message, where, line, col);
+	core_trap_recover("abort", (uintptr_t)__builtin_return_address(0));
 	cpu_stop_after_core_fault();
 }
 

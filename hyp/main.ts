@@ -7,7 +7,8 @@ import { ACTION_PARK } from "./core/action";
 import { bootCpuStart, bootSmcReturned, selfTestOutOfBounds as oobRead } from "./core/boot";
 import { MAX_GUESTS } from "./core/guest";
 import { physicalInterrupt } from "./core/irq";
-import { EXIT_SYNC, FRAME_EXIT_KIND, FRAME_LR, frameGet, frameOf, LR_COUNT, MAX_CPUS } from "./core/percpu";
+import { EXIT_SYNC, FRAME_EXIT_KIND, FRAME_LR, frameGet, frameOf, LR_COUNT, MAX_CPUS, setServing } from "./core/percpu";
+import { guestFault as faultContain } from "./core/fault";
 import { guestOfCpu, vcpuOfCpu, vcpuState, VCPU_RUNNING } from "./core/vcpu";
 import { continueCpu } from "./core/run";
 import { guestSync } from "./trap/dispatch";
@@ -46,6 +47,7 @@ export function guestExit(cpu: u32, intid: u32): u32 {
   vgicSyncLrs(g, vcpuOfCpu(cpu), frameOf(cpu) + FRAME_LR, LR_COUNT);
   const kind = <u32>frameGet(cpu, FRAME_EXIT_KIND);
   if (kind == EXIT_SYNC) {
+    setServing(cpu, g);
     // A trap from a vCPU whose guest has just ended (before this CPU saw its kick) is not served.
     if (vcpuState(cpu) != VCPU_RUNNING) return continueCpu(cpu);
     return guestSync(cpu);
@@ -60,6 +62,14 @@ export function guestExit(cpu: u32, intid: u32): u32 {
  */
 export function guestLoaded(cpu: u32, g: u32, loaded: u32): u32 {
   return cpu < MAX_CPUS ? guestImagesLoaded(cpu, g, loaded != 0) : ACTION_PARK;
+}
+
+/**
+ * The core trapped on `cpu` while serving guest g (boot/core.c caught it and resumed here, under the lock):
+ * g's state is thrown away, g stops or restarts, the other guests carry on.
+ */
+export function guestFault(cpu: u32, g: u32): u32 {
+  return faultContain(cpu, g);
 }
 
 /** A physical interrupt woke `cpu` while it waited (ACTION_WAIT); acknowledged by the run loop. */

@@ -34,6 +34,7 @@ import { pl011Reset } from "../vdev/pl011";
 import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
 import { accountInit } from "./account";
+import { faultTestAnnounce } from "./fault";
 
 /** The CPU TF-A enters first (BL33 runs on it alone until it starts the others). */
 export const BOOT_CPU: u32 = 0;
@@ -49,6 +50,7 @@ export function bootCpuStart(cpu: u32): u32 {
   logLine("boot", "hypervisor core running at EL2");
   bootConfigLoad();
   if ((bootConfig.flags & BOOT_FLAG_SELFTEST_OOB) != 0) selfTestOutOfBounds();
+  faultTestAnnounce();
   setUpGuests();
   probeBegin(cpu);
   return requestSmc(cpu, SMC_OWNER_PROBE);

@@ -19,7 +19,7 @@ import { ACTION_PARK, loadGuestAction } from "./action";
 import {
   cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, GUEST_FLAG_TEE, GUEST_OFF, GUEST_RESTARTING, GUEST_RUNNING, MAX_GUESTS,
 } from "./guest";
-import { FRAME_LR, frameOf, LR_COUNT, MAX_CPUS } from "./percpu";
+import { FRAME_LR, frameOf, LR_COUNT, MAX_CPUS, setServing } from "./percpu";
 import { requestSmc, SMC_OWNER_VM_CREATED_AGAIN, SMC_OWNER_VM_DESTROYED } from "./smcowner";
 import { afterGuestStop, continueCpu } from "./run";
 import * as V from "./vcpu";
@@ -133,6 +133,7 @@ export function guestFirstStart(g: u32): u32 {
 /** C has (re)loaded guest g's RAM on `cpu` (`loaded` false: C does not know it). */
 export function guestImagesLoaded(cpu: u32, g: u32, loaded: bool): u32 {
   if (g >= guestCount() || guestAt(g).state != GUEST_RESTARTING) return continueCpu(cpu);
+  setServing(cpu, g);
   const guest = guestAt(g);
   if (!loaded) {
     guest.state = GUEST_OFF;

@@ -134,3 +134,10 @@ export function callDiscardAll(g: u32): void {
   memory.fill(changetype<usize>(callAt(g, 0)), 0, MAX_CALLS_PER_GUEST * RECORD);
   memory.fill(lists + <usize>((g * MAX_CALLS_PER_GUEST * MAX_LISTS_PER_CALL) << 3), 0, MAX_CALLS_PER_GUEST * MAX_LISTS_PER_CALL * 8);
 }
+
+/** Calls guest g has open now (in OP-TEE or in an RPC). */
+export function callsOpen(g: u32): u32 {
+  let n: u32 = 0;
+  for (let c: i32 = 0; c < <i32>MAX_CALLS_PER_GUEST; c++) if (callAt(g, c).shadow != 0) n++;
+  return n;
+}

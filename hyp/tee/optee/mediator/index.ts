@@ -29,7 +29,9 @@ import { statReset } from "./stats";
 import { returnFromRpc } from "./rpc";
 import { rpcBufferRemoveAll } from "./rpcbuf";
 import { shmReleaseAll } from "./shm";
-import { statCount, STAT_FAST, STAT_STD } from "./stats";
+import { statCount, statGet, STAT_FAST, STAT_STD } from "./stats";
+import { faultTestCheck } from "../../../core/fault";
+import { setServing } from "../../../core/percpu";
 import { callWithArg, stdReturned } from "./stdcall";
 
 /** Fast calls have bit 31 set; OP-TEE's are all SMC32 (bit 30 clear). */
@@ -52,6 +54,7 @@ export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
   let c = CALL_NONE;
   if (fid == smc.OPTEE_SMC_CALL_WITH_ARG) {
     statCount(g, STAT_STD);
+    faultTestCheck(g, statGet(g, STAT_STD));
     c = callWithArg(cpu, g, client);
   } else if (fid == smc.OPTEE_SMC_RETURN_FROM_RPC) {
     c = returnFromRpc(cpu, g, client);
@@ -68,6 +71,7 @@ export function teeSmcReturned(cpu: u32): u32 {
   const kind = flightKind(cpu), g = flightGuest(cpu), c = flightCall(cpu);
   flightEnd(cpu);
   if (g >= MAX_GUESTS) return ACTION_PARK;
+  setServing(cpu, g);
   if (guestAt(g).state != GUEST_RUNNING) {
     // The guest ended while OP-TEE had this SMC: close the call (unless its records are not trusted), and the
     // last such return lets the guest be withdrawn.

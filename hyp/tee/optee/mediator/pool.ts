@@ -73,3 +73,8 @@ export function poolDiscard(g: u32): void {
   }
   store<u32>(usedBy + (<usize>g << 2), 0);
 }
+
+/** Pages guest g holds now. */
+export function poolPagesOf(g: u32): u32 {
+  return g < MAX_GUESTS ? load<u32>(usedBy + (<usize>g << 2)) : 0;
+}

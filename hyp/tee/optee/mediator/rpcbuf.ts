@@ -88,3 +88,10 @@ export function rpcBufferDiscardAll(g: u32): void {
   if (g >= MAX_GUESTS) return;
   memory.fill(changetype<usize>(at(g, 0)), 0, MAX_RPC_BUFFERS_PER_GUEST * RECORD);
 }
+
+/** RPC buffers guest g has now. */
+export function rpcBufferCount(g: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < MAX_RPC_BUFFERS_PER_GUEST; i++) if (at(g, i).shadow != 0) n++;
+  return n;
+}
