@@ -24,7 +24,8 @@ test("a planted core fault in tee2's OP-TEE call stops only tee2; it restarts an
   assert.ok(report.fault, `the core trapped and said so${see}`);
   assert.is(report.fault!.guest, "tee2");
   assert.match(report.fault!.what, /unreachable/);
-  assert.ok(report.fault!.function, "the pc is symbolised");
+  // The planted trap is in faultTestCheck, or in whichever caller binaryen inlined it into.
+  assert.match(report.fault!.function ?? "", /fault|teeCall|smccc|guestSync|guestExit/, "the pc is symbolised");
   assert.is(report.action, "restarts");
   const { tee1, tee2 } = report.guests;
   assert.equal(tee2.lives.map((l) => l.boot), [1, 2], `tee2 started twice${see}`);

@@ -30,6 +30,8 @@
  *   reboots=<n>         after the steps, reboot (`reboot -f`, PSCI SYSTEM_RESET) instead of powering off, until
  *                       this is the (n+1)-th start: the hypervisor restarts the guest from pristine images and
  *                       writes the start number into its device tree (/chosen/hyp,boot-count)
+ *   reboot_until=<s>    the same, for as long as the machine's counter is below <s> seconds since power-on (a
+ *                       reboot loop alongside another guest's long run: make xtest-reboot)
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
  *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
  *                       guest's CPU can cost the others instructions
@@ -221,7 +223,12 @@ if [ "\${shell:-}" = 1 ]; then
   echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"
   setsid cttyhack sh
 fi
-if [ -n "\${reboots:-}" ] && [ "$boot" -le "$reboots" ]; then
+again=
+[ -n "\${reboots:-}" ] && [ "$boot" -le "$reboots" ] && again=1
+if [ -n "\${reboot_until:-}" ] && awk -v now="$(teebench --since-power-on)" -v until="$reboot_until" 'BEGIN { exit !(now < until) }'; then
+  again=1
+fi
+if [ -n "$again" ]; then
   echo "GUEST-REBOOT name=$guest boot=$boot"
   reboot -f
   sleep 5

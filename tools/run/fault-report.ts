@@ -14,9 +14,14 @@ export interface FaultReport {
   guests: Record<string, RebootReport>;
 }
 
-/** The function of the hypervisor's ELF that `pc` is in, or null without addr2line or a match. */
+/**
+ * The function of the hypervisor's ELF that made the call at return address `pc` (a trap's pc is the return
+ * address of its call into the runtime; that call never returns, so the address may already be the next
+ * function's: look at the call instruction, 4 bytes before), or null without addr2line or a match.
+ */
 export function symbolise(elf: string, pc: string): string | null {
-  const r = spawnSync("aarch64-linux-gnu-addr2line", ["-f", "-e", elf, pc], { encoding: "utf8" });
+  const call = `0x${(BigInt(pc) - 4n).toString(16)}`;
+  const r = spawnSync("aarch64-linux-gnu-addr2line", ["-f", "-e", elf, call], { encoding: "utf8" });
   const name = r.status === 0 ? r.stdout.split("\n")[0] : "";
   return name && name !== "??" ? name : null;
 }
