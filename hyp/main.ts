@@ -19,6 +19,11 @@ import { accountSet, KIND_IRQ, KIND_SHIFT } from "./core/account";
 export * from "./vgic/exports";
 // Brings in the abort handler asc --use routes to (see asconfig.json).
 import "./hw/abort";
+import { teeRegister } from "./core/tee-ops";
+import { OpteeMediator } from "./tee/optee/mediator/ops";
+
+// The TEE mediator the core schedules (core/tee-ops.ts): OP-TEE's. Its probe says if OP-TEE is absent.
+teeRegister(new OpteeMediator());
 
 /** Linear-memory address of `cpu`'s frame (see core/percpu.ts), 0 for a CPU we do not support. */
 export function cpuFrame(cpu: u32): usize {

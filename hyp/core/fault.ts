@@ -20,12 +20,12 @@ import { guestEnd } from "./lifecycle";
 import { MAX_CPUS } from "./percpu";
 import { continueCpu } from "./run";
 import { lineEnd, lineStart, lineStartGuest, put, putDec } from "../lib/log";
-import { flightEnd } from "../tee/optee/mediator/inflight";
+import { teeOps } from "./tee-ops";
 
 /** The core trapped on `cpu` while serving guest g; C resumed here, still under the lock. */
 export function guestFault(cpu: u32, g: u32): u32 {
   if (cpu >= MAX_CPUS) return ACTION_PARK;
-  flightEnd(cpu); // the CPU was in the core, not in OP-TEE
+  teeOps().cpuLeftSecureWorld(cpu); // the CPU was in the core, not in OP-TEE
   if (g >= guestCount() || g >= MAX_GUESTS) return continueCpu(cpu);
   const guest = guestAt(g);
   guest.faults++;

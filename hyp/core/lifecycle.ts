@@ -1,6 +1,7 @@
 /**
  * A guest's life: started from pristine images, ended (powered off, rebooted,
- * or stopped by a fault in the core while serving it), withdrawn from OP-TEE,
+ * or stopped by a fault in the core while serving it), withdrawn from the TEE
+ * (OP-TEE, through the mediator: core/tee-ops.ts),
  * and, if its policy says so, started again. Every step that waits is an
  * action or an SMC, so the core never blocks:
  *
@@ -25,9 +26,7 @@ import { afterGuestStop, continueCpu } from "./run";
 import * as V from "./vcpu";
 import { guestRamWrite, kickCpu, stage2Invalidate } from "../hw/imports";
 import { lineEnd, lineStartGuest, put, putDec, putHex } from "../lib/log";
-import { loadVmCreated, loadVmDestroyed, vmCreatedReturned, vmDestroyedReturned } from "../tee/optee/mediator/clients";
-import { flightsOf, teeGuestDiscard, teeGuestForget } from "../tee/optee/mediator/index";
-import { opteeInfo } from "../tee/optee/info";
+import { teeOps } from "./tee-ops";
 import { pl011Reset } from "../vdev/pl011";
 import { vgicInit } from "../vgic/state";
 
@@ -84,7 +83,7 @@ export function guestEnd(g: u32, cpu: u32, why: string, restart: bool, discard: 
     }
     lineEnd();
   }
-  if (!discard) teeGuestForget(g);
+  if (!discard) teeOps().guestForget(g);
   store<u8>(withdrawal + <usize>g, discard ? WITHDRAW_DISCARD : WITHDRAW_PENDING);
   return guestWithdraw(g, cpu);
 }
@@ -95,12 +94,12 @@ export function guestEnd(g: u32, cpu: u32, why: string, restart: bool, discard: 
  */
 export function guestWithdraw(g: u32, cpu: u32): u32 {
   const pending = g < MAX_GUESTS ? load<u8>(withdrawal + <usize>g) : 0;
-  if (pending == 0 || flightsOf(g) != 0) return continueCpu(cpu);
+  if (pending == 0 || teeOps().smcsInFlight(g) != 0) return continueCpu(cpu);
   store<u8>(withdrawal + <usize>g, 0);
   // Nothing of the guest is in OP-TEE's hands now: what the mediator holds for it can go.
-  if (pending == WITHDRAW_DISCARD) teeGuestDiscard(g);
-  else teeGuestForget(g);
-  if (loadVmDestroyed(cpu, g)) {
+  if (pending == WITHDRAW_DISCARD) teeOps().guestDiscard(g);
+  else teeOps().guestForget(g);
+  if (teeOps().loadGuestDestroyed(cpu, g)) {
     store<u8>(lifecycleGuest + <usize>cpu, <u8>g);
     return requestSmc(cpu, SMC_OWNER_VM_DESTROYED);
   }
@@ -111,7 +110,7 @@ export function guestWithdraw(g: u32, cpu: u32): u32 {
 export function vmDestroyedDone(cpu: u32): u32 {
   const g = <u32>load<u8>(lifecycleGuest + <usize>cpu);
   if (g >= MAX_GUESTS) return ACTION_PARK;
-  vmDestroyedReturned(cpu, g);
+  teeOps().guestDestroyedReturned(cpu, g);
   return guestWithdrawn(g, cpu);
 }
 
@@ -146,8 +145,8 @@ export function guestImagesLoaded(cpu: u32, g: u32, loaded: bool): u32 {
   writeBootCount(guest);
   resetDevices(g);
   // At the first start the boot CPU has created every TEE guest already, before any CPU ran a guest.
-  if (guest.boots > 1 && (guest.flags & GUEST_FLAG_TEE) != 0 && opteeInfo.usableForGuests()) {
-    loadVmCreated(cpu, g);
+  if (guest.boots > 1 && (guest.flags & GUEST_FLAG_TEE) != 0 && teeOps().usableForGuests()) {
+    teeOps().loadGuestCreated(cpu, g);
     store<u8>(lifecycleGuest + <usize>cpu, <u8>g);
     return requestSmc(cpu, SMC_OWNER_VM_CREATED_AGAIN);
   }
@@ -158,7 +157,7 @@ export function guestImagesLoaded(cpu: u32, g: u32, loaded: bool): u32 {
 export function vmCreatedAgainDone(cpu: u32): u32 {
   const g = <u32>load<u8>(lifecycleGuest + <usize>cpu);
   if (g >= MAX_GUESTS) return ACTION_PARK;
-  vmCreatedReturned(cpu, g);
+  teeOps().guestCreatedReturned(cpu, g);
   return startVcpu0(g, cpu);
 }
 

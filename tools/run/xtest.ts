@@ -186,7 +186,7 @@ function rebootLoopProblems(loop: RebootReport): string[] {
   loop.lives.forEach((l) => {
     if (l.xtestStatus !== "0") problems.push(`tee2: life ${l.boot}: xtest=${REBOOT_SELECTION} ${l.xtestStatus === null ? "did not finish" : `failed (status ${l.xtestStatus})`}`);
   });
-  if (loop.vmCreated !== loop.lives.length) problems.push(`tee2: ${loop.vmCreated} VM_CREATED for ${loop.lives.length} lives`);
+  // VM_CREATED / VM_DESTROYED lines are left out after a loop's 8th start except at starts 2^n: not counted here.
   loop.heldAfter.forEach((h, i) => {
     if (h.buffers || h.rpcBuffers || h.calls || h.poolPages) problems.push(`tee2: after VM_DESTROYED ${i + 1} it still held ${JSON.stringify(h)}`);
   });

@@ -11,6 +11,7 @@ import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { logClient } from "./log";
 import { statReport, statReset } from "./stats";
+import { heldReport } from "./held";
 import { lifecycleLoud } from "../../../core/lifecycle";
 
 const created = memory.data(<i32>MAX_GUESTS);
@@ -66,4 +67,5 @@ export function vmDestroyedReturned(cpu: u32, g: u32): void {
   }
   logClient(g, "VM_DESTROYED", clientIdOf(g), smc.opteeReturnName(a0));
   statReport(g);
+  heldReport(g);
 }

@@ -8,9 +8,6 @@ import { guestNamePtr, MAX_GUESTS } from "../../../core/guest";
 import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
 import { latencyPut, latencyReset, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
 import { shmCount, shmPagesHeld } from "./shm";
-import { rpcBufferCount } from "./rpcbuf";
-import { callsOpen } from "./calls";
-import { poolPagesOf } from "./pool";
 
 export const STAT_FAST: u32 = 0;
 export const STAT_STD: u32 = 1;
@@ -57,11 +54,6 @@ export function statReport(g: u32): void {
   put(" buffers ("); putDec(statGet(g, STAT_PEAK_PAGES)); put(" pages) held at once; ");
   putDec(statGet(g, STAT_NOTIF_VALUES)); put(" notification values in "); putDec(statGet(g, STAT_NOTIF_IRQS));
   put(" interrupts");
-  lineEnd();
-  // What survives the guest in the mediator: all zero, or something leaked.
-  lineStartGuest("optee", guestNamePtr(g));
-  put("after VM_DESTROYED it holds "); putDec(shmCount(g)); put(" buffers, "); putDec(rpcBufferCount(g));
-  put(" RPC buffers, "); putDec(callsOpen(g)); put(" calls, "); putDec(poolPagesOf(g)); put(" pool pages");
   lineEnd();
   if (statGet(g, STAT_NOTIF_VALUES) != 0) {
     lineStartGuest("optee", guestNamePtr(g));
