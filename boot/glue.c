@@ -116,16 +116,14 @@ void Z_hwZ_consoleInputEnable(struct Z_hw_instance_t *hw, u32 on)
 
 /*
  * Guest RAM for the OP-TEE mediator's copies. The core has checked that the
- * range is the calling guest's own RAM; here it must at least be RAM and not
- * the hypervisor's own (image, boot config, linear memory), so that even a
- * wrong answer from the core cannot make these copies touch the hypervisor.
+ * range is the calling guest's own RAM; C checks it again against its own
+ * table (guests.c): the RAM of the guest this CPU runs, and nothing else, so
+ * that even a wrong answer from the core can neither touch the hypervisor nor
+ * another guest.
  */
 static bool guest_ram_range(u64 pa, u32 len)
 {
-	const uint64_t hyp_start = HYP_IMAGE_BASE, hyp_end = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE;
-	if (len == 0 || pa < BOARD_RAM_BASE || pa - BOARD_RAM_BASE > BOARD_RAM_SIZE - len)
-		return false;
-	return pa + len <= hyp_start || pa >= hyp_end;
+	return guest_ram_allows(this_cpu(), pa, len);
 }
 
 u32 Z_hwZ_guestRamRead(struct Z_hw_instance_t *hw, u64 pa, u32 dst, u32 len)

@@ -2,11 +2,13 @@
  * C's own table of the guests' RAM and images, and the loader that (re)starts
  * a guest from pristine copies.
  *
- * The core declares each guest once at boot (guestDeclare, guestImageDeclare);
- * C checks every range against the board and the hypervisor's own regions
- * here, so that later the core names a guest by number and nothing else: it
- * cannot make the loader clear or copy anywhere but that guest's RAM. The
- * table is sealed at the first load.
+ * The core declares each guest once at boot (guestDeclare, guestImageDeclare):
+ * its RAM, its physical CPUs and its images. C checks every range against the
+ * board and the hypervisor's own regions here, so that later the core names a
+ * guest by number and nothing else: it cannot make the loader clear or copy
+ * anywhere but that guest's RAM. The table is sealed at the first load. It is
+ * also C's last line for the mediator's copies (glue.c): a CPU copies to and
+ * from the RAM of the guest it runs, and nothing else.
  *
  * guest_load runs in the run loop, outside the core's lock (ACTION_LOAD_GUEST):
  * clearing 512 MiB and copying ~45 MiB takes a while, and other CPUs keep
@@ -32,6 +34,8 @@ struct guest_ram {
 
 static struct guest_ram guests[MAX_GUESTS];
 static volatile bool sealed;
+/* The guest each physical CPU runs, + 1 (0: none). */
+static uint8_t guest_of_cpu[MAX_CPUS];
 
 /* [base, base + size) and [pa, pa + len) share a byte (no overflow: both lie in RAM). */
 static bool overlaps(uint64_t pa, uint64_t len, uint64_t base, uint64_t size)
@@ -51,16 +55,35 @@ static bool is_hypervisors(uint64_t pa, uint64_t len)
 	       overlaps(pa, len, HYP_IMAGE_STORE_PA, HYP_IMAGE_STORE_SIZE);
 }
 
-u32 Z_hwZ_guestDeclare(struct Z_hw_instance_t *hw, u32 g, u64 pa, u64 size)
+u32 Z_hwZ_guestDeclare(struct Z_hw_instance_t *hw, u32 g, u64 pa, u64 size, u32 cpus)
 {
 	(void)hw;
 	if (sealed || g >= MAX_GUESTS || !inside(pa, size, BOARD_RAM_BASE, BOARD_RAM_SIZE) || is_hypervisors(pa, size))
 		return 0;
+	if (cpus == 0 || cpus >> MAX_CPUS)
+		return 0;
 	for (u32 other = 0; other < g; other++)
 		if (guests[other].size && overlaps(pa, size, guests[other].pa, guests[other].size))
 			return 0;
+	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++)
+		if ((cpus >> cpu & 1) && guest_of_cpu[cpu] && guest_of_cpu[cpu] < g + 1)
+			return 0; /* another guest's CPU */
+	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (guest_of_cpu[cpu] == g + 1)
+			guest_of_cpu[cpu] = 0; /* declared again: its old CPUs go */
+		if (cpus >> cpu & 1)
+			guest_of_cpu[cpu] = (uint8_t)(g + 1);
+	}
 	guests[g] = (struct guest_ram){ .pa = pa, .size = size };
 	return 1;
+}
+
+bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len)
+{
+	if (cpu >= MAX_CPUS || !guest_of_cpu[cpu])
+		return false;
+	const struct guest_ram *guest = &guests[guest_of_cpu[cpu] - 1];
+	return inside(pa, len, guest->pa, guest->size);
 }
 
 u32 Z_hwZ_guestImageDeclare(struct Z_hw_instance_t *hw, u32 g, u32 slot, u64 store_pa, u32 size, u32 ram_offset)

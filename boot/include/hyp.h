@@ -50,6 +50,8 @@ uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded);
 
 /* guests.c: C's own table of the guests' RAM and images; the loader behind ACTION_LOAD_GUEST. */
 bool guest_load(uint32_t g);
+/* Is [pa, pa + len) inside the RAM of the guest physical CPU `cpu` runs? */
+bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len);
 struct frame *cpu_frame(unsigned cpu);
 
 /* gic.c: the physical GICv3 at EL2. */

@@ -26,7 +26,7 @@
 import { bootConfigCopy, guestDeclare, guestImageDeclare } from "../hw/imports";
 import { lineEnd, lineStart, logLine, put, putDec, putHex } from "../lib/log";
 import { GUEST_IPA_LIMIT } from "../arch/el2";
-import { guestAt, MAX_GUESTS, MAX_VCPUS, setCpuOfVcpu, setGuestCount } from "./guest";
+import { cpuOfVcpu, guestAt, MAX_GUESTS, MAX_VCPUS, setCpuOfVcpu, setGuestCount } from "./guest";
 import { MAX_CPUS } from "./percpu";
 
 export const BOOT_CONFIG_MAGIC: u32 = 0x43505948;
@@ -132,7 +132,9 @@ function loadGuests(declared: u32): void {
  */
 function declareToHost(g: u32, rec: usize): string {
   const guest = guestAt(g);
-  if (guestDeclare(g, guest.ramPa, guest.ramSize) == 0) return "its RAM is not the board's or is the hypervisor's (C refused it)";
+  let cpus: u32 = 0;
+  for (let v: u32 = 0; v < guest.vcpuCount; v++) cpus |= 1 << cpuOfVcpu(g, v);
+  if (guestDeclare(g, guest.ramPa, guest.ramSize, cpus) == 0) return "its RAM is not the board's or is the hypervisor's (C refused it)";
   for (let i: u32 = 0; i < IMAGE_SLOTS; i++) {
     const image = rec + IMAGES_AT + <usize>i * IMAGE_RECORD;
     const size = load<u32>(image, 8);

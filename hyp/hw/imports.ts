@@ -75,8 +75,9 @@ export declare function consoleInputEnable(on: u32): void;
 /**
  * Copies `len` bytes of guest RAM at physical address `pa` into linear memory
  * at `dst`. The core has already checked that the range is the calling
- * guest's own RAM; C checks again that it is RAM and not the hypervisor's
- * (image, boot config, linear memory). Returns 1 when copied, 0 when refused.
+ * guest's own RAM; C checks again that it lies in the RAM of the guest the
+ * calling CPU runs (as declared by guestDeclare). Returns 1 when copied, 0
+ * when refused.
  */
 @external("hw", "guestRamRead")
 export declare function guestRamRead(pa: u64, dst: usize, len: u32): u32;
@@ -93,12 +94,13 @@ export declare function guestRamWrite(pa: u64, src: usize, len: u32): u32;
 export declare function timeNs(): u64;
 
 /**
- * Declares guest g's RAM to C (boot/guests.c), which keeps its own table: C refuses RAM outside the board's or
- * overlapping the hypervisor's regions or another guest's. Returns 1 when accepted. Only before the first
- * ACTION_LOAD_GUEST; declaring g again forgets its images.
+ * Declares guest g's RAM and physical CPUs (`cpus`, one bit per CPU) to C (boot/guests.c), which keeps its own
+ * table: C refuses RAM outside the board's or overlapping the hypervisor's regions or another guest's, and a CPU
+ * another guest has. From then on guestRamRead/guestRamWrite on a CPU reach only the RAM of the guest it runs.
+ * Returns 1 when accepted. Only before the first ACTION_LOAD_GUEST; declaring g again forgets its images.
  */
 @external("hw", "guestDeclare")
-export declare function guestDeclare(g: u32, ramPa: u64, ramSize: u64): u32;
+export declare function guestDeclare(g: u32, ramPa: u64, ramSize: u64, cpus: u32): u32;
 
 /**
  * Declares image `slot` of guest g: `size` bytes at `storePa` in the image store, copied to its RAM at

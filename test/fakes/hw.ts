@@ -87,6 +87,10 @@ export class FakeHardware {
   /** C's guest table (boot/guests.c), as the core declared it; sealed at the first load. */
   readonly declared = new Map<number, { pa: bigint; size: bigint; images: { storePa: bigint; size: number; ramOffset: number }[] }>();
   private sealed = false;
+  /** Which guest each physical CPU runs, as declared (boot/guests.c's guest_of_cpu). */
+  readonly guestOfCpu = new Map<number, number>();
+  /** The CPU in the core now (the Machine sets it before each export call, as this_cpu() is in C). */
+  currentCpu = 0;
   /** Guests loaded by ACTION_LOAD_GUEST, in order. */
   readonly loads: number[] = [];
   /** Sparse backing of guest RAM: page number (pa / 4096) → its bytes. */
@@ -94,7 +98,7 @@ export class FakeHardware {
   private regionsCache: { blob: Uint8Array | undefined; regions: RamRegion[] } | undefined;
 
   /** boot/guests.c's checks: inside the board's RAM, none of the hypervisor's, no other guest's. */
-  private guestDeclare(g: number, pa: bigint, size: bigint): number {
+  private guestDeclare(g: number, pa: bigint, size: bigint, cpus: number): number {
     const board = qemuVirt, h = board.hypervisor;
     const inside = (p: bigint, n: bigint, base: number, len: number) => n > 0n && p >= BigInt(base) && p + n <= BigInt(base) + BigInt(len);
     const overlaps = (p: bigint, n: bigint, base: bigint, len: bigint) => p < base + len && base < p + n;
@@ -103,6 +107,13 @@ export class FakeHardware {
     if (overlaps(pa, size, BigInt(h.image.base), hypEnd - BigInt(h.image.base))) return 0;
     if (overlaps(pa, size, BigInt(h.imageStore.base), BigInt(h.imageStore.size))) return 0;
     for (const [other, d] of this.declared) if (other < g && overlaps(pa, size, d.pa, d.size)) return 0;
+    if (cpus === 0 || cpus >>> 8 !== 0) return 0;
+    for (let cpu = 0; cpu < 8; cpu++) {
+      const owner = this.guestOfCpu.get(cpu);
+      if ((cpus >>> cpu) & 1 && owner !== undefined && owner < g) return 0;
+    }
+    for (const [cpu, owner] of [...this.guestOfCpu]) if (owner === g) this.guestOfCpu.delete(cpu);
+    for (let cpu = 0; cpu < 8; cpu++) if ((cpus >>> cpu) & 1) this.guestOfCpu.set(cpu, g);
     this.declared.set(g, { pa, size, images: [] });
     return 1;
   }
@@ -142,7 +153,7 @@ export class FakeHardware {
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
         guestRamRead: (pa: bigint, dst: number, len: number) => this.guestRamCopy("read", pa, dst, len),
         guestRamWrite: (pa: bigint, src: number, len: number) => this.guestRamCopy("write", pa, src, len),
-        guestDeclare: (g: number, pa: bigint, size: bigint) => this.guestDeclare(g, pa, size),
+        guestDeclare: (g: number, pa: bigint, size: bigint, cpus: number) => this.guestDeclare(g, pa, size, cpus),
         guestImageDeclare: (g: number, slot: number, storePa: bigint, size: number, ramOffset: number) =>
           this.guestImageDeclare(g, slot, storePa, size, ramOffset),
         panic: (msg: number, file: number, line: number, col: number) => {
@@ -251,10 +262,17 @@ export class FakeHardware {
   }
 
   /** The guestRamRead/guestRamWrite imports: `ptr` is in linear memory (checked, throws), `pa` in one guest's RAM (else 0). */
+  /** boot/guests.c's guest_ram_allows: the range lies in the RAM of the guest the calling CPU runs. */
+  private callerOwns(pa: bigint, len: number): boolean {
+    const g = this.guestOfCpu.get(this.currentCpu);
+    const d = g === undefined ? undefined : this.declared.get(g);
+    return d !== undefined && len > 0 && pa >= d.pa && pa + BigInt(len) <= d.pa + d.size;
+  }
+
   private guestRamCopy(op: "read" | "write", pa: bigint, ptr: number, len: number): number {
     const linear = this.bytes(ptr, len >>> 0);
     pa = BigInt.asUintN(64, pa);
-    if (!this.regionOf(pa, len >>> 0)) {
+    if (!this.regionOf(pa, len >>> 0) || !this.callerOwns(pa, len >>> 0)) {
       this.ramRefusals.push({ op, pa, len: len >>> 0 });
       return 0;
     }

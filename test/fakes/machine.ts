@@ -70,6 +70,7 @@ export class Machine {
    * is contained (guestFault, whose own trap is not); any other trap reaches the test.
    */
   private enter(cpu: number, call: () => number): number {
+    this.hw.currentCpu = cpu;
     this.setServing(cpu, 0xff);
     try {
       return call();
