@@ -23,6 +23,7 @@ test("tee2 reboots twice mid-run and passes after each boot; tee1 never notices"
   assert.equal(tee2.lives.map((l) => l.boot), [1, 2, 3], `tee2 started three times${see}`);
   assert.ok(tee2.passed, `tee2's selection passed in every life: ${JSON.stringify(tee2.lives)}${see}`);
   assert.is(tee2.reboots, 2);
+  assert.is(tee2.rebootLines, 2, "the hypervisor said each reboot");
   assert.is(tee2.vmCreated, 3, "VM_CREATED at boot and after each reboot");
   assert.is(tee2.vmDestroyed, 3, "VM_DESTROYED at each reboot and at its power-off");
   assert.equal(tee2.heldAfter, Array(3).fill({ buffers: 0, rpcBuffers: 0, calls: 0, poolPages: 0 }), "nothing of tee2's survives a VM_DESTROYED");

@@ -16,8 +16,10 @@ export interface Life {
 export interface RebootReport {
   name: string;
   lives: Life[];
-  /** "[hyp] guest <name>: rebooting" lines. */
+  /** Reboots the guest asked for (its GUEST-REBOOT lines; the hypervisor logs a reboot loop by count only). */
   reboots: number;
+  /** "[hyp] guest <name>: rebooting" lines. */
+  rebootLines: number;
   vmCreated: number;
   vmDestroyed: number;
   /** After each VM_DESTROYED: what the mediator still held for the guest (all zero when nothing leaked). */
@@ -27,11 +29,11 @@ export interface RebootReport {
 }
 
 export function parseReboots(name: string, lines: string[]): RebootReport {
-  const r: RebootReport = { name, lives: [], reboots: 0, vmCreated: 0, vmDestroyed: 0, heldAfter: [], passed: false };
+  const r: RebootReport = { name, lives: [], reboots: 0, rebootLines: 0, vmCreated: 0, vmDestroyed: 0, heldAfter: [], passed: false };
   const prefix = `[${name}] `;
   for (const line of lines) {
     let m: RegExpExecArray | null;
-    if (line.startsWith(`[hyp] guest ${name}: rebooting`)) r.reboots++;
+    if (line.startsWith(`[hyp] guest ${name}: rebooting`)) r.rebootLines++;
     else if (line.startsWith(`[hyp] optee ${name}: VM_CREATED client`) && line.includes("-> OK")) r.vmCreated++;
     else if (line.startsWith(`[hyp] optee ${name}: VM_DESTROYED client`)) r.vmDestroyed++;
     else if ((m = new RegExp(`^\\[hyp\\] optee ${name}: after VM_DESTROYED it holds (\\d+) buffers, (\\d+) RPC buffers, (\\d+) calls, (\\d+) pool pages`).exec(line))) {
@@ -42,7 +44,10 @@ export function parseReboots(name: string, lines: string[]): RebootReport {
     const life = r.lives[r.lives.length - 1];
     if ((m = /^GUEST-READY name=\S+ .* boot=(\d+)/.exec(text))) r.lives.push({ boot: Number(m[1]), xtestStatus: null, rebooted: false });
     else if (life && (m = /^XTEST-END name=\S+ status=(\S+)/.exec(text))) life.xtestStatus = m[1];
-    else if (life && text.startsWith("GUEST-REBOOT ")) life.rebooted = true;
+    else if (life && text.startsWith("GUEST-REBOOT ")) {
+      life.rebooted = true;
+      r.reboots++;
+    }
   }
   r.passed = r.lives.length > 0 && r.lives.every((l) => l.xtestStatus === "0");
   return r;

@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     });
     if (h.run.result.timedOut) problems.push(`hypervisor: QEMU did not power off within ${values["hyp-timeout"]} s`);
     if (h.run.probe.verdict && !/^ready/.test(h.run.probe.verdict)) problems.push(`hypervisor: OP-TEE probe says: ${h.run.probe.verdict}`);
-    log(`hypervisor done in ${h.run.result.seconds.toFixed(0)} s; console in build/results/xtest-hyp.log`);
+    log(`hypervisor done in ${h.run.result.seconds.toFixed(0)} s; console in build/results/${rebootLoop ? "xtest-reboot-hyp.log" : "xtest-hyp.log"}`);
     const secureLog = join(RESULTS, rebootLoop ? "xtest-reboot-secure.log" : "xtest-secure.log");
     for (const g of h.guests) {
       if (rebootLoop && g.name === "tee2") {
