@@ -1,10 +1,12 @@
 /*
- * BL33 entry. TF-A enters the boot CPU here at EL2h with the MMU and caches
- * off and x0..x3 = 0 (no DTB pointer); CPUs started later by PSCI CPU_ON
- * enter here too. Each CPU takes its own stack by CPU number, the boot CPU
- * clears .bss, then every CPU turns on the EL2 MMU (the Wasm code makes
- * unaligned accesses, which fault with the MMU off), installs the vectors and
- * enters C.
+ * BL33 entry. The firmware enters the boot CPU here at EL2h with the MMU and
+ * caches off: TF-A on QEMU virt with x0 = 0, TF-A and the VideoCore
+ * firmware's armstub on the Raspberry Pi 4 with x0 = the device tree. CPUs
+ * started later (PSCI CPU_ON, or released from a spin table) enter here too.
+ * Each CPU takes its own stack by CPU number; the boot CPU clears .bss and
+ * builds the EL2 map from the device tree (mmu_build); then every CPU turns
+ * on the EL2 MMU (the Wasm code makes unaligned accesses, which fault with
+ * the MMU off), installs the vectors and enters C.
  */
 #include "board.h"
 
@@ -15,7 +17,7 @@
 	.global _start
 _start:
 	mrs	x19, mpidr_el1
-	and	x19, x19, #0xff		/* QEMU virt: one cluster, Aff0 = CPU number */
+	and	x19, x19, #0xff		/* QEMU virt, BCM2711: one cluster, Aff0 = CPU number */
 	cmp	x19, #MAX_CPUS
 	b.hs	unsupported_cpu
 
@@ -25,7 +27,8 @@ _start:
 	msub	x1, x19, x2, x1		/* top of this CPU's stack */
 	mov	sp, x1
 
-	cbnz	x19, 2f			/* only the boot CPU clears .bss */
+	cbnz	x19, 3f			/* only the boot CPU clears .bss and builds the map */
+	mov	x20, x0			/* the firmware's device tree pointer */
 	adrp	x1, __bss_start
 	add	x1, x1, :lo12:__bss_start
 	adrp	x2, __bss_end
@@ -34,8 +37,10 @@ _start:
 	b.hs	2f
 	str	xzr, [x1], #8
 	b	1b
+2:	mov	x0, x20
+	bl	mmu_build
 
-2:	bl	mmu_enable_el2
+3:	bl	mmu_enable_el2
 	adrp	x1, hyp_vectors
 	add	x1, x1, :lo12:hyp_vectors
 	msr	vbar_el2, x1

@@ -6,6 +6,8 @@
 #include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
+#include "devtree.h"
+#include "platform.h"
 
 void Z_hwZ_consoleWrite(struct Z_hw_instance_t *hw, u32 ptr, u32 len)
 {
@@ -115,14 +117,15 @@ void Z_hwZ_consoleInputEnable(struct Z_hw_instance_t *hw, u32 on)
 
 /*
  * Guest RAM for the OP-TEE mediator's copies. The core has checked that the
- * range is the calling guest's own RAM; here it must at least be RAM and not
- * the hypervisor's own (image, boot config, linear memory), so that even a
- * wrong answer from the core cannot make these copies touch the hypervisor.
+ * range is the calling guest's own RAM; here it must at least be RAM the
+ * device tree describes and not the hypervisor's own (image, boot config,
+ * linear memory), so that even a wrong answer from the core cannot make these
+ * copies touch the hypervisor.
  */
 static bool guest_ram_range(u64 pa, u32 len)
 {
 	const uint64_t hyp_start = HYP_IMAGE_BASE, hyp_end = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE;
-	if (len == 0 || pa < BOARD_RAM_BASE || pa - BOARD_RAM_BASE > BOARD_RAM_SIZE - len)
+	if (!devtree_ram_contains(pa, len))
 		return false;
 	return pa + len <= hyp_start || pa >= hyp_end;
 }
@@ -145,4 +148,28 @@ u32 Z_hwZ_guestRamWrite(struct Z_hw_instance_t *hw, u64 pa, u32 src, u32 len)
 		return 0;
 	memcpy((void *)(uintptr_t)pa, from, len);
 	return 1;
+}
+
+/* The platform record (platform.h) for the core; returns its size, or 0 when `dst` is not in linear memory. */
+u32 Z_hwZ_platformInfoCopy(struct Z_hw_instance_t *hw, u32 dst, u32 max)
+{
+	(void)hw;
+	struct platform_info info;
+	platform_info_fill(&info);
+	uint32_t len = max < sizeof info ? max : (uint32_t)sizeof info;
+	void *to = core_range(dst, len, 1);
+	if (!to)
+		return 0;
+	memcpy(to, &info, len);
+	return len;
+}
+
+/* 1 if [pa, pa + size) is RAM the device tree gives the normal world and reserves for nobody (a guest's RAM). */
+u32 Z_hwZ_ramUsable(struct Z_hw_instance_t *hw, u64 pa, u64 size)
+{
+	(void)hw;
+	const uint64_t hyp_start = HYP_IMAGE_BASE, hyp_end = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE;
+	if (size == 0 || pa + size < pa || (pa < hyp_end && hyp_start < pa + size))
+		return 0;
+	return devtree_ram_usable(pa, size) ? 1 : 0;
 }

@@ -48,16 +48,8 @@ uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid);
 uint32_t core_frame_offset(unsigned cpu);
 struct frame *cpu_frame(unsigned cpu);
 
-/* gic.c: the physical GICv3 at EL2. */
-void gic_distributor_init(void);
-void gic_cpu_init(unsigned cpu);
-void gic_cpu_quiesce(void);
-uint32_t gic_acknowledge(void);
-void gic_deactivate(uint32_t intid);
-void gic_kick(unsigned cpu);
-struct frame;
-void gic_lrs_load(const struct frame *f);
-void gic_lrs_save(struct frame *f);
+/* gic_v2.c / gic_v3.c: the physical GIC at EL2 (gic.h). */
+#include "gic.h"
 
 /* vcpu.c: EL2/EL1 state around the vCPU of this CPU. */
 void vcpu_el2_init(void);

@@ -16,14 +16,16 @@
  *
  * tools/ checks a setup thoroughly before writing it; the core still refuses
  * a guest whose record could hurt it (CPUs out of range or shared, RAM not
- * 2 MiB aligned, IPA range past the stage-2 limit) and says why.
+ * 2 MiB aligned, IPA range past the stage-2 limit, RAM that the firmware's
+ * device tree does not describe as free) and says why.
  * Without a valid blob the hypervisor runs no guests and says so.
  */
-import { bootConfigCopy } from "../hw/imports";
+import { bootConfigCopy, ramUsable } from "../hw/imports";
 import { lineEnd, lineStart, logLine, put, putDec, putHex } from "../lib/log";
 import { GUEST_IPA_LIMIT } from "../arch/el2";
 import { guestAt, MAX_GUESTS, MAX_VCPUS, setCpuOfVcpu, setGuestCount } from "./guest";
 import { MAX_CPUS } from "./percpu";
+import { platformLoad } from "./platform";
 
 export const BOOT_CONFIG_MAGIC: u32 = 0x43505948;
 export const BOOT_CONFIG_VERSION: u32 = 2;
@@ -46,6 +48,7 @@ export const bootConfig = new BootConfig();
 
 /** Reads and checks the blob and fills the partition table; returns whether it was valid. */
 export function bootConfigLoad(): bool {
+  platformLoad(); // the machine first: guests' RAM is checked against what its device tree says
   setGuestCount(0);
   const copied = bootConfigCopy(blob, BOOT_CONFIG_SIZE);
   const magic = load<u32>(blob);
@@ -119,6 +122,7 @@ function checkRecord(rec: usize, taken: u32): string {
   if (ramSize == 0 || ((ramPa | ramSize | ramIpa) & (RAM_ALIGN - 1)) != 0) return "RAM is empty or not 2 MiB aligned";
   if (ramIpa >= GUEST_IPA_LIMIT || ramSize > GUEST_IPA_LIMIT - ramIpa) return "RAM does not fit the 4 GiB guest address space";
   if (ramPa + ramSize < ramPa) return "RAM wraps around the address space";
+  if (ramUsable(ramPa, ramSize) == 0) return "RAM is not free RAM in the firmware's device tree (/memory minus reserved regions and the hypervisor)";
   return "";
 }
 

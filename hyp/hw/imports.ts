@@ -91,3 +91,19 @@ export declare function guestRamWrite(pa: u64, src: usize, len: u32): u32;
  */
 @external("hw", "timeNs")
 export declare function timeNs(): u64;
+
+/**
+ * Copies the platform record (layout in core/platform.ts; boot/include/platform.h) into linear memory at
+ * `dst`, at most `max` bytes: which GIC the board has, how many list registers, the GICv2 virtual CPU
+ * interface, the console's interrupt, and the RAM the firmware's device tree describes. Returns the bytes
+ * copied (0 when `dst` is outside linear memory).
+ */
+@external("hw", "platformInfoCopy")
+export declare function platformInfoCopy(dst: usize, max: u32): u32;
+
+/**
+ * 1 if [pa, pa + size) is RAM the firmware's device tree describes, outside every reserved region and the
+ * hypervisor's own memory: RAM a guest may be given. 0 otherwise.
+ */
+@external("hw", "ramUsable")
+export declare function ramUsable(pa: u64, size: u64): u32;

@@ -57,7 +57,40 @@ export function ramRegionsOf(blob: Uint8Array | undefined): RamRegion[] {
   return regions;
 }
 
+/** What boot/platform.c reports (boot/include/platform.h): QEMU virt's by default, a test may change it. */
+export interface FakePlatform {
+  gicVersion: 2 | 3;
+  listRegisters: number;
+  consoleIntid: number;
+  gicvPa: bigint;
+  /** A device tree was found; it has a /psci node. */
+  deviceTree: boolean;
+  psci: boolean;
+  /** The device tree's /memory ranges (below 4 GiB) and its reserved regions. */
+  ram: { base: bigint; size: bigint }[];
+  reserved: { base: bigint; size: bigint }[];
+  /** The hypervisor's own memory (image to the end of linear memory), never usable by a guest. */
+  hypervisor: { base: bigint; size: bigint };
+}
+
+const PLATFORM_INFO_SIZE = 104;
+const PLATFORM_FLAG_DEVICE_TREE = 1, PLATFORM_FLAG_PSCI = 2;
+
+export function qemuVirtPlatform(): FakePlatform {
+  return {
+    gicVersion: 3, listRegisters: 4, consoleIntid: 33, gicvPa: 0n, deviceTree: true, psci: true,
+    ram: [{ base: 0x4000_0000n, size: 0xc000_0000n }],
+    // QEMU's device tree itself (the C reserves the blob it read) and OP-TEE's reserved-memory nodes.
+    reserved: [{ base: 0x4000_0000n, size: 0x10_0000n }, { base: 0x0e10_0000n, size: 0xf0_0000n }, { base: 0x4200_0000n, size: 0x20_0000n }],
+    hypervisor: { base: 0x6000_0000n, size: 0x180_0000n },
+  };
+}
+
+const overlaps = (a: bigint, alen: bigint, b: bigint, blen: bigint) => a < b + blen && b < a + alen;
+
 export class FakeHardware {
+  /** The machine boot/platform.c would describe (platformInfoCopy, ramUsable). */
+  platform: FakePlatform = qemuVirtPlatform();
   /** Everything the core printed, line by line, without the newline. */
   readonly console: string[] = [];
   /** The boot configuration blob the loader "placed in RAM" (undefined: nothing there). */
@@ -101,6 +134,8 @@ export class FakeHardware {
         stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
         consoleRead: () => this.typed.shift() ?? -1,
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
+        platformInfoCopy: (dst: number, max: number) => this.platformInfoCopy(dst, max),
+        ramUsable: (pa: bigint, size: bigint) => this.ramUsable(pa, size),
         guestRamRead: (pa: bigint, dst: number, len: number) => this.guestRamCopy("read", pa, dst, len),
         guestRamWrite: (pa: bigint, src: number, len: number) => this.guestRamCopy("write", pa, src, len),
         panic: (msg: number, file: number, line: number, col: number) => {
@@ -225,6 +260,39 @@ export class FakeHardware {
     const text = Buffer.from(this.bytes(ptr, len)).toString("latin1");
     for (const line of text.split("\n").slice(0, -1)) this.console.push(line);
     if (!text.endsWith("\n")) throw new Error(`console write without a line end: ${JSON.stringify(text)}`);
+  }
+
+  /** As boot/glue.c: the record of boot/include/platform.h, at most `max` bytes. */
+  private platformInfoCopy(dst: number, max: number): number {
+    const p = this.platform;
+    const rec = Buffer.alloc(PLATFORM_INFO_SIZE);
+    rec.writeUInt32LE(1, 0);
+    rec.writeUInt32LE(p.gicVersion, 4);
+    rec.writeUInt32LE(p.listRegisters, 8);
+    rec.writeUInt32LE(p.consoleIntid, 12);
+    rec.writeBigUInt64LE(p.gicvPa, 16);
+    rec.writeUInt32LE((p.deviceTree ? PLATFORM_FLAG_DEVICE_TREE : 0) | (p.psci ? PLATFORM_FLAG_PSCI : 0), 24);
+    const ram = p.deviceTree ? p.ram.slice(0, 4) : [];
+    rec.writeUInt32LE(ram.length, 28);
+    ram.forEach((r, i) => {
+      rec.writeBigUInt64LE(r.base, 32 + 16 * i);
+      rec.writeBigUInt64LE(r.size, 40 + 16 * i);
+    });
+    rec.writeUInt32LE(p.reserved.length, 96);
+    const n = Math.min(max >>> 0, PLATFORM_INFO_SIZE);
+    this.bytes(dst, n).set(rec.subarray(0, n));
+    return n;
+  }
+
+  /** As boot/glue.c: inside one /memory range, overlapping no reserved region nor the hypervisor. */
+  private ramUsable(pa: bigint, size: bigint): number {
+    const p = this.platform;
+    pa = BigInt.asUintN(64, pa);
+    size = BigInt.asUintN(64, size);
+    if (!p.deviceTree || size === 0n || pa + size >= 1n << 64n) return 0;
+    if (overlaps(pa, size, p.hypervisor.base, p.hypervisor.size)) return 0;
+    if (!p.ram.some((r) => pa >= r.base && pa + size <= r.base + r.size)) return 0;
+    return p.reserved.some((r) => overlaps(pa, size, r.base, r.size)) ? 0 : 1;
   }
 
   private bootConfigCopy(dst: number, max: number): number {

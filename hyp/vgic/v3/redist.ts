@@ -15,10 +15,10 @@
  * log line (warn.ts).
  */
 import { aligned } from "./dist";
-import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "./iregs";
-import * as R from "./regs";
-import { setWaker, vcpuCount, vcpuLive, waker } from "./state";
-import { warnAccess } from "./warn";
+import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
+import * as R from "../regs";
+import { setWaker, vcpuCount, vcpuLive, waker } from "../state";
+import { warnAccess } from "../warn";
 
 /**
  * Emulates an access by vCPU `v` of guest `g` at `offset` from the start of
