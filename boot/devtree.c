@@ -149,44 +149,45 @@ static int32_t bounded_strlen(const struct blob *b, uint32_t off, uint32_t end)
 	return -1;
 }
 
+/* Depth 0 is the root node (its name is empty), 1 its children, and so on. */
 static bool walk_structs(const struct blob *b)
 {
 	struct walk w = { .root_acells = 2, .root_scells = 1, .resv_acells = 2, .resv_scells = 1 };
 	uint32_t at = b->structs;
-	unsigned depth = 0;
+	unsigned open = 0; /* nodes begun and not ended */
 	for (;;) {
 		switch (token(b, &at)) {
 		case FDT_BEGIN_NODE: {
 			int32_t len = bounded_strlen(b, at, b->size);
 			if (len < 0)
 				return false;
-			depth++;
-			node_begin(&w, depth, (const char *)b->base + at);
+			node_begin(&w, open, (const char *)b->base + at);
+			open++;
 			at += ((uint32_t)len + 4) & ~3u;
 			break;
 		}
 		case FDT_END_NODE:
-			if (depth == 0)
+			if (open == 0)
 				return false;
-			node_end(&w, depth);
-			depth--;
+			open--;
+			node_end(&w, open);
 			break;
 		case FDT_PROP: {
-			if (at + 8 > b->size)
+			if (open == 0 || at + 8 > b->size)
 				return false;
 			uint32_t len = be32(b->base + at), nameoff = be32(b->base + at + 4);
 			at += 8;
 			if (len > b->size - at || nameoff >= b->strings_size ||
 			    bounded_strlen(b, b->strings + nameoff, b->strings + b->strings_size) < 0)
 				return false;
-			property(&w, depth, (const char *)b->base + b->strings + nameoff, b->base + at, len);
+			property(&w, open - 1, (const char *)b->base + b->strings + nameoff, b->base + at, len);
 			at += (len + 3) & ~3u;
 			break;
 		}
 		case FDT_NOP:
 			break;
 		case FDT_END:
-			return depth == 0;
+			return open == 0;
 		default:
 			return false;
 		}
