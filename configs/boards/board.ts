@@ -64,6 +64,9 @@ export interface Board {
   /** OP-TEE's asynchronous-notification interrupt (INTID), on boards whose firmware runs OP-TEE. */
   opteeNotifIntid?: number;
   firmware: BootFirmware;
-  /** `globals`: QEMU -global options the board needs to behave like the real one. */
-  qemu: { machine: string; cpu: string; memoryMiB: number; globals?: string[] };
+  /**
+   * `globals`: QEMU -global options the board needs to behave like the real one; `dtbDisable`: nodes of the
+   * board's device tree QEMU does not emulate (boards whose tools hand the firmware a device tree).
+   */
+  qemu: { machine: string; cpu: string; memoryMiB: number; globals?: string[]; dtbDisable?: string[] };
 }

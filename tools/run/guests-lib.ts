@@ -7,6 +7,7 @@ import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
 import { parseGuests, type GuestReport } from "./guests-report.ts";
 import { parseProbe, type ProbeReport } from "./probe-report.ts";
+import { firmwareFiles } from "./firmware.ts";
 import { requireQemu, runQemu, type QemuResult } from "./qemu.ts";
 
 export interface GuestsRun {
@@ -31,10 +32,11 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
   mkdirSync(RESULTS, { recursive: true });
   const config = join(BUILD, `bootconfig-${setup.name}.bin`);
   writeFileSync(config, setupBootConfig(setup));
+  const firmware = firmwareFiles(setup.board);
   const result = await runQemu({
     board: setup.board,
-    flash: join(BUILD, "flash.bin"),
-    loads: [{ file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads],
+    flash: firmware.flash,
+    loads: [...firmware.loads, { file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads],
     secureLog: join(RESULTS, `${setup.name}-secure.log`),
     timeoutSeconds: o.timeoutSeconds ?? 600,
     onLine: o.onLine,
