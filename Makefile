@@ -137,6 +137,12 @@ $(MB)/microbench.elf: $(MB_SRC) $(wildcard guest/microbench/*.h) guest/microbenc
 $(MB)/microbench.bin: $(MB)/microbench.elf
 	$(OBJCOPY) -O binary $< $@
 
+# ---- the Raspberry Pi 4's SD card -----------------------------------------------------
+# SETUP=rpi4: build/rpi4/sdcard.img, one FAT partition with the VideoCore firmware, config.txt, TF-A, the board's
+# DTB, the hypervisor and a bundle of the guests' images (README: "Raspberry Pi 4"). No root, no loop devices.
+sdcard: deps
+	$(TSX) tools/sdcard/sdcard.ts --setup $(or $(SETUP),rpi4)
+
 # ---- run and test -----------------------------------------------------------------
 # SETUP=configs/<name>.ts boots another setup (default configs/qemu-virt.ts); it is checked before anything boots.
 run: deps all

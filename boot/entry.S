@@ -45,6 +45,10 @@ _start:
 	add	x1, x1, :lo12:hyp_vectors
 	msr	vbar_el2, x1
 	isb
+	cbnz	x19, 4f
+	bl	console_init		/* the boot CPU: the board's UART, then a boot bundle's files */
+	bl	boot_bundle_unpack
+4:
 	mov	x0, x19
 	bl	hyp_main
 unsupported_cpu:

@@ -25,6 +25,7 @@ static inline void console_drain_queued(unsigned cpu)
 		console_drain(cpu);
 }
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_init(void);
 void console_input_enable(void);
 void console_input_mask(bool masked);
 int console_read(void);
@@ -61,6 +62,9 @@ void stage2_invalidate(uint32_t vmid);
 uint32_t pmu_el2_init(unsigned cpu);
 void account_attach(unsigned cpu, struct frame *f, uint32_t event);
 void account_stint(unsigned cpu, struct frame *f);
+
+/* bundle.c: the boot CPU places the files of a boot bundle (boards whose firmware loads whole files only). */
+void boot_bundle_unpack(void);
 
 /* entry.S */
 void _start(void);

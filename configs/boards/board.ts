@@ -61,6 +61,13 @@ export interface Board {
   /** RAM that belongs to nobody we may hand out: the DTB, OP-TEE's static shared memory, … */
   reserved: NamedRange[];
   hypervisor: { image: Range; bootConfig: Range; wasmMemory: Range };
+  /**
+   * Where the firmware puts the boot bundle (boot/bundle.c) on boards whose firmware loads whole files only
+   * (the SD card's config.txt `initramfs`): the boot configuration and every guest's images in one file.
+   */
+  bundle?: Range;
+  /** The PL011's pins, on boards whose firmware gives them to another UART (the Pi 4: GPIO14/15, ALT0). */
+  uart0Pins?: { gpio: number; pins: number[]; altFunction: number; clockHz: number };
   /** OP-TEE's asynchronous-notification interrupt (INTID), on boards whose firmware runs OP-TEE. */
   opteeNotifIntid?: number;
   firmware: BootFirmware;

@@ -30,6 +30,7 @@ export const rpi4: Board = {
   reserved: [
     { name: "TF-A BL31 (atf@0, and the spin table at 0xd8)", base: 0, size: 0x8_0000 },
     { name: "board device tree (grown by BL31 to 1 MiB)", base: 0x0300_0000, size: 2 * MiB },
+    { name: "SD card boot bundle", base: 0x0400_0000, size: 64 * MiB },
   ],
   hypervisor: {
     // The firmware's kernel_address (config.txt), and where the tools make BL31 enter BL33 on QEMU.
@@ -37,6 +38,11 @@ export const rpi4: Board = {
     bootConfig: { base: 0x60_0000, size: 4096 },
     wasmMemory: { base: 0x80_0000, size: 16 * MiB },
   },
+  // config.txt's `initramfs bundle.bin 0x4000000`: a Debian kernel, the initramfs and the DTBs fit in 64 MiB.
+  bundle: { base: 0x0400_0000, size: 64 * MiB },
+  // With enable_uart=1 and no overlay the firmware puts the mini UART on GPIO14/15 and the PL011 on Bluetooth:
+  // the hypervisor takes the pins back for the PL011 (ALT0, function select 0b100), whose clock is 48 MHz.
+  uart0Pins: { gpio: 0xfe20_0000, pins: [14, 15], altFunction: 0b100, clockHz: 48_000_000 },
   firmware: { kind: "tfa-bl31", platform: "rpi4" },
   qemu: {
     machine: "raspi4b",

@@ -28,6 +28,14 @@ function deviceLines(b: Board): string[] {
   return [`#define BOARD_DEVICE_COUNT ${b.devices.length}u`, `#define BOARD_DEVICES { ${items} }`];
 }
 
+/** The PL011's pin multiplexing and clock (boot/console.c), on boards that need it. */
+function uartPinLines(b: Board): string[] {
+  const p = b.uart0Pins;
+  if (!p) return ["#define BOARD_UART0_PINS 0"];
+  return ["#define BOARD_UART0_PINS 1", `#define BOARD_GPIO_BASE ${hex(p.gpio)}`, `#define BOARD_UART0_PIN_TX ${p.pins[0]}u`,
+    `#define BOARD_UART0_PIN_RX ${p.pins[1]}u`, `#define BOARD_UART0_ALT ${p.altFunction}u`, `#define BOARD_UART0_CLOCK_HZ ${p.clockHz}u`];
+}
+
 export function boardHeader(name: string): string {
   const b = boardByName(name);
   const h = b.hypervisor;
@@ -47,6 +55,9 @@ export function boardHeader(name: string): string {
     `#define BOARD_OPTEE_NOTIF_INTID ${b.opteeNotifIntid ?? 0}u`,
     ...gicLines(b),
     ...deviceLines(b),
+    `#define BOARD_BUNDLE_PA ${hex(b.bundle?.base ?? 0)}`,
+    `#define BOARD_BUNDLE_SIZE ${hex(b.bundle?.size ?? 0)}`,
+    ...uartPinLines(b),
     // Where the device tree is when the firmware does not say (TF-A on QEMU virt enters BL33 with x0 = 0).
     `#define BOARD_DTB_PA ${hex(b.dtb)}`,
     `#define HYP_IMAGE_BASE ${hex(h.image.base)}`,

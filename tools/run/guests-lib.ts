@@ -7,7 +7,9 @@ import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
 import { parseGuests, type GuestReport } from "./guests-report.ts";
 import { parseProbe, type ProbeReport } from "./probe-report.ts";
+import { buildBundle } from "../sdcard/bundle.ts";
 import { firmwareFiles } from "./firmware.ts";
+import type { Load } from "./qemu.ts";
 import { requireQemu, runQemu, type QemuResult } from "./qemu.ts";
 
 export interface GuestsRun {
@@ -25,6 +27,19 @@ export interface BootGuestsOptions {
   qemuArgs?: string[];
 }
 
+/**
+ * What QEMU's loader device puts in RAM: each file at its address, or, on a board whose firmware loads whole
+ * files only (the Pi 4's), one boot bundle at the board's bundle address, as the SD card has it: the
+ * hypervisor places the files itself (boot/bundle.c), so QEMU runs the real board's path.
+ */
+function placed(setup: Setup, loads: Load[]): Load[] {
+  const bundle = setup.board.bundle;
+  if (!bundle) return loads;
+  const file = join(BUILD, `bundle-${setup.name}.bin`);
+  writeFileSync(file, buildBundle(loads, bundle.size));
+  return [{ file, addr: bundle.base }];
+}
+
 export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
   requireQemu(); // before minutes of image building, not after
   // Each setup's DTBs (which carry its guests' command lines) in a directory of their own; the initramfs is shared.
@@ -36,7 +51,7 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
   const result = await runQemu({
     board: setup.board,
     flash: firmware.flash,
-    loads: [...firmware.loads, { file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads],
+    loads: [...firmware.loads, ...placed(setup, [{ file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads])],
     secureLog: join(RESULTS, `${setup.name}-secure.log`),
     timeoutSeconds: o.timeoutSeconds ?? 600,
     onLine: o.onLine,
