@@ -186,8 +186,11 @@ probe: deps all
 
 SYSTEM_TEST_INPUTS := all $(B)/flash-native.bin $(B)/bootconfig-oob.bin $(MB)/microbench.bin
 
+# SETUP=<name> (other than qemu-virt): the unit tests and that setup's system tests (test/system/<name>*.test.ts).
+TEST_ONLY = $(if $(filter-out qemu-virt configs/qemu-virt.ts,$(SETUP)),--only $(basename $(notdir $(SETUP))))
+
 test: deps $(SYSTEM_TEST_INPUTS)
-	$(TSX) tools/test/run.ts test/unit test/system
+	$(TSX) tools/test/run.ts $(TEST_ONLY) test/unit test/system
 
 # The hostile-guest fuzzer over 10^7 inputs (FUZZ_INPUTS=…), one worker per core: ~25 min on 2 cores.
 fuzz: deps $(W)/hyp.wasm
@@ -197,7 +200,7 @@ test-unit: $(W)/hyp.wasm
 	$(TSX) tools/test/run.ts test/unit
 
 test-system: $(SYSTEM_TEST_INPUTS)
-	$(TSX) tools/test/run.ts test/system
+	$(TSX) tools/test/run.ts $(TEST_ONLY) test/system
 
 # The README's promise on a machine that has never seen the project: a fresh Debian bookworm root (mmdebstrap,
 # cached outside the repository), the project's HEAD cloned into it, the README's `make run` inside it.
