@@ -15,7 +15,22 @@
 
 	.section .text.entry, "ax"
 	.global _start
+/*
+ * An arm64 Image header (Linux's Documentation/arch/arm64/booting.rst), so that firmware that boots a Linux
+ * Image boots the hypervisor the same way (QEMU raspi4b's -kernel: at 0x200000, x0 = the device tree,
+ * secondaries on the spin table). image_size covers linear memory too, so nothing is placed over it. TF-A
+ * enters at the first word, which steps over the header.
+ */
 _start:
+	b	entry
+	.long	0				/* code1 */
+	.quad	0				/* text_offset: loaded at a 2 MiB boundary */
+	.quad	HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE - HYP_IMAGE_BASE	/* image_size */
+	.quad	0x2				/* flags: little endian, 4 KiB pages */
+	.quad	0, 0, 0
+	.ascii	"ARM\x64"			/* magic */
+	.long	0
+entry:
 	mrs	x19, mpidr_el1
 	and	x19, x19, #0xff		/* QEMU virt, BCM2711: one cluster, Aff0 = CPU number */
 	cmp	x19, #MAX_CPUS

@@ -37,6 +37,8 @@ void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 
 /* smc.S: performs an SMC with x0..x7 from regs and writes x0..x7 back. */
+void smc_to_el3(uint64_t regs[8]);
+/* firmware.c: the same, or its answer made here when the firmware has no secure monitor (no /psci). */
 void smc_call(uint64_t regs[8]);
 
 /* core.c: the Wasm core instance and the checked way into its linear memory. */

@@ -66,6 +66,8 @@ export interface Board {
    * (the SD card's config.txt `initramfs`): the boot configuration and every guest's images in one file.
    */
   bundle?: Range;
+  /** The BCM2711's power management block, whose watchdog powers off when there is no PSCI (boot/firmware.c). */
+  pmWatchdog?: number;
   /** The PL011's pins, on boards whose firmware gives them to another UART (the Pi 4: GPIO14/15, ALT0). */
   uart0Pins?: { gpio: number; pins: number[]; altFunction: number; clockHz: number };
   /** OP-TEE's asynchronous-notification interrupt (INTID), on boards whose firmware runs OP-TEE. */

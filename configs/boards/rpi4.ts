@@ -43,6 +43,8 @@ export const rpi4: Board = {
   // With enable_uart=1 and no overlay the firmware puts the mini UART on GPIO14/15 and the PL011 on Bluetooth:
   // the hypervisor takes the pins back for the PL011 (ALT0, function select 0b100), whose clock is 48 MHz.
   uart0Pins: { gpio: 0xfe20_0000, pins: [14, 15], altFunction: 0b100, clockHz: 48_000_000 },
+  // Without armstub= (the VideoCore's own armstub: no PSCI) the hypervisor powers off through it.
+  pmWatchdog: 0xfe10_0000,
   firmware: { kind: "tfa-bl31", platform: "rpi4" },
   qemu: {
     machine: "raspi4b",

@@ -58,6 +58,7 @@ export function boardHeader(name: string): string {
     `#define BOARD_BUNDLE_PA ${hex(b.bundle?.base ?? 0)}`,
     `#define BOARD_BUNDLE_SIZE ${hex(b.bundle?.size ?? 0)}`,
     ...uartPinLines(b),
+    ...(b.pmWatchdog !== undefined ? [`#define BOARD_PM_BASE ${hex(b.pmWatchdog)}`] : []),
     // Where the device tree is when the firmware does not say (TF-A on QEMU virt enters BL33 with x0 = 0).
     `#define BOARD_DTB_PA ${hex(b.dtb)}`,
     `#define HYP_IMAGE_BASE ${hex(h.image.base)}`,

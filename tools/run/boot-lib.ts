@@ -29,6 +29,7 @@ export async function bootHypervisor(setup: Setup, o: BootOptions = {}): Promise
     secureLog: o.secureLog ?? join(RESULTS, "secure.log"),
     timeoutSeconds: o.timeoutSeconds ?? 120,
     onLine: o.onLine,
+    extraArgs: firmware.qemuArgs,
   });
   return { result, report: parseProbe(result.lines) };
 }

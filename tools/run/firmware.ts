@@ -5,6 +5,9 @@
  *   tfa-bl31  Raspberry Pi 4: Debian's BL31 at 0 with the stub fields the VideoCore firmware would fill (the
  *             DTB's and the hypervisor's addresses), the board's DTB with QEMU's fix-ups, the hypervisor at
  *             its image base; every CPU resets into BL31 at EL3, which enters the hypervisor at EL2.
+ *             With `armstub`, the board's other boot path instead: no TF-A, the hypervisor as QEMU's -kernel
+ *             (an arm64 Image), entered at EL2 with x0 = the DTB, secondaries on the spin table, no PSCI and no
+ *             SMC — what the VideoCore firmware's own armstub does when config.txt has no armstub=.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -68,11 +71,16 @@ export interface FirmwareFiles {
   flash?: string;
   /** Firmware, device tree and hypervisor for QEMU's loader device. */
   loads: Load[];
+  /** More QEMU arguments (-kernel and -dtb on the armstub path). */
+  qemuArgs: string[];
 }
 
 /** Builds what the board's firmware needs and says where QEMU gets it. `flash` overrides the default -bios image. */
-export function firmwareFiles(board: Board, flash?: string): FirmwareFiles {
-  if (board.firmware.kind === "tfa-fip") return { flash: flash ?? join(boardBuildDir(board), "flash.bin"), loads: [] };
+export function firmwareFiles(board: Board, flash?: string, armstub = false): FirmwareFiles {
+  if (board.firmware.kind === "tfa-fip") {
+    if (armstub) throw new UserError(`${board.name} boots through TF-A only: --armstub is for the Raspberry Pi 4`);
+    return { flash: flash ?? join(boardBuildDir(board), "flash.bin"), loads: [], qemuArgs: [] };
+  }
   ensureBoardImage(board);
   const dir = boardBuildDir(board);
   for (const f of [P.RPI4_BL31, P.rpi4BoardDtb()]) {
@@ -80,10 +88,12 @@ export function firmwareFiles(board: Board, flash?: string): FirmwareFiles {
   }
   mkdirSync(dir, { recursive: true });
   const image = board.hypervisor.image.base;
+  const dtb = qemuBoardDtb(board, join(dir, "board-qemu.dtb"));
+  if (armstub) return { loads: [], qemuArgs: ["-kernel", join(dir, "hyp.bin"), "-dtb", dtb] };
   const bl31 = join(dir, "bl31-qemu.bin");
   writeFileSync(bl31, patchBl31Stub(readFileSync(P.RPI4_BL31), board.dtb, image));
-  const dtb = qemuBoardDtb(board, join(dir, "board-qemu.dtb"));
   return {
+    qemuArgs: [],
     loads: [
       { file: bl31, addr: 0 },
       { file: dtb, addr: board.dtb },

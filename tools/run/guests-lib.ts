@@ -25,6 +25,8 @@ export interface BootGuestsOptions {
   interactive?: boolean;
   /** More QEMU arguments (the TEE-call bench's `-icount`). */
   qemuArgs?: string[];
+  /** Raspberry Pi 4: boot as the VideoCore firmware's own armstub would (tools/run/firmware.ts), not behind TF-A. */
+  armstub?: boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
   mkdirSync(RESULTS, { recursive: true });
   const config = join(BUILD, `bootconfig-${setup.name}.bin`);
   writeFileSync(config, setupBootConfig(setup));
-  const firmware = firmwareFiles(setup.board);
+  const firmware = firmwareFiles(setup.board, undefined, o.armstub);
   const result = await runQemu({
     board: setup.board,
     flash: firmware.flash,
@@ -57,7 +59,7 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
     onLine: o.onLine,
     input: o.input,
     interactive: o.interactive,
-    extraArgs: o.qemuArgs,
+    extraArgs: [...firmware.qemuArgs, ...(o.qemuArgs ?? [])],
   });
   return { result, probe: parseProbe(result.lines), guests: parseGuests(setup.guests.map((g) => g.name), result.lines) };
 }
