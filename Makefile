@@ -158,13 +158,20 @@ xtest: deps all
 # TEEC calls from Linux (guest/teebench), each into build/bench/; how long OP-TEE's notifications take to reach
 # idle and busy guests (bench-notif.json). BENCH_RUNS=n runs each (default 3, medians). The last step, alone,
 # assembles every part into build/bench/report.json, report.md and charts/ (a missing part is "not measured").
-bench: deps deps-debug all $(MB)/microbench.bin
+# SETUP=rpi4: the Raspberry Pi 4's figures instead (boot to /init on raspi4b against Linux booted directly).
+BENCH_RPI4 = $(filter rpi4 configs/rpi4.ts,$(SETUP))
+
+bench: deps deps-debug all $(if $(BENCH_RPI4),,$(MB)/microbench.bin)
+ifneq ($(BENCH_RPI4),)
+	$(TSX) tools/bench/boot-time-rpi4.ts
+else
 	$(TSX) tools/bench/micro.ts --quiet
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
 	$(TSX) tools/bench/notif-latency.ts
 	$(TSX) tools/bench/teec.ts
 	$(TSX) tools/bench/report.ts
+endif
 
 # One EL2 stint of a few calls followed instruction by instruction under gdb (build/bench/stint.json). Not in
 # `make bench` for now: since the ticket lock, gdb's stepping runs through the core call in one step, and the
