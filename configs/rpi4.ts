@@ -14,12 +14,14 @@ export const setup: Setup = {
   name: "rpi4",
   board: rpi4,
   opteeVariant: "native", // unused: no guest has TEE access and the board has no OP-TEE
-  // Static partitioning of the 960 MiB QEMU's raspi4b describes: each guest owns its CPUs and its RAM.
+  // Static partitioning of the 960 MiB QEMU's raspi4b describes: each guest owns its CPUs and its RAM. Below
+  // 0x0a000000: TF-A, the hypervisor, the board's DTB, the SD card's bundle, and where QEMU's -kernel path (the
+  // firmware's own armstub) puts its DTB, at 128 MiB.
   guests: [
     {
       name: "linux1",
       cpus: [0, 1],
-      ram: { base: 0x0800_0000, size: 256 * MiB },
+      ram: { base: 0x0a00_0000, size: 256 * MiB },
       kernel: "debian",
       initramfs: "debian",
       cmdline: `${CMDLINE} guest=linux1 run=teecheck`,
@@ -28,7 +30,7 @@ export const setup: Setup = {
     {
       name: "linux2",
       cpus: [2],
-      ram: { base: 0x1800_0000, size: 256 * MiB },
+      ram: { base: 0x1a00_0000, size: 256 * MiB },
       kernel: "debian",
       initramfs: "debian",
       cmdline: `${CMDLINE} guest=linux2 run=teecheck`,
@@ -38,7 +40,7 @@ export const setup: Setup = {
       // Reads just past the end of its RAM to prove stage 2 stops it.
       name: "plain",
       cpus: [3],
-      ram: { base: 0x2800_0000, size: 256 * MiB },
+      ram: { base: 0x2a00_0000, size: 256 * MiB },
       kernel: "debian",
       initramfs: "debian",
       cmdline: `${CMDLINE} guest=plain run=isolation,teecheck`,

@@ -31,6 +31,7 @@ export const rpi4: Board = {
     { name: "TF-A BL31 (atf@0, and the spin table at 0xd8)", base: 0, size: 0x8_0000 },
     { name: "board device tree (grown by BL31 to 1 MiB)", base: 0x0300_0000, size: 2 * MiB },
     { name: "SD card boot bundle", base: 0x0400_0000, size: 64 * MiB },
+    { name: "QEMU's device tree on the -kernel (armstub) path", base: 0x0800_0000, size: 2 * MiB },
   ],
   hypervisor: {
     // The firmware's kernel_address (config.txt), and where the tools make BL31 enter BL33 on QEMU.

@@ -62,8 +62,8 @@ test("rpi4: stage 2 maps the GIC's virtual CPU interface at the guest's GICC, an
     assert.is(walk(cpu, 0x0801_2000n), -1n);
     assert.is(walk(cpu, 0x0800_0000n), -1n, "the distributor stays emulated");
   }
-  assert.is(walk(0, 0x4000_0000n), 0x0800_0000n);
-  assert.is(walk(3, 0x4000_0000n), 0x2800_0000n);
+  assert.is(walk(0, 0x4000_0000n), 0x0a00_0000n);
+  assert.is(walk(3, 0x4000_0000n), 0x2a00_0000n);
 });
 
 test("rpi4: the distributor is a GICv2's; the GICv3 redistributor window is nobody's", () => {
@@ -77,7 +77,7 @@ test("rpi4: the distributor is a GICv2's; the GICv3 redistributor window is nobo
 
 test("guest RAM the device tree does not give as free is refused, with the reason", () => {
   const p = rpi4Platform();
-  p.reserved.push({ base: 0x1800_0000n, size: 0x20_0000n }); // inside linux2's RAM
+  p.reserved.push({ base: 0x1a00_0000n, size: 0x20_0000n }); // inside linux2's RAM
   const m = booted(p);
   assert.ok(m.hw.console.some((l) => /guest record 1 refused: RAM is not free RAM in the firmware's device tree/.test(l)), m.hw.console.join("\n"));
   assert.is(m.state.get(2), "parked", "linux2's CPU has nothing to run");
