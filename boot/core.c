@@ -3,10 +3,20 @@
  * all CPUs under one lock. Every way into it goes through core_enter_*,
  * which takes the lock and records which export this CPU is in, so that a
  * trap can say where it happened.
+ *
+ * Fault containment: each core call starts at a recovery point. The core
+ * writes into the CPU's frame which guest it is serving (frame->serving); a
+ * trap while it serves one (core_trap_recover) resumes at the recovery point,
+ * still under the lock, and the core's guestFault export throws that guest's
+ * state away and stops or restarts it. The trap can only have half-written
+ * the state of what the core was doing: this CPU's records and that guest's
+ * (see README, "When the core faults"). A trap while the core serves no
+ * guest, or inside guestFault itself, stops the machine (stop.c).
  */
 #include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
+#include "frame.h"
 #include "rt/trap.h"
 
 /* wasm2c passes this to every import; the imports keep no state in it. */
@@ -18,6 +28,49 @@ static Z_hypcore_instance_t instance;
 static struct Z_hw_instance_t hw;
 static spinlock_t core_lock;
 static const char *current_export[MAX_CPUS];
+
+/* Where a core call began (recover.S), and the guest a recovered trap was serving. */
+struct recovery {
+	uint64_t regs[13];
+};
+int recovery_save(struct recovery *r) __attribute__((returns_twice));
+__attribute__((noreturn)) void recovery_resume(struct recovery *r);
+static struct recovery recovery[MAX_CPUS];
+static volatile bool recovery_armed[MAX_CPUS];
+static uint32_t faulted_guest[MAX_CPUS];
+
+#define SERVING_NONE 0xffu
+
+static void serving_clear(unsigned cpu)
+{
+	struct frame *f = cpu_frame(cpu);
+	if (f)
+		f->serving = SERVING_NONE;
+}
+
+/*
+ * A trap inside the core on this CPU: if the core was serving a guest and this is no second fault while
+ * recovering, say so and resume at the call's recovery point (does not return). Otherwise returns.
+ */
+void core_trap_recover(const char *what, uintptr_t pc)
+{
+	unsigned cpu = this_cpu();
+	struct frame *f = cpu_frame(cpu);
+	if (cpu >= MAX_CPUS || !recovery_armed[cpu] || !f || f->serving >= SERVING_NONE)
+		return;
+	recovery_armed[cpu] = false;
+	faulted_guest[cpu] = f->serving;
+	console_printf("[hyp] cpu %u: core trapped: %s in export %s at pc 0x%lx while serving guest %u: only that guest is stopped\n",
+		       cpu, what, core_current_export(cpu), (unsigned long)pc, (unsigned)f->serving);
+	recovery_resume(&recovery[cpu]);
+}
+
+/* After a recovered trap, still under the lock: the core discards the guest's state and says what this CPU does. */
+static uint32_t core_recover(unsigned cpu)
+{
+	current_export[cpu] = "guestFault";
+	return Z_hypcoreZ_guestFault(&instance, cpu, faulted_guest[cpu]);
+}
 
 void core_instantiate(void)
 {
@@ -64,7 +117,15 @@ void core_release_after_fault(void)
 			cpu_stop();               \
 		}                                 \
 		current_export[cpu] = name;       \
-		uint32_t result_ = (call);        \
+		serving_clear(cpu);               \
+		uint32_t result_;                 \
+		if (recovery_save(&recovery[cpu]) == 0) { \
+			recovery_armed[cpu] = true; \
+			result_ = (call);         \
+		} else {                          \
+			result_ = core_recover(cpu); \
+		}                                 \
+		recovery_armed[cpu] = false;      \
 		current_export[cpu] = NULL;       \
 		spin_unlock(&core_lock);          \
 		console_drain_queued(cpu);        \
@@ -89,6 +150,11 @@ uint32_t core_enter_guest_exit(unsigned cpu, uint32_t intid)
 uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid)
 {
 	return CORE_ENTER(cpu, "interrupt", Z_hypcoreZ_interrupt(&instance, cpu, intid));
+}
+
+uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded)
+{
+	return CORE_ENTER(cpu, "guestLoaded", Z_hypcoreZ_guestLoaded(&instance, cpu, g, loaded ? 1 : 0));
 }
 
 uint32_t core_frame_offset(unsigned cpu)

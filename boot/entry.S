@@ -61,8 +61,7 @@ entry:
 	msr	vbar_el2, x1
 	isb
 	cbnz	x19, 4f
-	bl	console_init		/* the boot CPU: the board's UART, then a boot bundle's files */
-	bl	boot_bundle_unpack
+	bl	console_init		/* the boot CPU: the board's UART before its first line */
 4:
 	mov	x0, x19
 	bl	hyp_main

@@ -52,6 +52,7 @@ void Z_hwZ_panic(struct Z_hw_instance_t *hw, u32 msg, u32 file, u32 line, u32 co
 	unsigned cpu = this_cpu();
 	console_printf("[hyp] cpu %u: core aborted in export %s: %s at %s:%u:%u\n", cpu,
 		       core_current_export(cpu), message, where, line, col);
+	core_trap_recover("abort", (uintptr_t)__builtin_return_address(0));
 	cpu_stop_after_core_fault();
 }
 
@@ -117,17 +118,14 @@ void Z_hwZ_consoleInputEnable(struct Z_hw_instance_t *hw, u32 on)
 
 /*
  * Guest RAM for the OP-TEE mediator's copies. The core has checked that the
- * range is the calling guest's own RAM; here it must at least be RAM the
- * device tree describes and not the hypervisor's own (image, boot config,
- * linear memory), so that even a wrong answer from the core cannot make these
- * copies touch the hypervisor.
+ * range is the calling guest's own RAM; C checks it again against its own
+ * table (guests.c): the RAM of the guest this CPU runs, and nothing else, so
+ * that even a wrong answer from the core can neither touch the hypervisor nor
+ * another guest.
  */
 static bool guest_ram_range(u64 pa, u32 len)
 {
-	const uint64_t hyp_start = HYP_IMAGE_BASE, hyp_end = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE;
-	if (!devtree_ram_contains(pa, len))
-		return false;
-	return pa + len <= hyp_start || pa >= hyp_end;
+	return guest_ram_allows(this_cpu(), pa, len);
 }
 
 u32 Z_hwZ_guestRamRead(struct Z_hw_instance_t *hw, u64 pa, u32 dst, u32 len)
@@ -162,14 +160,4 @@ u32 Z_hwZ_platformInfoCopy(struct Z_hw_instance_t *hw, u32 dst, u32 max)
 		return 0;
 	memcpy(to, &info, len);
 	return len;
-}
-
-/* 1 if [pa, pa + size) is RAM the device tree gives the normal world and reserves for nobody (a guest's RAM). */
-u32 Z_hwZ_ramUsable(struct Z_hw_instance_t *hw, u64 pa, u64 size)
-{
-	(void)hw;
-	const uint64_t hyp_start = HYP_IMAGE_BASE, hyp_end = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE;
-	if (size == 0 || pa + size < pa || (pa < hyp_end && hyp_start < pa + size))
-		return 0;
-	return devtree_ram_usable(pa, size) ? 1 : 0;
 }

@@ -79,7 +79,7 @@ __attribute__((noreturn)) void hyp_main(unsigned cpu)
 	uint32_t action = core_enter_start(cpu);
 	account_attach(cpu, frame, pmu_event);
 	for (;;) {
-		switch (action) {
+		switch (ACTION_KIND(action)) {
 		case ACTION_SMC:
 			smc_call(frame->smc);
 			action = core_enter_smc_returned(cpu);
@@ -90,6 +90,11 @@ __attribute__((noreturn)) void hyp_main(unsigned cpu)
 		case ACTION_WAIT:
 			action = wait_for_interrupt(cpu);
 			break;
+		case ACTION_LOAD_GUEST: {
+			uint32_t g = ACTION_GUEST(action);
+			action = core_enter_guest_loaded(cpu, g, guest_load(g));
+			break;
+		}
 		case ACTION_PARK:
 			cpu_park();
 		default:

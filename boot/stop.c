@@ -65,6 +65,7 @@ __attribute__((noreturn)) void core_trapped(const char *what, uintptr_t pc)
 {
 	unsigned cpu = this_cpu();
 	console_drain(cpu); /* what the core said before it trapped comes first */
+	core_trap_recover(what, pc); /* returns only when the fault cannot be contained to one guest */
 	console_printf("[hyp] cpu %u: core trapped: %s in export %s at pc 0x%lx\n", cpu, what,
 		       core_current_export(cpu), (unsigned long)pc);
 	cpu_stop_after_core_fault();

@@ -15,7 +15,7 @@ export const setup: Setup = {
   board: rpi4,
   opteeVariant: "native", // unused: no guest has TEE access and the board has no OP-TEE
   // Static partitioning of the 960 MiB QEMU's raspi4b describes: each guest owns its CPUs and its RAM. Below
-  // 0x0a000000: TF-A, the hypervisor, the board's DTB, the SD card's bundle, and where QEMU's -kernel path (the
+  // 0x0a000000: TF-A, the hypervisor, the board's DTB, the image store, and where QEMU's -kernel path (the
   // firmware's own armstub) puts its DTB, at 128 MiB.
   guests: [
     {

@@ -16,6 +16,16 @@ export interface GuestConfig {
   cmdline: string;
   /** May this guest use OP-TEE? Only such guests get an optee node and a client id. */
   tee: boolean;
+  /**
+   * What a reboot of the guest (PSCI SYSTEM_RESET, `reboot` in its shell) does: "restart" (the default) starts
+   * it again from pristine copies of its images, its RAM cleared first; "stop" leaves it off.
+   */
+  onReset?: "restart" | "stop";
+  /**
+   * What a fault in the hypervisor's core while it serves this guest does (the guest is withdrawn from OP-TEE
+   * either way, and every other guest carries on): "stop" (the default) leaves it off, "restart" starts it again.
+   */
+  onCrash?: "stop" | "restart";
 }
 
 export interface Setup {

@@ -13,6 +13,7 @@
 #define FRAME_FAR 0x150
 #define FRAME_HPFAR 0x158
 #define FRAME_EXIT_KIND 0x160
+#define FRAME_SERVING 0x168
 #define FRAME_HCR 0x180
 #define FRAME_VTTBR 0x188
 #define FRAME_VTCR 0x190
@@ -38,7 +39,10 @@ struct frame {
 	uint64_t smc[8];
 	uint64_t x[31];
 	uint64_t pc, pstate, esr, far, hpfar, exit_kind;
-	uint64_t pad0[3];
+	/* The guest whose event the core is handling (0xff: none), for fault containment (core.c). C clears it
+	 * before every core call; the core sets it. */
+	uint32_t serving, pad_serving;
+	uint64_t pad0[2];
 	uint64_t hcr, vttbr, vtcr, vmpidr;
 	uint64_t controls_dirty;
 	uint64_t pad1[3];
@@ -55,6 +59,7 @@ struct frame {
 _Static_assert(__builtin_offsetof(struct frame, x) == FRAME_X0, "frame.x");
 _Static_assert(__builtin_offsetof(struct frame, pc) == FRAME_PC, "frame.pc");
 _Static_assert(__builtin_offsetof(struct frame, exit_kind) == FRAME_EXIT_KIND, "frame.exit_kind");
+_Static_assert(__builtin_offsetof(struct frame, serving) == FRAME_SERVING, "frame.serving");
 _Static_assert(__builtin_offsetof(struct frame, hcr) == FRAME_HCR, "frame.hcr");
 _Static_assert(__builtin_offsetof(struct frame, controls_dirty) == FRAME_CONTROLS_DIRTY, "frame.controls_dirty");
 _Static_assert(__builtin_offsetof(struct frame, lr) == FRAME_LR, "frame.lr");

@@ -49,6 +49,12 @@ uint32_t core_enter_smc_returned(unsigned cpu);
 uint32_t core_enter_guest_exit(unsigned cpu, uint32_t intid);
 uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid);
 uint32_t core_frame_offset(unsigned cpu);
+uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded);
+
+/* guests.c: C's own table of the guests' RAM and images; the loader behind ACTION_LOAD_GUEST. */
+bool guest_load(uint32_t g);
+/* Is [pa, pa + len) inside the RAM of the guest physical CPU `cpu` runs? */
+bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len);
 struct frame *cpu_frame(unsigned cpu);
 
 /* gic_v2.c / gic_v3.c: the physical GIC at EL2 (gic.h). */
@@ -64,9 +70,6 @@ void stage2_invalidate(uint32_t vmid);
 uint32_t pmu_el2_init(unsigned cpu);
 void account_attach(unsigned cpu, struct frame *f, uint32_t event);
 void account_stint(unsigned cpu, struct frame *f);
-
-/* bundle.c: the boot CPU places the files of a boot bundle (boards whose firmware loads whole files only). */
-void boot_bundle_unpack(void);
 
 /* entry.S */
 void _start(void);

@@ -7,3 +7,6 @@ unsigned this_cpu(void);
 const char *core_current_export(unsigned cpu);
 /* Releases the core lock held by a CPU whose core call trapped or aborted. */
 void core_release_after_fault(void);
+/* A trap while the core serves a guest: resumes that core call's recovery point (never returns); returns when the
+ * fault cannot be contained (no guest being served, or a fault while recovering). */
+void core_trap_recover(const char *what, uintptr_t pc);

@@ -60,12 +60,17 @@ export interface Board {
   dtb: number;
   /** RAM that belongs to nobody we may hand out: the DTB, OP-TEE's static shared memory, … */
   reserved: NamedRange[];
-  hypervisor: { image: Range; bootConfig: Range; wasmMemory: Range };
-  /**
-   * Where the firmware puts the boot bundle (boot/bundle.c) on boards whose firmware loads whole files only
-   * (the SD card's config.txt `initramfs`): the boot configuration and every guest's images in one file.
-   */
-  bundle?: Range;
+  hypervisor: {
+    image: Range;
+    bootConfig: Range;
+    wasmMemory: Range;
+    /**
+     * Pristine copies of the guests' images (kernel, initramfs, DTB), put there once by the loader and
+     * never mapped into any guest: the hypervisor copies them into a guest's RAM at every (re)start. On the
+     * Raspberry Pi 4 the VideoCore firmware loads it from the SD card as one file (config.txt `initramfs`).
+     */
+    imageStore: Range;
+  };
   /** The BCM2711's power management block, whose watchdog powers off when there is no PSCI (boot/firmware.c). */
   pmWatchdog?: number;
   /** The PL011's pins, on boards whose firmware gives them to another UART (the Pi 4: GPIO14/15, ALT0). */

@@ -29,6 +29,8 @@ export const qemuVirt: Board = {
     // The core's linear memory. It must lie in the non-secure RAM OP-TEE
     // knows from the device tree, or OP-TEE refuses buffers built there.
     wasmMemory: { base: 0x6080_0000, size: 16 * MiB },
+    // Each distinct image once: Debian's kernel (~37 MiB), the initramfs (~7 MiB), one DTB per guest.
+    imageStore: { base: 0x6200_0000, size: 128 * MiB },
   },
   // Debian's OP-TEE raises SPI 187 for every guest's notifications (design.md §5).
   opteeNotifIntid: 219,

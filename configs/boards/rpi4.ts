@@ -30,7 +30,7 @@ export const rpi4: Board = {
   reserved: [
     { name: "TF-A BL31 (atf@0, and the spin table at 0xd8)", base: 0, size: 0x8_0000 },
     { name: "board device tree (grown by BL31 to 1 MiB)", base: 0x0300_0000, size: 2 * MiB },
-    { name: "SD card boot bundle", base: 0x0400_0000, size: 64 * MiB },
+    { name: "the image store (the SD card's images.bin)", base: 0x0400_0000, size: 64 * MiB },
     { name: "QEMU's device tree on the -kernel (armstub) path", base: 0x0800_0000, size: 2 * MiB },
   ],
   hypervisor: {
@@ -38,9 +38,10 @@ export const rpi4: Board = {
     image: { base: 0x20_0000, size: 4 * MiB },
     bootConfig: { base: 0x60_0000, size: 4096 },
     wasmMemory: { base: 0x80_0000, size: 16 * MiB },
+    // Each distinct guest image once (Debian's kernel ~37 MiB, the initramfs ~7 MiB, the DTBs): the SD card's
+    // images.bin, which the VideoCore firmware loads here (config.txt `initramfs images.bin 0x4000000`).
+    imageStore: { base: 0x0400_0000, size: 64 * MiB },
   },
-  // config.txt's `initramfs bundle.bin 0x4000000`: a Debian kernel, the initramfs and the DTBs fit in 64 MiB.
-  bundle: { base: 0x0400_0000, size: 64 * MiB },
   // With enable_uart=1 and no overlay the firmware puts the mini UART on GPIO14/15 and the PL011 on Bluetooth:
   // the hypervisor takes the pins back for the PL011 (ALT0, function select 0b100), whose clock is 48 MHz.
   uart0Pins: { gpio: 0xfe20_0000, pins: [14, 15], altFunction: 0b100, clockHz: 48_000_000 },

@@ -15,3 +15,12 @@ export const ACTION_SMC: u32 = 1;
 export const ACTION_RUN_GUEST: u32 = 2;
 /** Wait for a physical interrupt (a kick from another CPU, a timer), then call the interrupt export. */
 export const ACTION_WAIT: u32 = 3;
+/**
+ * Clear the RAM of the guest in bits 8-15 and copy its pristine images in (boot/guests.c), outside the core's
+ * lock, then call the guestLoaded export. Build it with loadGuestAction.
+ */
+export const ACTION_LOAD_GUEST: u32 = 4;
+
+@inline export function loadGuestAction(g: u32): u32 {
+  return ACTION_LOAD_GUEST | ((g & 0xff) << 8);
+}

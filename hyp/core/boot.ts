@@ -5,7 +5,7 @@
  * loop.
  *
  * The boot CPU: loads the partition table, builds each guest's stage-2
- * tables, probes OP-TEE, starts every other CPU a guest uses (PSCI CPU_ON to
+ * tables, probes the TEE (through the mediator, core/tee-ops.ts), starts every other CPU a guest uses (PSCI CPU_ON to
  * the firmware), then runs its own vCPU. With no guests it powers the
  * machine off after the probe. Every other CPU: starts the guest whose vCPU 0
  * it runs, or waits for the guest's PSCI CPU_ON, or parks if unused.
@@ -14,10 +14,11 @@ import { ACTION_PARK, ACTION_WAIT } from "./action";
 import { bootConfig, bootConfigLoad, BOOT_FLAG_SELFTEST_OOB } from "./bootconfig";
 import { cpuOfVcpu, Guest, guestAt, guestCount, guestNamePtr, MAX_GUESTS, NO_GUEST } from "./guest";
 import { MAX_CPUS, setSmc, smcReg } from "./percpu";
-import { afterGuestStop, continueCpu, guestStart, guestStoppingOn } from "./run";
+import { continueCpu } from "./run";
+import { guestFirstStart, vmCreatedAgainDone, vmDestroyedDone } from "./lifecycle";
 import {
   requestPowerOff, requestSmc, SMC_OWNER_CPU_ON, SMC_OWNER_NOTIF, SMC_OWNER_POWER, SMC_OWNER_PROBE,
-  SMC_OWNER_TEE_CALL, SMC_OWNER_VM_CREATED, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
+  SMC_OWNER_TEE_CALL, SMC_OWNER_VM_CREATED, SMC_OWNER_VM_CREATED_AGAIN, SMC_OWNER_VM_DESTROYED, takeSmcOwner,
 } from "./smcowner";
 import { stage2Build, stage2Reset } from "./stage2";
 import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
@@ -25,14 +26,13 @@ import { vttbrOf } from "../arch/el2";
 import { PSCI_0_2_FN64_CPU_ON } from "../arch/smccc";
 import { cpuEntryPa, stage2Invalidate } from "../hw/imports";
 import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from "../lib/log";
-import { probeBegin, probeContinue } from "../tee/optee/probe";
-import { loadVmCreated, nextGuestToCreate, vmCreatedReturned, vmDestroyedReturned } from "../tee/optee/mediator/clients";
-import { teeSmcReturned } from "../tee/optee/mediator/index";
-import { notifDrainReturned } from "../tee/optee/mediator/drain";
+import { teeOps } from "./tee-ops";
+import { teeCallReturned, teeNotifReturned } from "./tee";
 import { pl011Reset } from "../vdev/pl011";
 import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
 import { accountInit } from "./account";
+import { faultTestAnnounce } from "./fault";
 
 /** The CPU TF-A enters first (BL33 runs on it alone until it starts the others). */
 export const BOOT_CPU: u32 = 0;
@@ -48,22 +48,20 @@ export function bootCpuStart(cpu: u32): u32 {
   logLine("boot", "hypervisor core running at EL2");
   bootConfigLoad();
   if ((bootConfig.flags & BOOT_FLAG_SELFTEST_OOB) != 0) selfTestOutOfBounds();
+  faultTestAnnounce();
   setUpGuests();
-  probeBegin(cpu);
+  teeOps().probeBegin(cpu);
   return requestSmc(cpu, SMC_OWNER_PROBE);
 }
 
 export function bootSmcReturned(cpu: u32): u32 {
   const owner = takeSmcOwner(cpu);
-  if (owner == SMC_OWNER_TEE_CALL) return teeSmcReturned(cpu);
-  if (owner == SMC_OWNER_NOTIF) return notifDrainReturned(cpu);
-  if (owner == SMC_OWNER_VM_DESTROYED) {
-    const g = guestStoppingOn(cpu);
-    vmDestroyedReturned(cpu, g);
-    return afterGuestStop(g, cpu);
-  }
+  if (owner == SMC_OWNER_TEE_CALL) return teeCallReturned(cpu);
+  if (owner == SMC_OWNER_NOTIF) return teeNotifReturned(cpu);
+  if (owner == SMC_OWNER_VM_DESTROYED) return vmDestroyedDone(cpu);
+  if (owner == SMC_OWNER_VM_CREATED_AGAIN) return vmCreatedAgainDone(cpu);
   if (owner == SMC_OWNER_PROBE) {
-    if (probeContinue(cpu)) return requestSmc(cpu, SMC_OWNER_PROBE);
+    if (teeOps().probeContinue(cpu)) return requestSmc(cpu, SMC_OWNER_PROBE);
     if (guestCount() == 0) {
       logLine("boot", "no guests to run: powering off (PSCI SYSTEM_OFF)");
       return requestPowerOff(cpu);
@@ -71,7 +69,7 @@ export function bootSmcReturned(cpu: u32): u32 {
     return createNextClient(cpu, 0);
   }
   if (owner == SMC_OWNER_VM_CREATED) {
-    vmCreatedReturned(cpu, guestBeingCreated);
+    teeOps().guestCreatedReturned(cpu, guestBeingCreated);
     return createNextClient(cpu, guestBeingCreated + 1);
   }
   if (owner == SMC_OWNER_CPU_ON) {
@@ -125,9 +123,9 @@ function setUpGuests(): void {
 
 /** VM_CREATED for the next TEE guest from g on, before any vCPU runs; then the other CPUs start. */
 function createNextClient(cpu: u32, g: u32): u32 {
-  guestBeingCreated = nextGuestToCreate(g);
+  guestBeingCreated = teeOps().nextGuestToCreate(g);
   if (guestBeingCreated < MAX_GUESTS) {
-    loadVmCreated(cpu, guestBeingCreated);
+    teeOps().loadGuestCreated(cpu, guestBeingCreated);
     return requestSmc(cpu, SMC_OWNER_VM_CREATED);
   }
   nextCpuToStart = 0;
@@ -152,7 +150,7 @@ function startNextCpu(cpu: u32): u32 {
 function secondaryStart(cpu: u32): u32 {
   const g = guestOfCpu(cpu);
   if (g >= MAX_GUESTS || guestAt(g).vttbr == 0) return continueCpu(cpu);
-  if (vcpuOfCpu(cpu) == 0) return guestStart(g, cpu);
+  if (vcpuOfCpu(cpu) == 0) return guestFirstStart(g);
   return ACTION_WAIT;
 }
 

@@ -9,9 +9,15 @@ export const GUEST_NAME_MAX: u32 = 16;
 
 /** The guest may use OP-TEE (it gets a client id and its Trusted-OS calls are mediated). */
 export const GUEST_FLAG_TEE: u32 = 1 << 0;
+/** A reboot starts the guest again from its pristine images (else it stays off). */
+export const GUEST_FLAG_RESTART_ON_RESET: u32 = 1 << 1;
+/** A core fault while serving the guest restarts it (else it stays off). */
+export const GUEST_FLAG_RESTART_ON_CRASH: u32 = 1 << 2;
 
 export const GUEST_OFF: u32 = 0;
 export const GUEST_RUNNING: u32 = 1;
+/** Between its end and its next start: withdrawn from OP-TEE, images being copied, created again (core/lifecycle.ts). */
+export const GUEST_RESTARTING: u32 = 2;
 
 @unmanaged export class Guest {
   /** ASCII, NUL-padded. */
@@ -29,6 +35,14 @@ export const GUEST_RUNNING: u32 = 1;
   vcpusOn: u32;
   /** Physical CPU of vCPU i, i < vcpuCount. */
   cpus: u64;
+  /** Where its DTB holds /chosen/hyp,boot-count (0xffffffff: nowhere). */
+  bootCountOffset: u32;
+  /** How many times it has started (1 after its first start). */
+  boots: u32;
+  /** 1 while this start's lifecycle lines are left out: a reboot loop is logged by count, not line by line. */
+  quiet: u32;
+  /** Core faults while serving it. */
+  faults: u32;
 }
 
 const table = memory.data(<i32>(MAX_GUESTS * offsetof<Guest>()), 8);

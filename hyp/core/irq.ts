@@ -1,8 +1,8 @@
 /**
  * Physical interrupts taken by the hypervisor (the run loop has acknowledged
  * them and dropped their priority): kicks from other CPUs, the virtual
- * timer of the guest running here, console input, OP-TEE's notification
- * interrupt, and anything unexpected.
+ * timer of the guest running here, console input, the TEE's own interrupt
+ * (OP-TEE's notifications, handed to the mediator), and anything unexpected.
  */
 import { gicDeactivate } from "../hw/imports";
 import { lineEnd, lineStart, put, putDec } from "../lib/log";
@@ -12,7 +12,7 @@ import { guestOfCpu, vcpuOfCpu, vcpuState, VCPU_RUNNING } from "./vcpu";
 import { vgicRaiseIrq } from "../vgic/exports";
 import { consoleInput } from "../vdev/console-input";
 import { platform } from "./platform";
-import { CFG_CORE_ASYNC_NOTIF_GIC_INTID, notifDrainHere, notifInterrupt } from "../tee/optee/mediator/drain";
+import { teeInterrupt, teeKicked, teeOwnsInterrupt } from "./tee";
 
 /** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
 export const KICK_SGI: u32 = 1;
@@ -31,7 +31,7 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
     consoleInput(cpu);
     return continueCpu(cpu);
   }
-  if (intid == CFG_CORE_ASYNC_NOTIF_GIC_INTID) return notifInterrupt(cpu);
+  if (teeOwnsInterrupt(intid)) return teeInterrupt(cpu, intid);
   if (intid != INTID_SPURIOUS) gicDeactivate(intid);
   if (intid != KICK_SGI && intid != INTID_SPURIOUS && unexpectedLogged < 8) {
     unexpectedLogged++;
@@ -39,6 +39,6 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
     put("CPU "); putDec(cpu); put(": unexpected interrupt "); putDec(intid); put(" ignored");
     lineEnd();
   }
-  // A kick may be the notification interrupt, passed on: this CPU's guest then reads its values here.
-  return intid == KICK_SGI ? notifDrainHere(cpu) : continueCpu(cpu);
+  // A kick may be the TEE's interrupt, passed on: this CPU's guest then reads its notifications here.
+  return intid == KICK_SGI ? teeKicked(cpu) : continueCpu(cpu);
 }

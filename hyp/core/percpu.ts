@@ -13,6 +13,8 @@
  *   +0x150  far       FAR_EL2
  *   +0x158  hpfar     HPFAR_EL2
  *   +0x160  exitKind  EXIT_* (which vector)
+ *   +0x168  serving   u32: the guest whose event the core is handling (set by the core, cleared by C before
+ *                     each call): a trap while serving one stops only that guest (boot/core.c)
  *   +0x180  controls  EL2 registers of this vCPU, loaded by C before the next entry
  *                     when controlsDirty != 0: hcr, vttbr, vtcr, vmpidr
  *   +0x1a0  controlsDirty
@@ -35,6 +37,8 @@ export const FRAME_ESR: u32 = 0x148;
 export const FRAME_FAR: u32 = 0x150;
 export const FRAME_HPFAR: u32 = 0x158;
 export const FRAME_EXIT_KIND: u32 = 0x160;
+/** u32: the guest whose event the core is handling (NO_GUEST: none); C clears it before each call, a trap reads it. */
+export const FRAME_SERVING: u32 = 0x168;
 export const FRAME_HCR: u32 = 0x180;
 export const FRAME_VTTBR: u32 = 0x188;
 export const FRAME_VTCR: u32 = 0x190;
@@ -97,4 +101,9 @@ export function setSmc(cpu: u32, fid: u32, a1: u64, a2: u64, a7: u64, a3: u64 = 
 
 @inline export function frameSet(cpu: u32, offset: u32, value: u64): void {
   store<u64>(frameOf(cpu) + <usize>offset, value);
+}
+
+/** The core is handling an event of guest g on `cpu`: a trap from here on costs g only (boot/core.c). */
+@inline export function setServing(cpu: u32, g: u32): void {
+  store<u32>(frameOf(cpu) + FRAME_SERVING, g);
 }

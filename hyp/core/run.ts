@@ -1,18 +1,13 @@
 /**
  * Getting a CPU back into its guest, or out of the way: what every event
- * handler ends with. Guest lifecycle (start, vCPU on/off, guest off) lives
- * here too, because it decides what each CPU does next.
+ * handler ends with. A guest's start, end and restart are in lifecycle.ts.
  */
 import { ACTION_PARK, ACTION_RUN_GUEST, ACTION_WAIT } from "./action";
-import { guestAt, guestCount, guestNamePtr, cpuOfVcpu, GUEST_OFF, GUEST_RUNNING, MAX_GUESTS } from "./guest";
+import { guestAt, guestCount, guestNamePtr, GUEST_RESTARTING, GUEST_RUNNING, MAX_GUESTS } from "./guest";
 import { FRAME_LR, frameOf, LR_COUNT } from "./percpu";
-import { requestPowerOff, requestSmc, SMC_OWNER_VM_DESTROYED } from "./smcowner";
-import { MAX_CPUS } from "./percpu";
-import { loadVmDestroyed } from "../tee/optee/mediator/clients";
-import { teeGuestForget } from "../tee/optee/mediator/index";
+import { requestPowerOff } from "./smcowner";
 import * as V from "./vcpu";
-import { kickCpu } from "../hw/imports";
-import { lineEnd, lineStartGuest, put, putDec, putHex } from "../lib/log";
+import { lineEnd, lineStartGuest, put } from "../lib/log";
 import { vgicFlushLrs } from "../vgic/exports";
 import { CONSOLE_CPU } from "../vdev/console-input";
 import { profileReportAll } from "./profile";
@@ -37,20 +32,6 @@ export function continueCpu(cpu: u32): u32 {
   return cpu == CONSOLE_CPU ? ACTION_WAIT : ACTION_PARK;
 }
 
-/** Starts guest g: its vCPU 0 (which must run on `cpu`) at the kernel entry with x0 = its DTB. */
-export function guestStart(g: u32, cpu: u32): u32 {
-  const guest = guestAt(g);
-  guest.state = GUEST_RUNNING;
-  V.vcpuReset(cpu, guest.entryIpa, guest.dtbIpa);
-  V.setVcpuState(cpu, V.VCPU_STARTING);
-  lineStartGuest("guest", guestNamePtr(g));
-  put("starting vCPU 0 on CPU "); putDec(cpu); put(" at "); putHex(guest.entryIpa);
-  put(" (RAM "); putHex(guest.ramPa); put("+"); putDec(guest.ramSize >> 20); put(" MiB, ");
-  putDec(guest.vcpuCount); put(guest.vcpuCount == 1 ? " vCPU)" : " vCPUs)");
-  lineEnd();
-  return continueCpu(cpu);
-}
-
 /** vCPU on `cpu` stops (PSCI CPU_OFF); its guest is off when it was the last one. */
 export function vcpuStop(cpu: u32): void {
   const g = V.guestOfCpu(cpu);
@@ -58,43 +39,11 @@ export function vcpuStop(cpu: u32): void {
   V.setVcpuState(cpu, V.VCPU_OFF);
 }
 
-/** The guest each CPU is withdrawing from OP-TEE (VM_DESTROYED in flight). */
-const stopping = memory.data(<i32>MAX_CPUS);
-
-export function guestStoppingOn(cpu: u32): u32 {
-  return <u32>load<u8>(stopping + <usize>cpu);
-}
-
-/**
- * Guest g is off (PSCI SYSTEM_OFF, or a reset it cannot have): every vCPU
- * stops, the other CPUs are kicked out of it, and OP-TEE is told it is gone
- * (VM_DESTROYED, on `cpu`). When no guest runs any more the machine powers
- * off: `cpu` then gets the SMC for it.
- */
-export function guestStop(g: u32, cpu: u32, why: string): u32 {
-  const guest = guestAt(g);
-  guest.state = GUEST_OFF;
-  for (let v: u32 = 0; v < guest.vcpuCount; v++) {
-    const other = cpuOfVcpu(g, v);
-    V.setVcpuState(other, V.VCPU_NONE);
-    if (other != cpu) kickCpu(other);
-  }
-  guest.vcpusOn = 0;
-  lineStartGuest("guest", guestNamePtr(g));
-  put(why);
-  lineEnd();
-  teeGuestForget(g);
-  if (loadVmDestroyed(cpu, g)) {
-    store<u8>(stopping + <usize>cpu, <u8>g);
-    return requestSmc(cpu, SMC_OWNER_VM_DESTROYED);
-  }
-  return afterGuestStop(g, cpu);
-}
-
 /** Guest g is off: `cpu` goes on with its own work, or powers the machine off after the last guest. */
 export function afterGuestStop(g: u32, cpu: u32): u32 {
   for (let i: u32 = 0; i < guestCount() && i < MAX_GUESTS; i++) {
-    if (guestAt(i).state == GUEST_RUNNING) return continueCpu(cpu);
+    const state = guestAt(i).state;
+    if (state == GUEST_RUNNING || state == GUEST_RESTARTING) return continueCpu(cpu);
   }
   lineStartGuest("guest", guestNamePtr(g));
   put("was the last guest running: powering the machine off");

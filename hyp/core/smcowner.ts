@@ -14,6 +14,7 @@ export const SMC_OWNER_TEE_CALL: u8 = 4; // a guest's call into OP-TEE, forwarde
 export const SMC_OWNER_VM_CREATED: u8 = 5; // the mediator announcing a TEE guest at boot
 export const SMC_OWNER_VM_DESTROYED: u8 = 6; // the mediator saying a TEE guest is gone
 export const SMC_OWNER_NOTIF: u8 = 7; // the mediator reading a guest's notification values (drain.ts)
+export const SMC_OWNER_VM_CREATED_AGAIN: u8 = 8; // a restarting TEE guest announced again (core/lifecycle.ts)
 
 const owners = memory.data(<i32>MAX_CPUS, 8);
 

@@ -75,8 +75,9 @@ export declare function consoleInputEnable(on: u32): void;
 /**
  * Copies `len` bytes of guest RAM at physical address `pa` into linear memory
  * at `dst`. The core has already checked that the range is the calling
- * guest's own RAM; C checks again that it is RAM and not the hypervisor's
- * (image, boot config, linear memory). Returns 1 when copied, 0 when refused.
+ * guest's own RAM; C checks again that it lies in the RAM of the guest the
+ * calling CPU runs (as declared by guestDeclare). Returns 1 when copied, 0
+ * when refused.
  */
 @external("hw", "guestRamRead")
 export declare function guestRamRead(pa: u64, dst: usize, len: u32): u32;
@@ -93,6 +94,23 @@ export declare function guestRamWrite(pa: u64, src: usize, len: u32): u32;
 export declare function timeNs(): u64;
 
 /**
+ * Declares guest g's RAM and physical CPUs (`cpus`, one bit per CPU) to C (boot/guests.c), which keeps its own
+ * table: C refuses RAM outside the board's or overlapping the hypervisor's regions or another guest's, and a CPU
+ * another guest has. From then on guestRamRead/guestRamWrite on a CPU reach only the RAM of the guest it runs.
+ * Returns 1 when accepted. Only before the first ACTION_LOAD_GUEST; declaring g again forgets its images.
+ */
+@external("hw", "guestDeclare")
+export declare function guestDeclare(g: u32, ramPa: u64, ramSize: u64, cpus: u32): u32;
+
+/**
+ * Declares image `slot` of guest g: `size` bytes at `storePa` in the image store, copied to its RAM at
+ * `ramOffset` on every start (ACTION_LOAD_GUEST). C refuses a source outside the store or a destination
+ * outside the guest's declared RAM. Returns 1 when accepted.
+ */
+@external("hw", "guestImageDeclare")
+export declare function guestImageDeclare(g: u32, slot: u32, storePa: u64, size: u32, ramOffset: u32): u32;
+
+/**
  * Copies the platform record (layout in core/platform.ts; boot/include/platform.h) into linear memory at
  * `dst`, at most `max` bytes: which GIC the board has, how many list registers, the GICv2 virtual CPU
  * interface, the console's interrupt, and the RAM the firmware's device tree describes. Returns the bytes
@@ -100,10 +118,3 @@ export declare function timeNs(): u64;
  */
 @external("hw", "platformInfoCopy")
 export declare function platformInfoCopy(dst: usize, max: u32): u32;
-
-/**
- * 1 if [pa, pa + size) is RAM the firmware's device tree describes, outside every reserved region and the
- * hypervisor's own memory: RAM a guest may be given. 0 otherwise.
- */
-@external("hw", "ramUsable")
-export declare function ramUsable(pa: u64, size: u64): u32;

@@ -1,17 +1,18 @@
 /**
  * PSCI 1.1 for guests (Arm DEN 0022), entirely inside the hypervisor: a
  * guest's vCPUs are started and stopped within its own partition, and
- * SYSTEM_OFF / SYSTEM_RESET end that guest only, never the machine.
+ * SYSTEM_OFF / SYSTEM_RESET end (or restart) that guest only, never the machine.
  *
  * vCPU n of a guest has MPIDR Aff0 = n (VMPIDR_EL2); the higher affinity
  * levels are 0.
  */
 import * as S from "../arch/smccc";
 import { kickCpu } from "../hw/imports";
-import { cpuOfVcpu, guestAt, ipaInRam } from "../core/guest";
+import { cpuOfVcpu, guestAt, GUEST_FLAG_RESTART_ON_RESET, ipaInRam } from "../core/guest";
 import { ACTION_WAIT } from "../core/action";
 import * as V from "../core/vcpu";
-import { continueCpu, guestStop, vcpuStop } from "../core/run";
+import { continueCpu, vcpuStop } from "../core/run";
+import { guestEnd } from "../core/lifecycle";
 
 /** Handles PSCI call `fid` from the vCPU on `cpu`; writes the result into x0 and returns the next action. */
 export function psciCall(cpu: u32, fid: u32, x1: u64, x2: u64, x3: u64, result: usize): u32 {
@@ -28,10 +29,11 @@ export function psciCall(cpu: u32, fid: u32, x1: u64, x2: u64, x3: u64, result: 
       vcpuStop(cpu);
       return ACTION_WAIT; // until a CPU_ON for it: CPU_OFF does not return on success
     }
-    case S.PSCI_0_2_FN_SYSTEM_OFF: return guestStop(g, cpu, "powered off (PSCI SYSTEM_OFF)");
-    case S.PSCI_0_2_FN_SYSTEM_RESET:
-      // Its images were loaded once, by the boot loader, and the guest has written over them since.
-      return guestStop(g, cpu, "asked for a reset (PSCI SYSTEM_RESET): its images cannot be reloaded, so it stays off");
+    case S.PSCI_0_2_FN_SYSTEM_OFF: return guestEnd(g, cpu, "powered off (PSCI SYSTEM_OFF)", false, false);
+    case S.PSCI_0_2_FN_SYSTEM_RESET: {
+      const restart = (guestAt(g).flags & GUEST_FLAG_RESTART_ON_RESET) != 0;
+      return guestEnd(g, cpu, restart ? "rebooting (PSCI SYSTEM_RESET)" : "asked for a reset (PSCI SYSTEM_RESET): its setup says onReset \"stop\", so it stays off", restart, false);
+    }
     default: return answer(result, S.PSCI_RET_NOT_SUPPORTED, cpu);
   }
 }

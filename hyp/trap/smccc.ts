@@ -1,16 +1,16 @@
 /**
  * A guest's HVC or (trapped) SMC, routed by its SMCCC owner: Arm
  * architecture calls and PSCI are answered here; Trusted-OS calls go to the
- * OP-TEE mediator (which answers "unknown function" to a guest without TEE
- * access, as OP-TEE answers an id it does not know); anything else is
- * NOT_SUPPORTED.
+ * TEE mediator through the core's seam (core/tee.ts; the OP-TEE mediator
+ * answers "unknown function" to a guest without TEE access, as OP-TEE answers
+ * an id it does not know); anything else is NOT_SUPPORTED.
  */
 import * as S from "../arch/smccc";
 import { FRAME_X0, frameOf, guestReg } from "../core/percpu";
 import { continueCpu } from "../core/run";
 import { guestOfCpu } from "../core/vcpu";
 import { psciCall } from "../psci/psci";
-import { teeCall } from "../tee/optee/mediator/index";
+import { teeCall } from "../core/tee";
 
 export function smcccCall(cpu: u32): u32 {
   const fid = <u32>guestReg(cpu, 0);

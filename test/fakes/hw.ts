@@ -18,9 +18,10 @@ export class CorePanic extends Error {}
 export const GUEST_RAM_IPA = 0x4000_0000n;
 export const PAGE = 4096;
 const PAGE_N = 4096n;
-/** The boot configuration's layout (hyp/core/bootconfig.ts). */
-const BC_HEADER = 16, BC_RECORD = 72, BC_MAGIC = 0x43505948;
-const GUEST_FLAG_TEE = 1;
+import {
+  BOOT_CONFIG_HEADER as BC_HEADER, BOOT_CONFIG_MAGIC as BC_MAGIC, GUEST_FLAG_TEE, GUEST_RECORD as BC_RECORD,
+} from "../../tools/build/bootconfig.ts";
+import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
 
 export interface RamRegion {
   /** The guest's index in the boot configuration. */
@@ -69,8 +70,9 @@ export interface FakePlatform {
   /** The device tree's /memory ranges (below 4 GiB) and its reserved regions. */
   ram: { base: bigint; size: bigint }[];
   reserved: { base: bigint; size: bigint }[];
-  /** The hypervisor's own memory (image to the end of linear memory), never usable by a guest. */
+  /** The hypervisor's own memory (image to the end of linear memory) and its image store: never a guest's. */
   hypervisor: { base: bigint; size: bigint };
+  imageStore: { base: bigint; size: bigint };
 }
 
 const PLATFORM_INFO_SIZE = 104;
@@ -83,13 +85,14 @@ export function qemuVirtPlatform(): FakePlatform {
     // QEMU's device tree itself (the C reserves the blob it read) and OP-TEE's reserved-memory nodes.
     reserved: [{ base: 0x4000_0000n, size: 0x10_0000n }, { base: 0x0e10_0000n, size: 0xf0_0000n }, { base: 0x4200_0000n, size: 0x20_0000n }],
     hypervisor: { base: 0x6000_0000n, size: 0x180_0000n },
+    imageStore: { base: BigInt(qemuVirt.hypervisor.imageStore.base), size: BigInt(qemuVirt.hypervisor.imageStore.size) },
   };
 }
 
 const overlaps = (a: bigint, alen: bigint, b: bigint, blen: bigint) => a < b + blen && b < a + alen;
 
 export class FakeHardware {
-  /** The machine boot/platform.c would describe (platformInfoCopy, ramUsable). */
+  /** The machine boot/platform.c would describe (platformInfoCopy), and what boot/guests.c checks RAM against. */
   platform: FakePlatform = qemuVirtPlatform();
   /** Everything the core printed, line by line, without the newline. */
   readonly console: string[] = [];
@@ -116,9 +119,56 @@ export class FakeHardware {
   nowNs = 0n;
   /** Guest RAM windows added by a test, besides those of the boot configuration. */
   readonly extraRegions: RamRegion[] = [];
+  /** C's guest table (boot/guests.c), as the core declared it; sealed at the first load. */
+  readonly declared = new Map<number, { pa: bigint; size: bigint; images: { storePa: bigint; size: number; ramOffset: number }[] }>();
+  private sealed = false;
+  /** Which guest each physical CPU runs, as declared (boot/guests.c's guest_of_cpu). */
+  readonly guestOfCpu = new Map<number, number>();
+  /** The CPU in the core now (the Machine sets it before each export call, as this_cpu() is in C). */
+  currentCpu = 0;
+  /** Guests loaded by ACTION_LOAD_GUEST, in order. */
+  readonly loads: number[] = [];
   /** Sparse backing of guest RAM: page number (pa / 4096) → its bytes. */
   private readonly pages = new Map<bigint, Uint8Array>();
   private regionsCache: { blob: Uint8Array | undefined; regions: RamRegion[] } | undefined;
+
+  /** As boot/guests.c: free RAM of the device tree (devtree_ram_usable), not the hypervisor's, no other guest's. */
+  private guestDeclare(g: number, pa: bigint, size: bigint, cpus: number): number {
+    const p = this.platform;
+    const inRam = p.deviceTree && size > 0n && p.ram.some((r) => pa >= r.base && pa + size <= r.base + r.size);
+    if (this.sealed || g >= 4 || !inRam || p.reserved.some((r) => overlaps(pa, size, r.base, r.size))) return 0;
+    if (overlaps(pa, size, p.hypervisor.base, p.hypervisor.size)) return 0;
+    if (overlaps(pa, size, p.imageStore.base, p.imageStore.size)) return 0;
+    for (const [other, d] of this.declared) if (other < g && overlaps(pa, size, d.pa, d.size)) return 0;
+    if (cpus === 0 || cpus >>> 8 !== 0) return 0;
+    for (let cpu = 0; cpu < 8; cpu++) {
+      const owner = this.guestOfCpu.get(cpu);
+      if ((cpus >>> cpu) & 1 && owner !== undefined && owner < g) return 0;
+    }
+    for (const [cpu, owner] of [...this.guestOfCpu]) if (owner === g) this.guestOfCpu.delete(cpu);
+    for (let cpu = 0; cpu < 8; cpu++) if ((cpus >>> cpu) & 1) this.guestOfCpu.set(cpu, g);
+    this.declared.set(g, { pa, size, images: [] });
+    return 1;
+  }
+
+  private guestImageDeclare(g: number, slot: number, storePa: bigint, size: number, ramOffset: number): number {
+    const d = this.declared.get(g), store = this.platform.imageStore;
+    if (this.sealed || !d || slot >= 3 || size === 0) return 0;
+    if (storePa < store.base || storePa + BigInt(size) > store.base + store.size) return 0;
+    if (BigInt(ramOffset) + BigInt(size) > d.size) return 0;
+    d.images[slot] = { storePa, size, ramOffset };
+    return 1;
+  }
+
+  /** ACTION_LOAD_GUEST: guest g's RAM is cleared (the fake has no image bytes to copy). False for an unknown guest. */
+  loadGuest(g: number): boolean {
+    this.sealed = true;
+    const d = this.declared.get(g);
+    if (!d) return false;
+    for (const page of [...this.pages.keys()]) if (page * PAGE_N >= d.pa && page * PAGE_N < d.pa + d.size) this.pages.delete(page);
+    this.loads.push(g);
+    return true;
+  }
 
   imports(): WebAssembly.Imports {
     return {
@@ -135,9 +185,11 @@ export class FakeHardware {
         consoleRead: () => this.typed.shift() ?? -1,
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
         platformInfoCopy: (dst: number, max: number) => this.platformInfoCopy(dst, max),
-        ramUsable: (pa: bigint, size: bigint) => this.ramUsable(pa, size),
         guestRamRead: (pa: bigint, dst: number, len: number) => this.guestRamCopy("read", pa, dst, len),
         guestRamWrite: (pa: bigint, src: number, len: number) => this.guestRamCopy("write", pa, src, len),
+        guestDeclare: (g: number, pa: bigint, size: bigint, cpus: number) => this.guestDeclare(g, pa, size, cpus),
+        guestImageDeclare: (g: number, slot: number, storePa: bigint, size: number, ramOffset: number) =>
+          this.guestImageDeclare(g, slot, storePa, size, ramOffset),
         panic: (msg: number, file: number, line: number, col: number) => {
           throw new CorePanic(`core aborted: ${this.string(msg)} at ${this.string(file)}:${line}:${col}`);
         },
@@ -244,10 +296,17 @@ export class FakeHardware {
   }
 
   /** The guestRamRead/guestRamWrite imports: `ptr` is in linear memory (checked, throws), `pa` in one guest's RAM (else 0). */
+  /** boot/guests.c's guest_ram_allows: the range lies in the RAM of the guest the calling CPU runs. */
+  private callerOwns(pa: bigint, len: number): boolean {
+    const g = this.guestOfCpu.get(this.currentCpu);
+    const d = g === undefined ? undefined : this.declared.get(g);
+    return d !== undefined && len > 0 && pa >= d.pa && pa + BigInt(len) <= d.pa + d.size;
+  }
+
   private guestRamCopy(op: "read" | "write", pa: bigint, ptr: number, len: number): number {
     const linear = this.bytes(ptr, len >>> 0);
     pa = BigInt.asUintN(64, pa);
-    if (!this.regionOf(pa, len >>> 0)) {
+    if (!this.regionOf(pa, len >>> 0) || !this.callerOwns(pa, len >>> 0)) {
       this.ramRefusals.push({ op, pa, len: len >>> 0 });
       return 0;
     }
@@ -282,17 +341,6 @@ export class FakeHardware {
     const n = Math.min(max >>> 0, PLATFORM_INFO_SIZE);
     this.bytes(dst, n).set(rec.subarray(0, n));
     return n;
-  }
-
-  /** As boot/glue.c: inside one /memory range, overlapping no reserved region nor the hypervisor. */
-  private ramUsable(pa: bigint, size: bigint): number {
-    const p = this.platform;
-    pa = BigInt.asUintN(64, pa);
-    size = BigInt.asUintN(64, size);
-    if (!p.deviceTree || size === 0n || pa + size >= 1n << 64n) return 0;
-    if (overlaps(pa, size, p.hypervisor.base, p.hypervisor.size)) return 0;
-    if (!p.ram.some((r) => pa >= r.base && pa + size <= r.base + r.size)) return 0;
-    return p.reserved.some((r) => overlaps(pa, size, r.base, r.size)) ? 0 : 1;
   }
 
   private bootConfigCopy(dst: number, max: number): number {

@@ -14,11 +14,12 @@ export const ACTION_PARK = 0;
 export const ACTION_SMC = 1;
 export const ACTION_RUN_GUEST = 2;
 export const ACTION_WAIT = 3;
+export const ACTION_LOAD_GUEST = 4;
 const SMC_REGS = 8;
 
 /** Frame offsets (hyp/core/percpu.ts). */
 export const FRAME = {
-  x0: 0x040, pc: 0x138, pstate: 0x140, esr: 0x148, far: 0x150, hpfar: 0x158, exitKind: 0x160,
+  x0: 0x040, pc: 0x138, pstate: 0x140, esr: 0x148, far: 0x150, hpfar: 0x158, exitKind: 0x160, serving: 0x168,
   hcr: 0x180, vttbr: 0x188, vtcr: 0x190, vmpidr: 0x198, controlsDirty: 0x1a0, lr: 0x1c0,
 } as const;
 export const EXIT_SYNC = 0;
@@ -36,6 +37,8 @@ export interface CoreExports {
   smcReturned(cpu: number): number;
   guestExit(cpu: number, intid: number): number;
   interrupt(cpu: number, intid: number): number;
+  guestLoaded(cpu: number, g: number, loaded: number): number;
+  guestFault(cpu: number, g: number): number;
   selfTestOutOfBounds(): number;
 }
 
@@ -48,6 +51,8 @@ export class Machine {
   readonly state = new Map<number, CpuState>();
   /** The CPU that made each SMC, in order (the same order as the OP-TEE model's trace, for its calls). */
   readonly smcCpus: number[] = [];
+  /** Traps boot/core.c contained: the CPU, the guest being served, the trap's message. */
+  readonly faults: { cpu: number; guest: number; what: string }[] = [];
 
   constructor(secureWorld: SecureWorldKind = "virtualized", bootConfig?: Uint8Array) {
     compiled ??= new WebAssembly.Module(readFileSync(WASM));
@@ -60,9 +65,32 @@ export class Machine {
     this.hw.memory = this.core.memory;
   }
 
+  /**
+   * One core call as boot/core.c makes it: the serving mark cleared first; a trap while the core serves a guest
+   * is contained (guestFault, whose own trap is not); any other trap reaches the test.
+   */
+  private enter(cpu: number, call: () => number): number {
+    this.hw.currentCpu = cpu;
+    this.setServing(cpu, 0xff);
+    try {
+      return call();
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      const g = Number(this.get(cpu, FRAME.serving) & 0xffff_ffffn);
+      if (g >= 0xff) throw e;
+      this.faults.push({ cpu, guest: g, what: e.message });
+      return this.core.guestFault(cpu, g);
+    }
+  }
+
+  private setServing(cpu: number, g: number): void {
+    const v = new DataView(this.core.memory.buffer);
+    v.setUint32(this.core.cpuFrame(cpu) + FRAME.serving, g, true);
+  }
+
   /** Starts `cpu` and runs its events until it parks or the machine is off. */
   boot(cpu = 0): void {
-    this.run(cpu, this.core.cpuStart(cpu));
+    this.run(cpu, this.enter(cpu, () => this.core.cpuStart(cpu)));
   }
 
   /** The guest on `cpu` traps with a synchronous exception of syndrome `esr`. */
@@ -71,18 +99,18 @@ export class Machine {
     this.set(cpu, FRAME.far, far);
     this.set(cpu, FRAME.hpfar, hpfar);
     this.set(cpu, FRAME.exitKind, BigInt(EXIT_SYNC));
-    this.run(cpu, this.core.guestExit(cpu, 1023));
+    this.run(cpu, this.enter(cpu, () => this.core.guestExit(cpu, 1023)));
   }
 
   /** The guest on `cpu` is interrupted by physical interrupt `intid`. */
   guestIrq(cpu: number, intid: number): void {
     this.set(cpu, FRAME.exitKind, BigInt(EXIT_IRQ));
-    this.run(cpu, this.core.guestExit(cpu, intid));
+    this.run(cpu, this.enter(cpu, () => this.core.guestExit(cpu, intid)));
   }
 
   /** A waiting CPU is woken by `intid`. */
   wake(cpu: number, intid: number): void {
-    this.run(cpu, this.core.interrupt(cpu, intid));
+    this.run(cpu, this.enter(cpu, () => this.core.interrupt(cpu, intid)));
   }
 
   get(cpu: number, offset: number): bigint {
@@ -115,6 +143,12 @@ export class Machine {
         this.state.set(cpu, "waiting");
         return;
       }
+      if ((action & 0xff) === ACTION_LOAD_GUEST) {
+        const g = (action >> 8) & 0xff;
+        const loaded = this.hw.loadGuest(g) ? 1 : 0;
+        action = this.enter(cpu, () => this.core.guestLoaded(cpu, g, loaded));
+        continue;
+      }
       if (action !== ACTION_SMC) throw new Error(`unknown action ${action} from the core`);
       const regs = this.frameRegs(cpu);
       this.smcCpus.push(cpu);
@@ -124,7 +158,7 @@ export class Machine {
         return;
       }
       this.setFrameRegs(cpu, out);
-      action = this.core.smcReturned(cpu);
+      action = this.enter(cpu, () => this.core.smcReturned(cpu));
     }
     throw new Error("the core kept asking for SMCs: 10000 in a row");
   }

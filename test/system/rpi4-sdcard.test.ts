@@ -1,7 +1,8 @@
 /**
  * `make sdcard SETUP=rpi4` (tools/sdcard/sdcard.ts): the image cannot be booted here, so its contents and its
  * file system are checked: an MBR with one FAT32 partition 1 MiB in, holding exactly the files the Pi 4's
- * firmware loads, config.txt naming each of them, a bundle the hypervisor can unpack, and `fsck.vfat -n` clean.
+ * firmware loads, config.txt naming each of them, the boot configuration in its place in the "kernel", and
+ * `fsck.vfat -n` clean.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -10,10 +11,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { setup } from "../../configs/rpi4.ts";
 import { BUILD } from "../../tools/run/boot-lib.ts";
-import { BUNDLE_MAGIC } from "../../tools/sdcard/bundle.ts";
 import { buildSdcard, SDCARD_PARTITION_OFFSET } from "../../tools/sdcard/sdcard.ts";
 
-const FILES = ["start4.elf", "fixup4.dat", "config.txt", "bl31.bin", "bcm2711-rpi-4-b.dtb", "hyp.bin", "bundle.bin"];
+const FILES = ["start4.elf", "fixup4.dat", "config.txt", "bl31.bin", "bcm2711-rpi-4-b.dtb", "tee-hyp.bin", "images.bin"];
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
@@ -39,14 +39,19 @@ test("make sdcard SETUP=rpi4: one FAT32 partition with the firmware, TF-A, the h
 
   const config = run("mtype", ["-i", partition, "::config.txt"]);
   for (const line of ["arm_64bit=1", "enable_uart=1", "enable_gic=1", "armstub=bl31.bin", "kernel=hyp.bin",
-    "kernel_address=0x200000", "device_tree=bcm2711-rpi-4-b.dtb", "initramfs bundle.bin 0x4000000"]) {
+    "kernel_address=0x200000", "device_tree=bcm2711-rpi-4-b.dtb", "initramfs images.bin 0x4000000"]) {
     assert.ok(config.split("\n").includes(line), `config.txt has "${line}"`);
   }
-  const copied = join(BUILD, "rpi4", "sdcard-bundle.bin");
-  run("mcopy", ["-n", "-o", "-i", partition, "::bundle.bin", copied]);
-  const bundle = readFileSync(copied);
-  assert.is(bundle.readUInt32LE(0), BUNDLE_MAGIC);
-  assert.is(bundle.readUInt32LE(8), 1 + 3 * setup.guests.length, "the boot configuration, then each guest's DTB, kernel, initramfs");
+  const copied = join(BUILD, "rpi4", "sdcard-tee-hyp.bin");
+  run("mcopy", ["-n", "-o", "-i", partition, "::tee-hyp.bin", copied]);
+  const kernel = readFileSync(copied);
+  const h = setup.board.hypervisor;
+  assert.is(kernel.readUInt32LE(56), 0x644d5241, "an arm64 Image header (\"ARM\\x64\")");
+  assert.is(kernel.readUInt32LE(h.bootConfig.base - h.image.base), 0x43505948, "the boot configuration where the hypervisor reads it");
+  const store = join(BUILD, "rpi4", "sdcard-images.bin");
+  run("mcopy", ["-n", "-o", "-i", partition, "::images.bin", store]);
+  const images = readFileSync(store);
+  assert.ok(images.length > 30 << 20 && images.length <= h.imageStore.size, `images.bin: ${images.length} bytes, inside the image store`);
 });
 
 test.run();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
 import { checkSetup, ConfigError, formatRange, type ImageFiles } from "../../tools/config/check.ts";
-import { guestLoads } from "../../tools/images/qemu-loads.ts";
+import { storeLayout } from "../../tools/images/qemu-loads.ts";
 
 const MiB = 1024 * 1024;
 const noFiles: ImageFiles = { kernel: () => undefined, initramfs: () => undefined };
@@ -144,22 +144,37 @@ test("images: the kernel must end before the initramfs, the initramfs before the
   }
 });
 
+test("onReset and onCrash take only their named policies", () => {
+  fails(withGuests((g) => void ((g[1] as GuestConfig).onReset = "reboot" as never)), /^guests\[1\]\.onReset \(tee2\): "reboot" must be "restart" or "stop"/);
+  fails(withGuests((g) => void ((g[0] as GuestConfig).onCrash = "panic" as never)), /^guests\[0\]\.onCrash \(tee1\): "panic" must be "stop" or "restart"/);
+  checkSetup(withGuests((g) => { g[0].onReset = "stop"; g[1].onCrash = "restart"; }), { kernel: () => undefined, initramfs: () => undefined });
+});
+
 test("kernel, initramfs and cmdline must be set", () => {
   fails(withGuests((g) => void (g[0].kernel = "")), /^guests\[0\]\.kernel \(tee1\)/);
   fails(withGuests((g) => void (g[0].initramfs = "")), /^guests\[0\]\.initramfs \(tee1\)/);
   fails(withGuests((g) => void (g[0].cmdline = "x".repeat(3000))), /^guests\[0\]\.cmdline \(tee1\): .*at most 2047/);
 });
 
-test("each guest's DTB, kernel and initramfs land at the layout's offsets in its RAM", () => {
-  const paths = Object.fromEntries(
-    defaultSetup.guests.map((g) => [g.name, { kernel: "Image", initramfs: "initrd", dtb: `${g.name}.dtb` }]),
-  );
-  const loads = guestLoads(defaultSetup, paths).map((l) => `${l.file}@0x${l.addr.toString(16)}`);
-  assert.equal(loads, [
-    "tee1.dtb@0x80000000", "Image@0x80200000", "initrd@0x84000000",
-    "tee2.dtb@0xa0000000", "Image@0xa0200000", "initrd@0xa4000000",
-    "plain.dtb@0xc0000000", "Image@0xc0200000", "initrd@0xc4000000",
+test("each distinct image is loaded once into the image store; each guest's record says where its own are", () => {
+  const dir = mkdtempSync(join(tmpdir(), "store-"));
+  const file = (name: string, size: number) => {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.alloc(size));
+    return path;
+  };
+  const kernel = file("Image", 0x25_0000), initrd = file("initrd", 0x1_2345);
+  const paths = Object.fromEntries(defaultSetup.guests.map((g) => [g.name, { kernel, initramfs: initrd, dtb: file(`${g.name}.dtb`, 0x1000) }]));
+  const { loads, images } = storeLayout(defaultSetup, paths, { tee1: 0x40 });
+  const base = defaultSetup.board.hypervisor.imageStore.base;
+  assert.equal(loads.map((l) => [l.file.slice(dir.length + 1), l.addr - base]), [
+    ["tee1.dtb", 0], ["Image", 0x1_0000], ["initrd", 0x26_0000], ["tee2.dtb", 0x28_0000], ["plain.dtb", 0x29_0000],
   ]);
+  assert.equal(images.tee2.kernel, { pa: base + 0x1_0000, size: 0x25_0000 }, "the kernel is shared");
+  assert.equal(images.tee2.dtb.pa, base + 0x28_0000);
+  assert.is(images.tee1.bootCountOffset, 0x40);
+  const small = { ...defaultSetup, board: { ...defaultSetup.board, hypervisor: { ...defaultSetup.board.hypervisor, imageStore: { base, size: 0x10_0000 } } } };
+  assert.throws(() => storeLayout(small, paths), /imageStore: the guests' images need 2\.\d MiB, the store has 1 MiB/);
 });
 
 test.run();

@@ -35,7 +35,7 @@ test("a boot configuration of another version is named and ignored", () => {
   blob.writeUInt32LE(9, 4);
   const m = new Machine("virtualized", blob);
   m.boot(0);
-  assert.equal(m.lines("config"), ["boot configuration version 0x9 not understood (want 0x2): no guests"]);
+  assert.equal(m.lines("config"), ["boot configuration version 0x9 not understood (want 0x3): no guests"]);
   assert.is(m.firmware.poweredOff, true, "its selftest flag was not obeyed");
 });
 

@@ -166,15 +166,6 @@ test("VM_DESTROYED once the guest's last vCPU stops (SYSTEM_OFF)", () => {
   stillWorks(g1);
 });
 
-test("SYSTEM_RESET of a TEE guest also ends with VM_DESTROYED; the machine goes on", () => {
-  const { m, g1, g2 } = bootTee();
-  const { smcs } = watching(m, () => psci(m, 0, PSCI_SYSTEM_RESET));
-  assert.equal(smcs.filter((s) => s.in[0] === O.OPTEE_SMC_VM_DESTROYED).map((s) => [s.in[1], s.in[7]]), [[1, 0]]);
-  assert.equal(m.optee.guests, [2]);
-  assert.is(m.firmware.poweredOff, false);
-  stillWorks(g2);
-});
-
 test("a guest with two vCPUs: one vCPU's CPU_OFF is not the end; SYSTEM_OFF from the other is", () => {
   const { m, g1, g2 } = bootTee();
   // Start tee1's second vCPU (CPU 1), then turn it off again.

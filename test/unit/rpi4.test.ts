@@ -1,7 +1,7 @@
 /**
  * The Raspberry Pi 4 port on fake hardware: the rpi4 setup booted by the core on a GICv2 platform (what
  * boot/platform.c reports from the GIC-400 and the board's device tree), guest RAM checked against the device
- * tree, and the tools' side of the port: the board header, BL31's stub patch, the boot bundle.
+ * tree, and the tools' side of the port: the board header, BL31's stub patch.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,10 +10,6 @@ import { setup } from "../../configs/rpi4.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { boardHeader } from "../../tools/build/board-header.ts";
 import { patchBl31Stub } from "../../tools/run/firmware.ts";
-import { buildBundle, BUNDLE_MAGIC } from "../../tools/sdcard/bundle.ts";
-import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { FRAME, Machine } from "../fakes/machine.ts";
 import type { FakePlatform } from "../fakes/hw.ts";
 
@@ -27,6 +23,7 @@ function rpi4Platform(): FakePlatform {
     ram: [{ base: 0n, size: 0x3c00_0000n }],
     reserved: [{ base: 0n, size: 0x1000n }, { base: 0x0300_0000n, size: 0x10_0000n }],
     hypervisor: { base: 0x20_0000n, size: 0x160_0000n },
+    imageStore: { base: 0x0400_0000n, size: 0x400_0000n },
   };
 }
 
@@ -79,17 +76,17 @@ test("guest RAM the device tree does not give as free is refused, with the reaso
   const p = rpi4Platform();
   p.reserved.push({ base: 0x1a00_0000n, size: 0x20_0000n }); // inside linux2's RAM
   const m = booted(p);
-  assert.ok(m.hw.console.some((l) => /guest record 1 refused: RAM is not free RAM in the firmware's device tree/.test(l)), m.hw.console.join("\n"));
+  assert.ok(m.hw.console.some((l) => /guest record 1 refused: its RAM is not free RAM in the firmware's device tree/.test(l)), m.hw.console.join("\n"));
   assert.is(m.state.get(2), "parked", "linux2's CPU has nothing to run");
   const none = booted({ ...rpi4Platform(), deviceTree: false });
   assert.ok(none.hw.console.includes("[hyp] platform: GICv2, 4 list registers; no device tree: no RAM to give guests"));
   assert.is(none.hw.console.filter((l) => l.includes("refused")).length, 3);
 });
 
-test("board.h for rpi4: the GICv2 addresses, no redistributors, the MMIO window, the bundle, the PL011's pins", () => {
+test("board.h for rpi4: the GICv2 addresses, no redistributors, the MMIO window, the image store, the PL011's pins", () => {
   const h = boardHeader("rpi4");
   for (const line of ["#define BOARD_GIC_VERSION 2", "#define BOARD_GICH_BASE U64(0xff844000)", "#define BOARD_GICV_BASE U64(0xff846000)",
-    "#define BOARD_UART0_INTID 153u", "#define BOARD_OPTEE_NOTIF_INTID 0u", "#define BOARD_BUNDLE_PA U64(0x4000000)",
+    "#define BOARD_UART0_INTID 153u", "#define BOARD_OPTEE_NOTIF_INTID 0u", "#define HYP_IMAGE_STORE_PA U64(0x4000000)",
     "#define BOARD_DEVICES { { U64(0xfc000000), U64(0x4000000) } }", "#define BOARD_UART0_PIN_TX 14u"]) {
     assert.ok(h.split("\n").includes(line), `${line}\n${h}`);
   }
@@ -97,25 +94,13 @@ test("board.h for rpi4: the GICv2 addresses, no redistributors, the MMIO window,
   assert.match(boardHeader("qemu-virt"), /#define BOARD_GICR_STRIDE U64\(0x20000\)/);
 });
 
-test("BL31's stub header is filled as the VideoCore firmware fills it; the bundle stores a shared file once", () => {
+test("BL31's stub header is filled as the VideoCore firmware fills it", () => {
   const bl31 = Buffer.alloc(0x200);
   bl31.writeUInt32LE(0x5afe570b, 0xf0);
   const patched = patchBl31Stub(bl31, rpi4.dtb, rpi4.hypervisor.image.base);
   assert.equal([0xf0, 0xf4, 0xf8, 0xfc].map((o) => patched.readUInt32LE(o)), [0, 0, 0x0300_0000, 0x20_0000]);
   assert.throws(() => patchBl31Stub(Buffer.alloc(0x200), 0, 0), /stub magic/);
 
-  const dir = mkdtempSync(join(tmpdir(), "bundle-"));
-  writeFileSync(join(dir, "a"), "kernel!");
-  writeFileSync(join(dir, "b"), "dtb");
-  const b = buildBundle([{ file: join(dir, "a"), addr: 0x100 }, { file: join(dir, "b"), addr: 0x200 }, { file: join(dir, "a"), addr: 0x300 }], 4096);
-  assert.is(b.readUInt32LE(0), BUNDLE_MAGIC);
-  assert.is(b.readUInt32LE(8), 3);
-  assert.is(b.readUInt32LE(12), b.length);
-  const entry = (i: number) => ({ dst: Number(b.readBigUInt64LE(16 + 16 * i)), off: b.readUInt32LE(24 + 16 * i), size: b.readUInt32LE(28 + 16 * i) });
-  assert.is(entry(0).off, entry(2).off, "one copy of the shared file");
-  assert.is(b.subarray(entry(1).off, entry(1).off + entry(1).size).toString(), "dtb");
-  assert.is(entry(2).dst, 0x300);
-  assert.throws(() => buildBundle([{ file: join(dir, "a"), addr: 0 }], 32), /more than/);
 });
 
 test.run();

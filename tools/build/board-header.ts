@@ -55,8 +55,6 @@ export function boardHeader(name: string): string {
     `#define BOARD_OPTEE_NOTIF_INTID ${b.opteeNotifIntid ?? 0}u`,
     ...gicLines(b),
     ...deviceLines(b),
-    `#define BOARD_BUNDLE_PA ${hex(b.bundle?.base ?? 0)}`,
-    `#define BOARD_BUNDLE_SIZE ${hex(b.bundle?.size ?? 0)}`,
     ...uartPinLines(b),
     ...(b.pmWatchdog !== undefined ? [`#define BOARD_PM_BASE ${hex(b.pmWatchdog)}`] : []),
     // Where the device tree is when the firmware does not say (TF-A on QEMU virt enters BL33 with x0 = 0).
@@ -67,6 +65,8 @@ export function boardHeader(name: string): string {
     `#define HYP_BOOT_CONFIG_SIZE ${hex(h.bootConfig.size)}`,
     `#define HYP_WASM_MEM_PA ${hex(h.wasmMemory.base)}`,
     `#define HYP_WASM_MEM_SIZE ${hex(h.wasmMemory.size)}`,
+    `#define HYP_IMAGE_STORE_PA ${hex(h.imageStore.base)}`,
+    `#define HYP_IMAGE_STORE_SIZE ${hex(h.imageStore.size)}`,
   ];
   return lines.join("\n") + "\n";
 }

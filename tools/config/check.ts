@@ -97,6 +97,7 @@ export function checkSetup(setup: Setup, files: ImageFiles = defaultImageFiles):
     { what: "board.hypervisor.image", range: board.hypervisor.image },
     { what: "board.hypervisor.bootConfig", range: board.hypervisor.bootConfig },
     { what: "board.hypervisor.wasmMemory", range: board.hypervisor.wasmMemory },
+    { what: "board.hypervisor.imageStore", range: board.hypervisor.imageStore },
   ];
 
   const names = new Map<string, number>();
@@ -148,6 +149,13 @@ export function checkSetup(setup: Setup, files: ImageFiles = defaultImageFiles):
     if (typeof g.initramfs !== "string" || g.initramfs === "") throw new ConfigError(`${at("initramfs")}: "debian" or a path`);
     if (typeof g.cmdline !== "string" || g.cmdline.length > MAX_CMDLINE) {
       throw new ConfigError(`${at("cmdline")}: must be a string of at most ${MAX_CMDLINE} characters`);
+    }
+
+    if (g.onReset !== undefined && g.onReset !== "restart" && g.onReset !== "stop") {
+      throw new ConfigError(`${at("onReset")}: "${g.onReset}" must be "restart" or "stop"`);
+    }
+    if (g.onCrash !== undefined && g.onCrash !== "restart" && g.onCrash !== "stop") {
+      throw new ConfigError(`${at("onCrash")}: "${g.onCrash}" must be "stop" or "restart"`);
     }
 
     checkImages(g, at, files);

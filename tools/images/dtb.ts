@@ -6,7 +6,7 @@
  * OP-TEE offers ASYNC_NOTIF). Compiled with dtc.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
@@ -20,6 +20,8 @@ const GICV2_PPI_CPU_MASK_SHIFT = 8;
 const IRQ_EDGE_RISING = 1;
 const GIC_SPI = 0;
 const GIC_PPI = 1;
+/** What /chosen/hyp,boot-count holds until the hypervisor writes the start number over it (found by value). */
+const BOOT_COUNT_PLACEHOLDER = 0xb007_c0de;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 /** A u64 as two 32-bit cells. */
@@ -100,6 +102,8 @@ export function guestDts(setup: Setup, guest: GuestConfig, initrdSize: number): 
 		stdout-path = "/${uart}";
 		linux,initrd-start = <${u64(initrdStart)}>;
 		linux,initrd-end = <${u64(initrdStart + initrdSize)}>;
+		/* Which start of this guest this is (1 = the first): the hypervisor writes it at every (re)start. */
+		hyp,boot-count = <${hex(BOOT_COUNT_PLACEHOLDER)}>;
 	};
 
 	memory@${L.ramIpa.toString(16)} {
@@ -156,12 +160,21 @@ export function compileDts(dts: string, outPath: string): string {
   return r.stderr.trim();
 }
 
-/** Writes the guest's DTB to outPath; it must fit in GUEST_LAYOUT.dtbMaxSize. */
-export function buildGuestDtb(setup: Setup, guest: GuestConfig, initrdSize: number, outPath: string): void {
+/**
+ * Writes the guest's DTB to outPath; it must fit in GUEST_LAYOUT.dtbMaxSize. Returns the offset in it of the
+ * /chosen/hyp,boot-count cell, which the hypervisor fills in at every start.
+ */
+export function buildGuestDtb(setup: Setup, guest: GuestConfig, initrdSize: number, outPath: string): { bootCountOffset: number } {
   const warnings = compileDts(guestDts(setup, guest, initrdSize), outPath);
   if (warnings) console.warn(`[images] dtc warnings for ${outPath}:\n${warnings}`);
   const size = statSync(outPath).size;
   if (size > L.dtbMaxSize) throw new Error(`${outPath}: ${size} bytes, more than the ${L.dtbMaxSize} bytes the layout leaves for the DTB`);
+  const blob = readFileSync(outPath);
+  const marker = Buffer.alloc(4);
+  marker.writeUInt32BE(BOOT_COUNT_PLACEHOLDER);
+  const bootCountOffset = blob.indexOf(marker);
+  if (bootCountOffset < 0 || blob.indexOf(marker, bootCountOffset + 1) >= 0) throw new Error(`${outPath}: the hyp,boot-count cell is not found exactly once`);
+  return { bootCountOffset };
 }
 
 /** Decompiles a DTB back to source (for tests and for people). */

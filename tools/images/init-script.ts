@@ -27,12 +27,19 @@
  *   bench_until=<s>     and stops after the round during which it reaches this many (so they stop together)
  *   tee_wait=<seconds>  how long the xtest and teebench steps wait for the optee driver's devices
  *   shell=1             stay in a shell after the steps (a person at `make run`)
+ *   reboots=<n>         after the steps, reboot (`reboot -f`, PSCI SYSTEM_RESET) instead of powering off, until
+ *                       this is the (n+1)-th start: the hypervisor restarts the guest from pristine images and
+ *                       writes the start number into its device tree (/chosen/hyp,boot-count)
+ *   reboot_until=<s>    the same, for as long as the machine's counter is below <s> seconds since power-on (a
+ *                       reboot loop alongside another guest's long run: make xtest-reboot)
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
  *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
  *                       guest's CPU can cost the others instructions
  * and prints, on the console:
  *   GUEST-READY name=<guest> kernel=<release> nproc=<n> mem_kb=<MemTotal> seconds_to_init=<uptime at /init>
  *               since_power_on=<the generic timer's counter at /init, in seconds: firmware and hypervisor included>
+ *               boot=<which start of this guest: 1 the first, then one more after each reboot; 0 natively>
+ *   GUEST-REBOOT name=<guest> boot=<n>   about to reboot (reboots=)
  *   ISOLATION-PROBE start addr=<addr>
  *   ISOLATION-PROBE result=bus-error | result=read value=<v> | result=exit-<status>
  *   TEE-DEVICE present | TEE-DEVICE absent
@@ -68,7 +75,13 @@ ip link set lo up
 
 guest=\${guest:-unnamed}
 mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
-echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up since_power_on=$since_power_on"
+# The hypervisor writes which start this is into our device tree (a big-endian u32); natively there is none.
+boot=0
+if [ -r /proc/device-tree/chosen/hyp,boot-count ]; then
+  set -- $(od -An -tu1 /proc/device-tree/chosen/hyp,boot-count)
+  boot=$(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 ))
+fi
+echo "GUEST-READY name=$guest kernel=$(uname -r) nproc=$(nproc) mem_kb=$mem_kb seconds_to_init=$up since_power_on=$since_power_on boot=$boot"
 
 # Read one 32-bit word at probe_addr (default: just past 256 MiB of RAM at 0x40000000). Outside our RAM the
 # hypervisor must refuse it: the read dies of SIGBUS (status 128 + 7).
@@ -209,6 +222,17 @@ fi
 if [ "\${shell:-}" = 1 ]; then
   echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"
   setsid cttyhack sh
+fi
+again=
+[ -n "\${reboots:-}" ] && [ "$boot" -le "$reboots" ] && again=1
+if [ -n "\${reboot_until:-}" ] && awk -v now="$(teebench --since-power-on)" -v until="$reboot_until" 'BEGIN { exit !(now < until) }'; then
+  again=1
+fi
+if [ -n "$again" ]; then
+  echo "GUEST-REBOOT name=$guest boot=$boot"
+  reboot -f
+  sleep 5
+  echo "GUEST-DONE reboot failed"
 fi
 poweroff -f
 sleep 5

@@ -1,17 +1,17 @@
 /**
- * Everything QEMU's loader device must put in RAM for a setup's guests: per guest its DTB, kernel and
- * initramfs at GUEST_LAYOUT's offsets inside the guest's RAM (physical addresses: the guest sees its RAM
- * at GUEST_LAYOUT.ramIpa). buildGuestImages checks the setup, builds the shared initramfs (only when its
- * inputs changed) and one DTB per guest.
+ * Everything QEMU's loader device must put in RAM for a setup's guests: each distinct image (kernels,
+ * initramfs, one DTB per guest) once, in the board's image store; the hypervisor copies a guest's images
+ * to GUEST_LAYOUT's offsets in its RAM at every start. buildGuestImages checks the setup, builds the
+ * shared initramfs (only when its inputs changed) and one DTB per guest.
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
 import { checkSetup, ConfigError } from "../config/check.ts";
 import { PROJECT_ROOT, kernelImage, shown } from "../firmware/paths.ts";
 import { runMain } from "../lib/cli.ts";
 import { buildGuestDtb } from "./dtb.ts";
+import type { GuestImages, StoredImage } from "../build/bootconfig.ts";
 import { buildInitramfs, initramfsInputs } from "./initramfs.ts";
 
 /** One file for QEMU's `-device loader,file=…,addr=…,force-raw=on` (the same shape as tools/run/qemu.ts's Load). */
@@ -29,18 +29,40 @@ export interface GuestImagePaths {
 
 export const IMAGES_DIR = join(PROJECT_ROOT, "build/images");
 
-/** For each guest (in setup order): its DTB, kernel and initramfs at their addresses in its RAM. */
-export function guestLoads(setup: Setup, paths: Record<string, GuestImagePaths>): Load[] {
-  const L = GUEST_LAYOUT;
-  return setup.guests.flatMap((g) => {
+/** Images in the store start on this boundary. */
+const STORE_ALIGN = 0x1_0000;
+
+/**
+ * Lays every distinct image file of the setup out in the board's image store (the hypervisor copies each
+ * guest's images into its RAM at every start, so they are loaded once, nowhere a guest can reach). Returns
+ * the loader's files and, per guest, where its images are; throws a ConfigError when they do not fit.
+ */
+export function storeLayout(
+  setup: Setup,
+  paths: Record<string, GuestImagePaths>,
+  bootCountOffsets: Record<string, number> = {},
+): { loads: Load[]; images: Record<string, GuestImages> } {
+  const store = setup.board.hypervisor.imageStore;
+  const placed = new Map<string, StoredImage>();
+  let next = store.base;
+  const place = (file: string): StoredImage => {
+    const known = placed.get(file);
+    if (known) return known;
+    const image = { pa: next, size: statSync(file).size };
+    next = Math.ceil((next + image.size) / STORE_ALIGN) * STORE_ALIGN;
+    if (next > store.base + store.size) {
+      throw new ConfigError(`board.hypervisor.imageStore: the guests' images need ${((next - store.base) / 1048576).toFixed(1)} MiB, the store has ${store.size / 1048576} MiB`);
+    }
+    placed.set(file, image);
+    return image;
+  };
+  const images: Record<string, GuestImages> = {};
+  for (const g of setup.guests) {
     const p = paths[g.name];
-    if (!p) throw new Error(`guestLoads: no image paths for guest ${g.name}`);
-    return [
-      { file: p.dtb, addr: g.ram.base + L.dtbOffset },
-      { file: p.kernel, addr: g.ram.base + L.kernelOffset },
-      { file: p.initramfs, addr: g.ram.base + L.initramfsOffset },
-    ];
-  });
+    if (!p) throw new Error(`storeLayout: no image paths for guest ${g.name}`);
+    images[g.name] = { dtb: place(p.dtb), kernel: place(p.kernel), initramfs: place(p.initramfs), bootCountOffset: bootCountOffsets[g.name] };
+  }
+  return { loads: [...placed].map(([file, image]) => ({ file, addr: image.pa })), images };
 }
 
 /** True if `out` exists and is newer than every input. */
@@ -76,7 +98,7 @@ export async function buildGuestImages(
   setup: Setup,
   outDir: string = IMAGES_DIR,
   dtbDir: string = outDir,
-): Promise<{ loads: Load[]; dtbs: Record<string, string> }> {
+): Promise<{ loads: Load[]; dtbs: Record<string, string>; images: Record<string, GuestImages> }> {
   checkSetup(setup, { kernel: () => undefined, initramfs: () => undefined }); // the structure, before building anything
   const shared = setup.guests.some((g) => g.initramfs === "debian") ? sharedInitramfs(outDir) : join(outDir, "initramfs.cpio.gz");
 
@@ -91,8 +113,12 @@ export async function buildGuestImages(
   });
   // Now that every file exists: do the images fit at the layout's offsets?
   checkSetup(setup, { kernel: (g) => paths[g.name].kernel, initramfs: (g) => paths[g.name].initramfs });
-  for (const g of setup.guests) buildGuestDtb(setup, g, statSync(paths[g.name].initramfs).size, dtbs[g.name]);
-  return { loads: guestLoads(setup, paths), dtbs };
+  const bootCountOffsets: Record<string, number> = {};
+  for (const g of setup.guests) {
+    bootCountOffsets[g.name] = buildGuestDtb(setup, g, statSync(paths[g.name].initramfs).size, dtbs[g.name]).bootCountOffset;
+  }
+  const { loads, images } = storeLayout(setup, paths, bootCountOffsets);
+  return { loads, dtbs, images };
 }
 
 /** Usage: tsx tools/images/qemu-loads.ts [configs/<setup>.ts]: builds the images, prints the loader arguments. */

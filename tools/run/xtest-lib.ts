@@ -22,15 +22,18 @@ export const FULL_XTEST = "all";
 export const SHORT_XTEST = "-t,regression,1001,1004,4001,6001";
 
 /** `setup` with every TEE guest running xtest (`selection`, commas for spaces) and every other guest checking it has no TEE. */
-export function xtestSetup(setup: Setup, selection: string, name = `${setup.name}-xtest`): Setup {
+export function xtestSetup(setup: Setup, selection: string, name = `${setup.name}-xtest`, bootArgs: Record<string, Record<string, string>> = {}): Setup {
   return {
     ...setup,
     name,
     guests: setup.guests.map((g) => ({
       ...g,
-      cmdline: g.tee
-        ? withBootArgs(g.cmdline, { run: "teecheck,xtest", xtest: selection })
-        : withBootArgs(g.cmdline, { run: "isolation,teecheck" }),
+      cmdline: withBootArgs(
+        g.tee
+          ? withBootArgs(g.cmdline, { run: "teecheck,xtest", xtest: selection })
+          : withBootArgs(g.cmdline, { run: "isolation,teecheck" }),
+        bootArgs[g.name] ?? {},
+      ),
     })),
   };
 }
@@ -139,8 +142,11 @@ export interface HypXtest {
 }
 
 /** `setup` under the hypervisor with its TEE guests running `selection` at the same time. */
-export async function hypXtest(setup: Setup, o: XtestRunOptions & { name?: string }): Promise<HypXtest> {
-  const s = xtestSetup(setup, o.selection, o.name);
+export async function hypXtest(
+  setup: Setup,
+  o: XtestRunOptions & { name?: string; bootArgs?: Record<string, Record<string, string>> },
+): Promise<HypXtest> {
+  const s = xtestSetup(setup, o.selection, o.name, o.bootArgs);
   const names = s.guests.map((g) => g.name);
   const run = await withConsole(names, o, async (onLine) => {
     const r = await bootGuests(s, { timeoutSeconds: o.timeoutSeconds, onLine, qemuArgs: o.qemuArgs });

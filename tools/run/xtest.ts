@@ -12,13 +12,19 @@
  * than natively and a call count that kept up with xtest's seconds (notif-report.ts); and plain has no
  * /dev/tee0.
  *
- * Usage: tsx tools/run/xtest.ts [--only native|hyp] [--selection <xtest=…>] [--verbose]
+ * Usage: tsx tools/run/xtest.ts [--only native|hyp] [--selection <xtest=…>] [--verbose] [--reboot-loop <s>]
  *   --only hyp reuses the native results of the last run (build/results/xtest.json) with the same selection.
+ *   --reboot-loop <s> (make xtest-reboot, issue 14): tee2 runs a short selection and reboots, over and over,
+ *      for the first <s> seconds of the machine, while tee1 runs the selection; tee1 must match native, every
+ *      life of tee2 must pass and leave nothing held after its VM_DESTROYED. Writes build/results/xtest-reboot.json
+ *      instead (tee2's reboots and passes under tee2.rebootLoop); reuses xtest.json's native run when it has one.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setup } from "../../configs/qemu-virt.ts";
+import type { Setup } from "../../configs/setup.ts";
+import { parseReboots, type RebootReport } from "./reboot-report.ts";
 import { RESULTS } from "./boot-lib.ts";
 import { FULL_XTEST, hypXtest, nativeXtest } from "./xtest-lib.ts";
 import { caseRanges, checkNative, compareWithNative, type XtestReport } from "./xtest-report.ts";
@@ -26,6 +32,14 @@ import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseWa
 
 const log = (s: string) => console.log(`[xtest] ${s}`);
 const JSON_OUT = join(RESULTS, "xtest.json");
+const REBOOT_JSON_OUT = join(RESULTS, "xtest-reboot.json");
+/** What tee2 runs in each life of the reboot loop. */
+const REBOOT_SELECTION = "-t,regression,1001,4001";
+
+/** The setup whose tee2 restarts on reboot (the default, said here so that it stays so for this run). */
+function rebootLoopSetup(): Setup {
+  return { ...setup, guests: setup.guests.map((g) => (g.name === "tee2" ? { ...g, onReset: "restart" as const } : g)) };
+}
 
 /** OP-TEE's watchdog in a secure log, and the interrupts a console says `name` took (issue 10). */
 function notificationsIn(secureLog: string, id: number, lines: string[], name: string): Notifications {
@@ -61,8 +75,13 @@ async function main(): Promise<number> {
       verbose: { type: "boolean", default: false },
       "native-timeout": { type: "string", default: "1800" },
       "hyp-timeout": { type: "string", default: "3600" },
+      "reboot-loop": { type: "string" },
     },
   });
+  const rebootLoop = values["reboot-loop"] ? Number(values["reboot-loop"]) : null;
+  if (rebootLoop !== null && !(rebootLoop > 0)) throw new Error("--reboot-loop <seconds>, more than 0");
+  const out_json = rebootLoop ? REBOOT_JSON_OUT : JSON_OUT;
+  const reuseNative = values.only === "hyp" || (rebootLoop !== null && nativeOnFile(values.selection!));
   const selection = values.selection!;
   if (values.only && !["native", "hyp"].includes(values.only)) throw new Error("--only native|hyp");
   const onLine = values.verbose ? (l: string) => console.log(`  | ${l}`) : undefined;
@@ -72,7 +91,7 @@ async function main(): Promise<number> {
   let native: XtestReport | null = null;
   let nativeSummary: ReturnType<typeof summary> | null = null;
   let nativeNotif: Notifications | null = null;
-  if (values.only !== "hyp") {
+  if (!reuseNative) {
     log(`native baseline: TF-A + OP-TEE 4.5 (not virtualized) + Debian's kernel, -smp 2 -m 2048, xtest=${selection}`);
     const n = await nativeXtest({
       selection, timeoutSeconds: Number(values["native-timeout"]), log: join(RESULTS, "xtest-native.log"),
@@ -100,16 +119,24 @@ async function main(): Promise<number> {
     const tees = setup.guests.filter((g) => g.tee).map((g) => g.name);
     const others = setup.guests.filter((g) => !g.tee).map((g) => g.name);
     log(`hypervisor: ${setup.name} with ${tees.join(" and ")} running xtest=${selection} at the same time, ${others.join(", ")} checking it has no TEE`);
-    const h = await hypXtest(setup, {
-      selection, name: "xtest", timeoutSeconds: Number(values["hyp-timeout"]), log: join(RESULTS, "xtest-hyp.log"),
-      onLine, onProgress: progress,
+    const hypSetup = rebootLoop ? rebootLoopSetup() : setup;
+    const bootArgs = rebootLoop ? { tee2: { run: "xtest", xtest: REBOOT_SELECTION, reboot_until: String(rebootLoop) } } : {};
+    if (rebootLoop) log(`tee2 instead reboots in a loop for the first ${rebootLoop} s, running xtest=${REBOOT_SELECTION} in each life`);
+    const h = await hypXtest(hypSetup, {
+      selection, name: rebootLoop ? "xtest-reboot" : "xtest", timeoutSeconds: Number(values["hyp-timeout"]),
+      log: join(RESULTS, rebootLoop ? "xtest-reboot-hyp.log" : "xtest-hyp.log"), onLine, onProgress: progress, bootArgs,
     });
     if (h.run.result.timedOut) problems.push(`hypervisor: QEMU did not power off within ${values["hyp-timeout"]} s`);
     if (h.run.probe.verdict && !/^ready/.test(h.run.probe.verdict)) problems.push(`hypervisor: OP-TEE probe says: ${h.run.probe.verdict}`);
-    log(`hypervisor done in ${h.run.result.seconds.toFixed(0)} s; console in build/results/xtest-hyp.log`);
-    const secureLog = join(RESULTS, "xtest-secure.log");
+    log(`hypervisor done in ${h.run.result.seconds.toFixed(0)} s; console in build/results/${rebootLoop ? "xtest-reboot-hyp.log" : "xtest-hyp.log"}`);
+    const secureLog = join(RESULTS, rebootLoop ? "xtest-reboot-secure.log" : "xtest-secure.log");
     for (const g of h.guests) {
-      if (tees.includes(g.name)) {
+      if (rebootLoop && g.name === "tee2") {
+        const loop = parseReboots("tee2", h.run.result.lines);
+        out.tee2 = { rebootLoop: loop };
+        problems.push(...rebootLoopProblems(loop));
+        log(`tee2   reboot loop: ${loop.lives.length} lives, ${loop.reboots} reboots, ${loop.lives.filter((l) => l.xtestStatus === "0").length} passed xtest=${REBOOT_SELECTION}`);
+      } else if (tees.includes(g.name)) {
         // Client id = the guest's index + 1 (mediator/clients.ts).
         const notif = notificationsIn(secureLog, setup.guests.findIndex((c) => c.name === g.name) + 1, h.run.result.lines, g.name);
         out[g.name] = summary(g, notif);
@@ -125,7 +152,7 @@ async function main(): Promise<number> {
     }
   }
   out.verdict = { ok: problems.length === 0, problems };
-  writeFileSync(JSON_OUT, JSON.stringify(out, null, 2) + "\n");
+  writeFileSync(out_json, JSON.stringify(out, null, 2) + "\n");
 
   console.log("");
   for (const line of table(rows)) log(line);
@@ -137,13 +164,33 @@ async function main(): Promise<number> {
   for (const [name, v] of Object.entries(out)) {
     if (v && typeof v === "object" && "teeDevice" in v) log(`${name.padEnd(6)} /dev/tee0: ${(v as { teeDevice: boolean | null }).teeDevice === false ? "absent (no TEE, as configured)" : String((v as { teeDevice: boolean | null }).teeDevice)}`);
   }
-  log(`wrote ${JSON_OUT}`);
+  log(`wrote ${out_json}`);
   if (problems.length) {
     for (const p of problems) log(`FAIL ${p}`);
     return 1;
   }
   log(values.only === "native" ? "PASS: the native baseline ran" : "PASS: every TEE guest matches the native baseline; plain has no TEE");
   return 0;
+}
+
+/** Is there a native run of `selection` in xtest.json to compare with? */
+function nativeOnFile(selection: string): boolean {
+  const old = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, "utf8")) : null;
+  return Boolean(old?.native && old.selection === selection);
+}
+
+/** A reboot loop passes when every life ran its selection to a pass and nothing survived a VM_DESTROYED. */
+function rebootLoopProblems(loop: RebootReport): string[] {
+  const problems: string[] = [];
+  if (loop.reboots < 2) problems.push(`tee2: rebooted ${loop.reboots} times in its loop, want at least 2`);
+  loop.lives.forEach((l) => {
+    if (l.xtestStatus !== "0") problems.push(`tee2: life ${l.boot}: xtest=${REBOOT_SELECTION} ${l.xtestStatus === null ? "did not finish" : `failed (status ${l.xtestStatus})`}`);
+  });
+  // VM_CREATED / VM_DESTROYED lines are left out after a loop's 8th start except at starts 2^n: not counted here.
+  loop.heldAfter.forEach((h, i) => {
+    if (h.buffers || h.rpcBuffers || h.calls || h.poolPages) problems.push(`tee2: after VM_DESTROYED ${i + 1} it still held ${JSON.stringify(h)}`);
+  });
+  return problems;
 }
 
 main().then((code) => process.exit(code), (e: Error) => {

@@ -5,8 +5,10 @@
  *   config.txt               64-bit, the PL011 console, the GIC-400, TF-A as armstub, where each file goes
  *   bl31.bin                 Debian's TF-A for the board: the armstub, which enters the hypervisor at EL2
  *   bcm2711-rpi-4-b.dtb      the board's device tree from Debian's kernel (the firmware fills /memory in)
- *   hyp.bin                  the hypervisor built for the board (the "kernel")
- *   bundle.bin               the boot configuration and every guest's kernel, initramfs and DTB (tools/sdcard/bundle.ts)
+ *   tee-hyp.bin              the "kernel": the hypervisor built for the board, then, at its place past the image,
+ *                            the boot configuration
+ *   images.bin               the image store: every guest's kernel, initramfs and DTB where the boot configuration
+ *                            says they are, loaded by the firmware as its `initramfs`
  * Made without root or loop devices: mkfs.vfat on a file, mtools' mcopy into it, and an MBR written here.
  * Usage: tsx tools/sdcard/sdcard.ts [--setup <name> | configs/<name>.ts]
  */
@@ -17,11 +19,10 @@ import type { Board } from "../../configs/boards/board.ts";
 import type { Setup } from "../../configs/setup.ts";
 import { setupBootConfig } from "../build/bootconfig.ts";
 import * as P from "../firmware/paths.ts";
-import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
+import { buildGuestImages, IMAGES_DIR, type Load } from "../images/qemu-loads.ts";
 import { runMain, UserError } from "../lib/cli.ts";
 import { loadSetup } from "../lib/setup-file.ts";
 import { boardBuildDir, ensureBoardImage } from "../run/firmware.ts";
-import { buildBundle } from "./bundle.ts";
 
 const MiB = 1024 * 1024;
 /** The partition starts 1 MiB in, as SD card tools align it. */
@@ -42,12 +43,12 @@ export function configTxt(board: Board): string {
     "enable_gic=1",
     "# Debian's TF-A at 0: PSCI, and the hypervisor entered at EL2 with x0 = the device tree.",
     "armstub=bl31.bin",
-    "kernel=hyp.bin",
+    "kernel=tee-hyp.bin",
     `kernel_address=${hex(board.hypervisor.image.base)}`,
     "device_tree=bcm2711-rpi-4-b.dtb",
     `device_tree_address=${hex(board.dtb)}`,
-    "# The boot configuration and the guests' images: the hypervisor places each file.",
-    `initramfs bundle.bin ${hex(board.bundle!.base)}`,
+    "# The guests' images, in the hypervisor's image store: it copies them into a guest's RAM at every start.",
+    `initramfs images.bin ${hex(board.hypervisor.imageStore.base)}`,
     "",
   ].join("\n");
 }
@@ -55,7 +56,7 @@ export function configTxt(board: Board): string {
 /** The files of the FAT partition: name on the card → path here. */
 export async function sdcardFiles(setup: Setup, dir: string): Promise<Record<string, string>> {
   const board = setup.board;
-  if (board.firmware.kind !== "tfa-bl31" || !board.bundle) {
+  if (board.firmware.kind !== "tfa-bl31") {
     throw new UserError(`setup ${setup.name} runs on ${board.name}, which boots from no SD card: make sdcard SETUP=rpi4`);
   }
   for (const f of [P.RPI4_BL31, P.RPI4_START4, P.RPI4_FIXUP4, P.rpi4BoardDtb()]) {
@@ -66,12 +67,12 @@ export async function sdcardFiles(setup: Setup, dir: string): Promise<Record<str
     }
   }
   ensureBoardImage(board);
-  const { loads } = await buildGuestImages(setup, IMAGES_DIR, join(IMAGES_DIR, setup.name));
+  const { loads, images } = await buildGuestImages(setup, IMAGES_DIR, join(IMAGES_DIR, setup.name));
   mkdirSync(dir, { recursive: true });
-  const config = join(dir, "bootconfig.bin");
-  writeFileSync(config, setupBootConfig(setup));
-  const bundle = join(dir, "bundle.bin");
-  writeFileSync(bundle, buildBundle([{ file: config, addr: board.hypervisor.bootConfig.base }, ...loads], board.bundle.size));
+  const kernel = join(dir, "tee-hyp.bin");
+  writeFileSync(kernel, withBootConfig(board, readFileSync(join(boardBuildDir(board), "hyp.bin")), setupBootConfig(setup, {}, images)));
+  const store = join(dir, "images.bin");
+  writeFileSync(store, imageStoreFile(board, loads));
   const configFile = join(dir, "config.txt");
   writeFileSync(configFile, configTxt(board));
   return {
@@ -80,9 +81,36 @@ export async function sdcardFiles(setup: Setup, dir: string): Promise<Record<str
     "config.txt": configFile,
     "bl31.bin": P.RPI4_BL31,
     "bcm2711-rpi-4-b.dtb": P.rpi4BoardDtb(),
-    "hyp.bin": join(boardBuildDir(board), "hyp.bin"),
-    "bundle.bin": bundle,
+    "tee-hyp.bin": kernel,
+    "images.bin": store,
   };
+}
+
+/**
+ * The firmware loads whole files only: the hypervisor's image, zero-padded to where the boot configuration
+ * belongs (board.hypervisor.bootConfig, past the image), then the boot configuration, as one "kernel".
+ */
+export function withBootConfig(board: Board, hyp: Buffer, config: Buffer): Buffer {
+  const at = board.hypervisor.bootConfig.base - board.hypervisor.image.base;
+  if (hyp.length > at) throw new Error(`hyp.bin is ${hyp.length} bytes: it runs into the boot configuration at +0x${at.toString(16)}`);
+  if (config.length > board.hypervisor.bootConfig.size) throw new Error(`the boot configuration is larger than board.hypervisor.bootConfig`);
+  const out = Buffer.alloc(at + config.length);
+  hyp.copy(out, 0);
+  config.copy(out, at);
+  return out;
+}
+
+/** The image store as one file from its base: each image at its address (tools/images/qemu-loads.ts storeLayout). */
+export function imageStoreFile(board: Board, loads: Load[]): Buffer {
+  const base = board.hypervisor.imageStore.base;
+  const files = loads.map((l) => ({ at: l.addr - base, data: readFileSync(l.file) }));
+  const end = Math.max(0, ...files.map((f) => f.at + f.data.length));
+  const out = Buffer.alloc(end);
+  for (const f of files) {
+    if (f.at < 0) throw new Error(`an image at 0x${(f.at + base).toString(16)} lies below the image store`);
+    f.data.copy(out, f.at);
+  }
+  return out;
 }
 
 function tool(cmd: string, args: string[]): void {

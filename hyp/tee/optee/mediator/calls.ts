@@ -124,3 +124,20 @@ export function callCloseIdle(g: u32): void {
 @inline function listSlot(g: u32, c: i32, i: u32): usize {
   return lists + <usize>(((g * MAX_CALLS_PER_GUEST + <u32>c) * MAX_LISTS_PER_CALL + i) << 3);
 }
+
+/**
+ * Forgets every call of guest g without reading its records (the core faulted while serving g, so they are not
+ * trusted): the pool pages they held are taken back by poolDiscard, not through the records.
+ */
+export function callDiscardAll(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  memory.fill(changetype<usize>(callAt(g, 0)), 0, MAX_CALLS_PER_GUEST * RECORD);
+  memory.fill(lists + <usize>((g * MAX_CALLS_PER_GUEST * MAX_LISTS_PER_CALL) << 3), 0, MAX_CALLS_PER_GUEST * MAX_LISTS_PER_CALL * 8);
+}
+
+/** Calls guest g has open now (in OP-TEE or in an RPC). */
+export function callsOpen(g: u32): u32 {
+  let n: u32 = 0;
+  for (let c: i32 = 0; c < <i32>MAX_CALLS_PER_GUEST; c++) if (callAt(g, c).shadow != 0) n++;
+  return n;
+}

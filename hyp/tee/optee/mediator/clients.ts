@@ -10,7 +10,9 @@ import { setSmc, smcReg } from "../../../core/percpu";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { logClient } from "./log";
-import { statReport } from "./stats";
+import { statReport, statReset } from "./stats";
+import { heldReport } from "./held";
+import { lifecycleLoud } from "../../../core/lifecycle";
 
 const created = memory.data(<i32>MAX_GUESTS);
 
@@ -42,6 +44,7 @@ export function vmCreatedReturned(cpu: u32, g: u32): void {
   const a0 = <u32>smcReg(cpu, 0);
   const ok = a0 == smc.OPTEE_SMC_RETURN_OK;
   store<u8>(created + <usize>g, ok ? 1 : 0);
+  if (ok && !lifecycleLoud(g)) return;
   logClient(g, "VM_CREATED", clientIdOf(g), ok ? "OK: this guest may use OP-TEE" : smc.opteeReturnName(a0));
 }
 
@@ -57,6 +60,12 @@ export function loadVmDestroyed(cpu: u32, g: u32): bool {
 }
 
 export function vmDestroyedReturned(cpu: u32, g: u32): void {
-  logClient(g, "VM_DESTROYED", clientIdOf(g), smc.opteeReturnName(<u32>smcReg(cpu, 0)));
+  const a0 = <u32>smcReg(cpu, 0);
+  if (a0 == smc.OPTEE_SMC_RETURN_OK && !lifecycleLoud(g)) {
+    statReset(g);
+    return;
+  }
+  logClient(g, "VM_DESTROYED", clientIdOf(g), smc.opteeReturnName(a0));
   statReport(g);
+  heldReport(g);
 }

@@ -25,8 +25,7 @@ import { cpuOfVcpu, MAX_GUESTS } from "../../../core/guest";
 import { kickMask } from "../../../core/kick";
 import { GUEST_OPTEE_NOTIF_INTID } from "../../../core/layout";
 import { setSmc, smcReg } from "../../../core/percpu";
-import { continueCpu } from "../../../core/run";
-import { requestSmc, SMC_OWNER_NOTIF } from "../../../core/smcowner";
+import { TEE_NOTIF_SMC, TEE_RESUME } from "../../../core/tee-ops";
 import { guestOfCpu } from "../../../core/vcpu";
 import { gicDeactivate, kickCpu } from "../../../hw/imports";
 import { vgicSpiTarget } from "../../../vgic/inject";
@@ -92,7 +91,7 @@ export function notifInterrupt(cpu: u32): u32 {
  */
 export function notifDrainHere(cpu: u32): u32 {
   const g = guestOfCpu(cpu);
-  if (g >= MAX_GUESTS || at(g).wanted == 0 || at(g).busy != 0 || !drainable(g)) return continueCpu(cpu);
+  if (g >= MAX_GUESTS || at(g).wanted == 0 || at(g).busy != 0 || !drainable(g)) return TEE_RESUME;
   at(g).busy = cpu + 1;
   startRound(g);
   return readNext(cpu, g);
@@ -101,7 +100,7 @@ export function notifDrainHere(cpu: u32): u32 {
 /** The GET `cpu` made for its guest has returned (x0..x3 in its frame). */
 export function notifDrainReturned(cpu: u32): u32 {
   const g = guestOfCpu(cpu);
-  if (g >= MAX_GUESTS || at(g).busy != cpu + 1) return continueCpu(cpu);
+  if (g >= MAX_GUESTS || at(g).busy != cpu + 1) return TEE_RESUME;
   const d = at(g);
   const a0 = <u32>smcReg(cpu, 0), value = <u32>smcReg(cpu, 1), flags = <u32>smcReg(cpu, 2);
   d.reads++;
@@ -125,7 +124,7 @@ export function notifDrainReturned(cpu: u32): u32 {
   }
   d.busy = 0;
   d.wanted = 0;
-  return continueCpu(cpu);
+  return TEE_RESUME;
 }
 
 /** Guest g reads its values only while they are routed to it and it is OP-TEE's client. */
@@ -152,7 +151,7 @@ function readNext(cpu: u32, g: u32): u32 {
   // x7 is the guest's client id, never 0: for id 0 OP-TEE would look up the hypervisor's partition, which
   // does not exist (a NULL dereference in a release build).
   setSmc(cpu, smc.OPTEE_SMC_GET_ASYNC_NOTIF_VALUE, 0, 0, <u64>clientIdOf(g));
-  return requestSmc(cpu, SMC_OWNER_NOTIF);
+  return TEE_NOTIF_SMC;
 }
 
 /** The round is over: guest g gets its virtual interrupt if it has something new. */

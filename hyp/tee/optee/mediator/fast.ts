@@ -7,6 +7,7 @@ import { setGuestReg, setSmc, smcReg, guestReg } from "../../../core/percpu";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { notifAnswerGet, notifEnableReturned } from "./notif";
+import { setResult } from "./result";
 import { rpcBufferFind, rpcBufferRemove } from "./rpcbuf";
 
 /**
@@ -69,10 +70,3 @@ export function fastReturned(cpu: u32, g: u32, fid: u32): void {
   setResult(cpu, a0, a1, a2, a3);
 }
 
-/** The guest's x0..x3 after its SMC: 32-bit values, as OP-TEE's SMC32 calls return them. */
-export function setResult(cpu: u32, a0: u32, a1: u32, a2: u32, a3: u32): void {
-  setGuestReg(cpu, 0, <u64>a0);
-  setGuestReg(cpu, 1, <u64>a1);
-  setGuestReg(cpu, 2, <u64>a2);
-  setGuestReg(cpu, 3, <u64>a3);
-}

@@ -10,70 +10,76 @@
  *   RETURN_FROM_RPC         → rpc.ts (the guest's answer to OP-TEE's request)
  *   anything else           → UNKNOWN_FUNCTION
  */
-import { ACTION_PARK } from "../../../core/action";
 import { guestAt, GUEST_RUNNING, MAX_GUESTS } from "../../../core/guest";
-import { continueCpu } from "../../../core/run";
-import { requestSmc, SMC_OWNER_TEE_CALL } from "../../../core/smcowner";
+import { teeGuestGone, TEE_FORWARD, TEE_RESUME } from "../../../core/tee-ops";
 import * as smc from "../smc";
-import { callAt, callClose, callCloseIdle, callsInOptee, CALL_IN_OPTEE, CALL_NONE } from "./calls";
+import { callAt, callClose, callCloseIdle, callDiscardAll, callsInOptee, CALL_IN_OPTEE, CALL_NONE } from "./calls";
 import { clientIdOf, isClient } from "./clients";
-import { answerFastLocally, fastReturned, loadFast, setResult } from "./fast";
+import { answerFastLocally, fastReturned, loadFast } from "./fast";
+import { setResult } from "./result";
 import { notifStop } from "./notif";
 import { flightBegin, flightCall, flightEnd, flightFid, flightGuest, flightKind, FLIGHT_FAST, FLIGHT_STD } from "./inflight";
+export { flightsOf } from "./inflight";
+import { withdrawDiscards } from "../../../core/lifecycle";
+import { poolDiscard } from "./pool";
+import { rpcBufferDiscardAll } from "./rpcbuf";
+import { shmDiscardAll } from "./shm";
+import { statReset } from "./stats";
 import { returnFromRpc } from "./rpc";
 import { rpcBufferRemoveAll } from "./rpcbuf";
 import { shmReleaseAll } from "./shm";
-import { statCount, STAT_FAST, STAT_STD } from "./stats";
+import { statCount, statGet, STAT_FAST, STAT_STD } from "./stats";
+import { faultTestCheck } from "../../../core/fault";
+import { setServing } from "../../../core/percpu";
 import { callWithArg, stdReturned } from "./stdcall";
 
 /** Fast calls have bit 31 set; OP-TEE's are all SMC32 (bit 30 clear). */
 const SMCCC_FAST_CALL: u32 = 0x80000000;
 
-/** A Trusted-OS call (SMCCC owner 50..63) from guest g's vCPU on `cpu`. */
+/** A Trusted-OS call (SMCCC owner 50..63) from guest g's vCPU on `cpu`; a verdict (core/tee-ops.ts). */
 export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
   if (!isClient(g)) {
     setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
-    return continueCpu(cpu);
+    return TEE_RESUME;
   }
   const client = clientIdOf(g);
   if ((fid & SMCCC_FAST_CALL) != 0) {
     statCount(g, STAT_FAST);
-    if (answerFastLocally(cpu, g, fid)) return continueCpu(cpu);
+    if (answerFastLocally(cpu, g, fid)) return TEE_RESUME;
     loadFast(cpu, fid, client);
     flightBegin(cpu, FLIGHT_FAST, g, fid, CALL_NONE);
-    return requestSmc(cpu, SMC_OWNER_TEE_CALL);
+    return TEE_FORWARD;
   }
   let c = CALL_NONE;
   if (fid == smc.OPTEE_SMC_CALL_WITH_ARG) {
     statCount(g, STAT_STD);
+    faultTestCheck(g, statGet(g, STAT_STD));
     c = callWithArg(cpu, g, client);
   } else if (fid == smc.OPTEE_SMC_RETURN_FROM_RPC) {
     c = returnFromRpc(cpu, g, client);
   } else {
     setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
   }
-  if (c == CALL_NONE) return continueCpu(cpu);
+  if (c == CALL_NONE) return TEE_RESUME;
   flightBegin(cpu, FLIGHT_STD, g, fid, c);
-  return requestSmc(cpu, SMC_OWNER_TEE_CALL);
+  return TEE_FORWARD;
 }
 
-/** The SMC the mediator forwarded for `cpu` has returned (x0..x7 in the frame). */
+/** The SMC the mediator forwarded for `cpu` has returned (x0..x7 in the frame); a verdict. */
 export function teeSmcReturned(cpu: u32): u32 {
   const kind = flightKind(cpu), g = flightGuest(cpu), c = flightCall(cpu);
   flightEnd(cpu);
-  if (g >= MAX_GUESTS) return ACTION_PARK;
-  const gone = guestAt(g).state != GUEST_RUNNING;
-  if (kind == FLIGHT_FAST) {
-    if (!gone) fastReturned(cpu, g, flightFid(cpu));
-  } else if (kind == FLIGHT_STD && c != CALL_NONE && callAt(g, c).state == CALL_IN_OPTEE) {
-    if (gone) {
-      callClose(g, c);
-      teeGuestForget(g);
-    } else {
-      stdReturned(cpu, g, c);
-    }
+  if (g >= MAX_GUESTS) return TEE_RESUME; // no flight: nothing to hand back
+  setServing(cpu, g);
+  if (guestAt(g).state != GUEST_RUNNING) {
+    // The guest ended while OP-TEE had this SMC: close the call (unless its records are not trusted), and the
+    // last such return lets the guest be withdrawn.
+    if (kind == FLIGHT_STD && c != CALL_NONE && !withdrawDiscards(g) && callAt(g, c).state == CALL_IN_OPTEE) callClose(g, c);
+    return teeGuestGone(g);
   }
-  return continueCpu(cpu);
+  if (kind == FLIGHT_FAST) fastReturned(cpu, g, flightFid(cpu));
+  else if (kind == FLIGHT_STD && c != CALL_NONE && callAt(g, c).state == CALL_IN_OPTEE) stdReturned(cpu, g, c);
+  return TEE_RESUME;
 }
 
 /**
@@ -86,4 +92,19 @@ export function teeGuestForget(g: u32): void {
   if (callsInOptee(g) != 0) return;
   rpcBufferRemoveAll(g);
   shmReleaseAll(g);
+}
+
+/**
+ * Guest g is withdrawn after a fault in the core while serving it: its records are not trusted, so nothing is
+ * released through them; every table of g is cleared and the pool takes its pages back by their holder. Only
+ * called when no CPU has an SMC in OP-TEE for g (nothing OP-TEE still reads is freed).
+ */
+export function teeGuestDiscard(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  notifStop(g);
+  callDiscardAll(g);
+  rpcBufferDiscardAll(g);
+  shmDiscardAll(g);
+  poolDiscard(g);
+  statReset(g);
 }

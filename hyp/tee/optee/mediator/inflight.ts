@@ -37,3 +37,10 @@ export function flightBegin(cpu: u32, kind: u32, g: u32, fid: u32, call: i32): v
 export function flightEnd(cpu: u32): void {
   at(cpu).kind = 0;
 }
+
+/** How many CPUs have an SMC in OP-TEE for guest g now: it is withdrawn from OP-TEE only when none has. */
+export function flightsOf(g: u32): u32 {
+  let n: u32 = 0;
+  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) if (at(cpu).kind != 0 && at(cpu).guest == g) n++;
+  return n;
+}

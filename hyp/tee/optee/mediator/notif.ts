@@ -18,7 +18,7 @@ import { guestReg } from "../../../core/percpu";
 import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
 import * as smc from "../smc";
 import { clientIdOf } from "./clients";
-import { setResult } from "./fast";
+import { setResult } from "./result";
 import { latencyCancel, latencyEnd, LATENCY_GET } from "./latency";
 import { NOTIF_VALUE_COUNT } from "./limits";
 import { statCount, STAT_NOTIF_VALUES } from "./stats";

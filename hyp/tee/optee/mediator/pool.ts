@@ -64,3 +64,17 @@ export function poolPageAt(pa: u64): usize {
   const page = <usize>(pa - base);
   return poolOwns(page) ? page : 0;
 }
+
+/** Takes back every page guest g holds, by the pool's own holder bytes (its call records may be wrong). */
+export function poolDiscard(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  for (let i: u32 = 0; i < POOL_PAGES; i++) {
+    if (<u32>load<u8>(holder + <usize>i) == g + 1) store<u8>(holder + <usize>i, 0);
+  }
+  store<u32>(usedBy + (<usize>g << 2), 0);
+}
+
+/** Pages guest g holds now. */
+export function poolPagesOf(g: u32): u32 {
+  return g < MAX_GUESTS ? load<u32>(usedBy + (<usize>g << 2)) : 0;
+}

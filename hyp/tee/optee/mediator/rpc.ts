@@ -14,7 +14,7 @@ import { guestReg, setSmc, setSmcReg, smcReg } from "../../../core/percpu";
 import * as M from "../msg";
 import * as smc from "../smc";
 import { callAt, callInRpc, callAddList, CALL_IN_OPTEE, CALL_IN_RPC, CALL_NONE, SHM_OP_RPC_ALLOC } from "./calls";
-import { setResult } from "./fast";
+import { setResult } from "./result";
 import { readGuest, writeGuest } from "./guestmem";
 import { LIMIT_RPC_BUFFERS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, logRefused } from "./log";
 import { listError, listFree, listPages, listTranslate } from "./pagelist";

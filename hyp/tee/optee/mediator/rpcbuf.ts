@@ -82,3 +82,16 @@ export function rpcBufferRemove(g: u32, i: i32): void {
 export function rpcBufferRemoveAll(g: u32): void {
   for (let i: u32 = 0; i < MAX_RPC_BUFFERS_PER_GUEST; i++) rpcBufferRemove(g, <i32>i);
 }
+
+/** Forgets guest g's RPC buffers without reading them (after a fault; their pool pages go by poolDiscard). */
+export function rpcBufferDiscardAll(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  memory.fill(changetype<usize>(at(g, 0)), 0, MAX_RPC_BUFFERS_PER_GUEST * RECORD);
+}
+
+/** RPC buffers guest g has now. */
+export function rpcBufferCount(g: u32): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < MAX_RPC_BUFFERS_PER_GUEST; i++) if (at(g, i).shadow != 0) n++;
+  return n;
+}

@@ -102,3 +102,10 @@ export function shmCount(g: u32): u32 {
 export function shmReleaseAll(g: u32): void {
   for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) shmRelease(g, <i32>i);
 }
+
+/** Forgets guest g's buffers without reading them (after a fault; OP-TEE dropped them at VM_DESTROYED). */
+export function shmDiscardAll(g: u32): void {
+  if (g >= MAX_GUESTS) return;
+  memory.fill(changetype<usize>(at(g, 0)), 0, MAX_SHM_BUFFERS_PER_GUEST * RECORD);
+  store<u32>(pagesHeld + (<usize>g << 2), 0);
+}

@@ -62,6 +62,12 @@ export function statReport(g: u32): void {
     put("; "); putDec(statGet(g, STAT_NOTIF_BH_NO_THREAD)); put(" DO_BOTTOM_HALF calls found every OP-TEE thread busy");
     lineEnd();
   }
+  statReset(g);
+}
+
+/** Guest g's counters start again (its next life, or its records were thrown away after a fault). */
+export function statReset(g: u32): void {
+  if (g >= MAX_GUESTS) return;
   latencyReset(g);
   memory.fill(slot(g, 0), 0, STATS * 8);
 }

@@ -15,7 +15,7 @@ import * as M from "../msg";
 import * as smc from "../smc";
 import { Call, callAt, callClose, callFreeLists, callOpen, CALL_IN_OPTEE, CALL_NONE, SHM_OP_REGISTER,
   SHM_OP_RPC_ALLOC, SHM_OP_UNREGISTER } from "./calls";
-import { setResult } from "./fast";
+import { setResult } from "./result";
 import { readGuest } from "./guestmem";
 import { latencyEnd, LATENCY_BOTTOM_HALF } from "./latency";
 import { notifStop } from "./notif";

@@ -1,0 +1,107 @@
+/**
+ * A guest's restart (issue 14): PSCI SYSTEM_RESET withdraws the guest from OP-TEE, has C reload its RAM
+ * from the pristine images (ACTION_LOAD_GUEST), announces it again and starts its vCPU 0; the other guests
+ * never notice. The guests are those of configs/qemu-virt.ts on the fake hardware and the OP-TEE model.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
+import { setupBootConfig } from "../../tools/build/bootconfig.ts";
+import { Machine } from "../fakes/machine.ts";
+import * as O from "../fakes/optee.ts";
+import { bootTee, echoTa, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
+
+const EC_HVC = 0x16n, IL = 1n << 25n;
+const PSCI_SYSTEM_OFF = 0x84000008n, PSCI_SYSTEM_RESET = 0x84000009n;
+const KERNEL_ENTRY = 0x4020_0000n, DTB_IPA = 0x4000_0000n;
+
+function psci(m: Machine, cpu: number, fid: bigint): void {
+  m.setReg(cpu, 0, fid);
+  m.guestSync(cpu, (EC_HVC << 26n) | IL);
+}
+
+const lifecycleSmcs = (smcs: O.SmcTrace[]) =>
+  smcs.filter((s) => s.in[0] === O.OPTEE_SMC_VM_CREATED || s.in[0] === O.OPTEE_SMC_VM_DESTROYED).map((s) => [s.in[0], s.in[1], s.in[7]]);
+
+test("every guest starts from images C copies in: one ACTION_LOAD_GUEST per guest at boot", () => {
+  const { m } = bootTee();
+  assert.equal([...m.hw.loads].sort(), [0, 1, 2]);
+  assert.equal([...m.hw.declared.keys()].sort(), [0, 1, 2], "C knows each guest's RAM");
+});
+
+test("SYSTEM_RESET restarts a TEE guest: VM_DESTROYED, RAM reloaded, VM_CREATED, vCPU 0 at its entry; tee2 never notices", () => {
+  const { m, g1, g2 } = bootTee();
+  g2.openSession(); // tee2 holds a session across tee1's reboot
+  const { smcs } = watching(m, () => psci(m, 0, PSCI_SYSTEM_RESET));
+  assert.equal(lifecycleSmcs(smcs), [[O.OPTEE_SMC_VM_DESTROYED, 1, 0], [O.OPTEE_SMC_VM_CREATED, 1, 0]]);
+  assert.equal(m.hw.loads.filter((g) => g === 0).length, 2, "tee1's RAM loaded again");
+  assert.equal([...m.optee.guests].sort(), [1, 2]);
+  assert.is(m.state.get(0), "guest");
+  assert.is(m.get(0, 0x138), KERNEL_ENTRY, "pc at the kernel entry");
+  assert.is(m.reg(0, 0), DTB_IPA, "x0 = its DTB");
+  assert.ok(m.hw.console.some((l) => l.includes("tee1") && l.includes("rebooting (PSCI SYSTEM_RESET)")));
+  assert.ok(m.hw.console.some((l) => l.includes("tee1") && l.includes("start 2")));
+  assert.is(m.firmware.poweredOff, false);
+  stillWorks(g2);
+  stillWorks(g1);
+});
+
+test("a reboot leaves nothing of the guest's in the mediator: a fresh session works, the old one is gone", () => {
+  const { m, g1 } = bootTee();
+  const open = g1.openSession();
+  assert.is(open.a0, O.OK);
+  psci(m, 0, PSCI_SYSTEM_RESET);
+  assert.ok(m.hw.console.some((l) => l.includes("tee1") && l.includes("served")), "the mediator's summary line for the old life");
+  const again = TeeGuest.of(m, TEE1);
+  stillWorks(again);
+});
+
+test("a guest that reboots in a loop is logged by count, and the others carry on", () => {
+  const { m, g2 } = bootTee();
+  for (let i = 0; i < 40; i++) psci(m, 2, PSCI_SYSTEM_RESET);
+  const lines = m.hw.console.filter((l) => l.includes("tee2") && l.includes("rebooting"));
+  assert.ok(lines.length < 15, `${lines.length} reboot lines for 40 reboots`);
+  assert.ok(lines.some((l) => l.includes("start 32")), "the 32nd start is said");
+  assert.ok(!lines.some((l) => l.includes("start 31")), "the 31st is not");
+  assert.equal([...m.optee.guests].sort(), [1, 2]);
+  stillWorks(g2);
+  stillWorks(TeeGuest.of(m, TEE1));
+});
+
+test("onReset \"stop\": SYSTEM_RESET leaves the guest off and withdrawn, as SYSTEM_OFF does", () => {
+  const setup = { ...defaultSetup, guests: defaultSetup.guests.map((g) => (g.name === "tee2" ? { ...g, onReset: "stop" as const } : g)) };
+  const m = new Machine("virtualized", setupBootConfig(setup));
+  m.optee.ta = echoTa;
+  for (const cpu of [0, 1, 2, 3]) m.boot(cpu);
+  const { smcs } = watching(m, () => psci(m, 2, PSCI_SYSTEM_RESET));
+  assert.equal(lifecycleSmcs(smcs), [[O.OPTEE_SMC_VM_DESTROYED, 2, 0]]);
+  assert.is(m.state.get(2), "parked");
+  assert.equal(m.optee.guests, [1]);
+  stillWorks(TeeGuest.of(m, TEE1));
+});
+
+test("the machine powers off only when no guest is running or restarting", () => {
+  const { m } = bootTee();
+  psci(m, 3, PSCI_SYSTEM_OFF);
+  psci(m, 2, PSCI_SYSTEM_RESET);
+  assert.is(m.firmware.poweredOff, false);
+  psci(m, 2, PSCI_SYSTEM_OFF);
+  psci(m, 0, PSCI_SYSTEM_OFF);
+  assert.is(m.firmware.poweredOff, true);
+});
+
+test("C refuses a guest whose RAM is the hypervisor's or overlaps another's; the core says so and runs the rest", () => {
+  const guests = [
+    { ...defaultSetup.guests[0], ram: { base: 0x6000_0000, size: 0x200_0000 } },
+    defaultSetup.guests[1],
+  ];
+  const m = new Machine("virtualized", setupBootConfig({ ...defaultSetup, guests }));
+  m.optee.ta = echoTa;
+  for (const cpu of [0, 1, 2, 3]) m.boot(cpu);
+  assert.ok(m.hw.console.some((l) => l.includes("guest record 0 refused") && l.includes("C refused")));
+  assert.is(m.state.get(2), "guest", "tee2 runs");
+  assert.equal(m.optee.guests, [1], "tee2, now the first guest, is client 1");
+  void TEE2;
+});
+
+test.run();

@@ -1,0 +1,42 @@
+/**
+ * A contained core fault read back from the console (issue 14): which guest the core was serving, in which
+ * export and where (the pc symbolised with the hypervisor's ELF), what the hypervisor did with that guest, and
+ * how every guest's xtest went. Feeds build/results/fault.json.
+ */
+import { spawnSync } from "node:child_process";
+import { parseReboots, type RebootReport } from "./reboot-report.ts";
+
+export interface FaultReport {
+  /** The "core trapped" line's facts, or null when the core never trapped. */
+  fault: { cpu: number; what: string; export: string; pc: string; function: string | null; guestIndex: number; guest: string | null } | null;
+  /** What the hypervisor said it did with the faulting guest ("restarts", "stays off"), or null. */
+  action: string | null;
+  guests: Record<string, RebootReport>;
+}
+
+/**
+ * The function of the hypervisor's ELF that made the call at return address `pc` (a trap's pc is the return
+ * address of its call into the runtime; that call never returns, so the address may already be the next
+ * function's: look at the call instruction, 4 bytes before), or null without addr2line or a match.
+ */
+export function symbolise(elf: string, pc: string): string | null {
+  const call = `0x${(BigInt(pc) - 4n).toString(16)}`;
+  const r = spawnSync("aarch64-linux-gnu-addr2line", ["-f", "-e", elf, call], { encoding: "utf8" });
+  const name = r.status === 0 ? r.stdout.split("\n")[0] : "";
+  return name && name !== "??" ? name : null;
+}
+
+export function parseFault(names: string[], lines: string[], elf: string): FaultReport {
+  const report: FaultReport = { fault: null, action: null, guests: {} };
+  for (const line of lines) {
+    const m = /^\[hyp\] cpu (\d+): core trapped: (.*) in export (\S+) at pc (0x[0-9a-f]+) while serving guest (\d+)/.exec(line);
+    if (m && !report.fault) {
+      const guestIndex = Number(m[5]);
+      report.fault = { cpu: Number(m[1]), what: m[2], export: m[3], pc: m[4], function: symbolise(elf, m[4]), guestIndex, guest: names[guestIndex] ?? null };
+    }
+    const a = /^\[hyp\] guest (\S+): the core faulted while serving it .*; (it restarts|it stays off)/.exec(line);
+    if (a && !report.action) report.action = a[2].replace(/^it /, "");
+  }
+  for (const name of names) report.guests[name] = parseReboots(name, lines);
+  return report;
+}
