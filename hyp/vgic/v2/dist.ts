@@ -17,9 +17,8 @@
  * too). Anything else, or a wrong size or alignment: RAZ/WI with a rationed
  * log line (warn.ts). Nothing here can fault or abort.
  */
-import { aligned } from "../v3/dist";
 import { distEnablesWrite, sgiSend } from "../deliver";
-import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
+import { aligned, bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
 import { deliverable, irqRoute } from "../irq";
 import * as R from "../regs";
 import * as V2 from "./regs";

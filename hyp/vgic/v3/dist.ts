@@ -14,7 +14,7 @@
  * else, and any access of the wrong size or alignment, is RAZ/WI with a
  * rationed log line (warn.ts). Nothing here can fault or abort.
  */
-import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
+import { aligned, bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
 import { deliverable, irqRoute } from "../irq";
 import * as R from "../regs";
 import { distEnablesWrite } from "../deliver";
@@ -36,11 +36,6 @@ export function vgicDistAccess(g: u32, v: u32, offset: u32, size: u32, isWrite: 
   if (size == 1 && quiet(offset)) return 0; // ITARGETSR and the SGI pending registers are byte-accessible
   if (size != 4) return ignored(g, offset, size, isWrite);
   return word(g, offset, isWrite, <u32>value);
-}
-
-/** Naturally aligned and of a size the bus can produce. */
-export function aligned(offset: u32, size: u32): bool {
-  return (size == 1 || size == 2 || size == 4 || size == 8) && (offset & (size - 1)) == 0;
 }
 
 function ignored(g: u32, offset: u32, size: u32, isWrite: bool): u64 {

@@ -14,8 +14,7 @@
  * with no vCPU behind it, or a wrong size or alignment: RAZ/WI with a rationed
  * log line (warn.ts).
  */
-import { aligned } from "./dist";
-import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
+import { aligned, bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
 import * as R from "../regs";
 import { setWaker, vcpuCount, vcpuLive, waker } from "../state";
 import { warnAccess } from "../warn";
