@@ -38,7 +38,7 @@ test("make sdcard SETUP=rpi4: one FAT32 partition with the firmware, TF-A, the h
   assert.match(fsck.stdout, /\d+ files, \d+\/\d+ clusters/);
 
   const config = run("mtype", ["-i", partition, "::config.txt"]);
-  for (const line of ["arm_64bit=1", "enable_uart=1", "enable_gic=1", "armstub=bl31.bin", "kernel=hyp.bin",
+  for (const line of ["arm_64bit=1", "enable_uart=1", "enable_gic=1", "armstub=bl31.bin", "kernel=tee-hyp.bin",
     "kernel_address=0x200000", "device_tree=bcm2711-rpi-4-b.dtb", "initramfs images.bin 0x4000000"]) {
     assert.ok(config.split("\n").includes(line), `config.txt has "${line}"`);
   }
