@@ -15,10 +15,10 @@
  */
 import { ACTION_PARK } from "./action";
 import { bootConfig, BOOT_FLAG_FAULT_TEST } from "./bootconfig";
-import { guestAt, guestCount, guestNamePtr, GUEST_FLAG_RESTART_ON_CRASH, GUEST_RUNNING, MAX_GUESTS } from "./guest";
-import { guestEnd } from "./lifecycle";
+import { guestAt, guestCount, guestNamePtr, GUEST_FLAG_RESTART_ON_CRASH, GUEST_OFF, GUEST_RESTARTING, GUEST_RUNNING, MAX_GUESTS } from "./guest";
+import { guestEnd, withdrawPending } from "./lifecycle";
 import { MAX_CPUS } from "./percpu";
-import { continueCpu } from "./run";
+import { afterGuestStop, continueCpu } from "./run";
 import { lineEnd, lineStart, lineStartGuest, put, putDec } from "../lib/log";
 import { teeOps } from "./tee-ops";
 
@@ -29,6 +29,14 @@ export function guestFault(cpu: u32, g: u32): u32 {
   if (g >= guestCount() || g >= MAX_GUESTS) return continueCpu(cpu);
   const guest = guestAt(g);
   guest.faults++;
+  if (guest.state == GUEST_RESTARTING && !withdrawPending(g)) {
+    // It faulted while starting (after its withdrawal): it cannot be trusted to start; it stays off.
+    guest.state = GUEST_OFF;
+    lineStartGuest("guest", guestNamePtr(g));
+    put("the core faulted while starting it (fault "); putDec(guest.faults); put("): it stays off");
+    lineEnd();
+    return afterGuestStop(g, cpu);
+  }
   if (guest.state != GUEST_RUNNING) return continueCpu(cpu); // already on its way out
   const restart = (guest.flags & GUEST_FLAG_RESTART_ON_CRASH) != 0;
   lineStartGuest("guest", guestNamePtr(g));

@@ -42,6 +42,11 @@ const WITHDRAW_DISCARD: u8 = 2;
 /** Scratch for the boot-count cell written into a guest's DTB. */
 const bootCountCell = memory.data(4, 4);
 
+/** Is guest g waiting to be withdrawn from the TEE (an SMC of its is still there)? */
+export function withdrawPending(g: u32): bool {
+  return g < MAX_GUESTS && load<u8>(withdrawal + <usize>g) != 0;
+}
+
 /** Is guest g waiting to be withdrawn with its mediator records thrown away (after a core fault)? */
 export function withdrawDiscards(g: u32): bool {
   return g < MAX_GUESTS && load<u8>(withdrawal + <usize>g) == WITHDRAW_DISCARD;

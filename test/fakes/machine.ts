@@ -25,7 +25,7 @@ export const FRAME = {
 export const EXIT_SYNC = 0;
 export const EXIT_IRQ = 1;
 
-export type CpuState = "parked" | "off" | "guest" | "waiting";
+export type CpuState = "parked" | "off" | "guest" | "waiting" | "in SMC";
 
 const WASM = join(fileURLToPath(new URL("../..", import.meta.url)), "build/hyp.wasm");
 let compiled: WebAssembly.Module | undefined;
@@ -51,6 +51,12 @@ export class Machine {
   readonly state = new Map<number, CpuState>();
   /** The CPU that made each SMC, in order (the same order as the OP-TEE model's trace, for its calls). */
   readonly smcCpus: number[] = [];
+  /**
+   * CPUs whose next SMC stays "in the secure world" (not performed, the CPU busy in it) until releaseSmc: how a
+   * test has one CPU in OP-TEE while others act.
+   */
+  readonly holdSmc = new Set<number>();
+  private readonly heldSmc = new Set<number>();
   /** Traps boot/core.c contained: the CPU, the guest being served, the trap's message. */
   readonly faults: { cpu: number; guest: number; what: string }[] = [];
 
@@ -108,6 +114,12 @@ export class Machine {
     this.run(cpu, this.enter(cpu, () => this.core.guestExit(cpu, intid)));
   }
 
+  /** The SMC `cpu` was held in (holdSmc) is performed now, and the CPU goes on from its return. */
+  releaseSmc(cpu: number): void {
+    if (!this.heldSmc.delete(cpu)) throw new Error(`CPU ${cpu} holds no SMC`);
+    this.run(cpu, ACTION_SMC);
+  }
+
   /** A waiting CPU is woken by `intid`. */
   wake(cpu: number, intid: number): void {
     this.run(cpu, this.enter(cpu, () => this.core.interrupt(cpu, intid)));
@@ -150,6 +162,11 @@ export class Machine {
         continue;
       }
       if (action !== ACTION_SMC) throw new Error(`unknown action ${action} from the core`);
+      if (this.holdSmc.delete(cpu)) {
+        this.heldSmc.add(cpu);
+        this.state.set(cpu, "in SMC");
+        return;
+      }
       const regs = this.frameRegs(cpu);
       this.smcCpus.push(cpu);
       const out = this.firmware.smc(regs);

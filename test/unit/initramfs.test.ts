@@ -34,7 +34,7 @@ test("the init script's markers", () => {
     "RUN unknown: $step", "GUEST-DONE name=$guest", "poweroff -f", "ip link set lo up", "${probe_addr:-0x50000000}",
     'echo "TEE-DEVICE present"', 'echo "TEE-DEVICE absent"', "XTEST-START name=$guest args=$selection",
     "XTEST-END name=$guest status=$status seconds=", "XTEST-END name=$guest status=no-tee", "tee-supplicant -d",
-    "insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko", "wait_for /dev/teepriv0", "dmesg -n 1",
+    "insmod /lib/modules/tee.ko && insmod /lib/modules/optee.ko", "wait_for /dev/teepriv0", "dmesg -n \"${kmsg:-1}\"", "GUEST-REBOOT name=$guest boot=$boot", "reboot -f",
     "since_power_on=$since_power_on", "teebench) run_teebench ;;", "${poweroff_at:-}", "TEEBENCH-END name=$guest status=no-tee"]) {
     assert.ok(INIT_SCRIPT.includes(marker), marker);
   }

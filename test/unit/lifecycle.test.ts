@@ -9,7 +9,7 @@ import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { Machine } from "../fakes/machine.ts";
 import * as O from "../fakes/optee.ts";
-import { bootTee, echoTa, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
+import { bootTee, echoTa, openArg as openArgFor, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
 
 const EC_HVC = 0x16n, IL = 1n << 25n;
 const PSCI_SYSTEM_OFF = 0x84000008n, PSCI_SYSTEM_RESET = 0x84000009n;
@@ -54,6 +54,36 @@ test("a reboot leaves nothing of the guest's in the mediator: a fresh session wo
   assert.ok(m.hw.console.some((l) => l.includes("tee1") && l.includes("served")), "the mediator's summary line for the old life");
   const again = TeeGuest.of(m, TEE1);
   stillWorks(again);
+});
+
+test("a reboot while another vCPU's call is in OP-TEE: VM_DESTROYED waits for that SMC to return, then the restart goes on", () => {
+  const { m } = bootTee();
+  // tee1's second vCPU (CPU 1) comes up and calls OP-TEE; its SMC stays in the secure world.
+  m.setReg(0, 0, 0xc4000003n);
+  m.setReg(0, 1, 1n);
+  m.setReg(0, 2, KERNEL_ENTRY);
+  m.setReg(0, 3, 0n);
+  m.guestSync(0, (EC_HVC << 26n) | IL);
+  m.wake(1, 1);
+  assert.is(m.state.get(1), "guest");
+  const v1 = new TeeGuest(m, 0, 1);
+  m.holdSmc.add(1);
+  v1.start(v1.putArg(openArgFor()));
+  assert.is(m.state.get(1), "in SMC");
+  // vCPU 0 reboots the guest: nothing goes to OP-TEE while CPU 1's call is there.
+  const during = watching(m, () => psci(m, 0, PSCI_SYSTEM_RESET));
+  assert.equal(lifecycleSmcs(during.smcs), []);
+  assert.is(m.state.get(0), "waiting");
+  // The call returns: CPU 1 withdraws tee1, reloads it, announces it again, and kicks CPU 0 to start vCPU 0.
+  const after = watching(m, () => m.releaseSmc(1));
+  assert.equal(lifecycleSmcs(after.smcs), [[O.OPTEE_SMC_VM_DESTROYED, 1, 0], [O.OPTEE_SMC_VM_CREATED, 1, 0]]);
+  assert.equal(m.hw.loads.filter((g) => g === 0).length, 2);
+  assert.is(m.state.get(1), "waiting", "vCPU 1 waits for its CPU_ON in the new life");
+  m.wake(0, 1);
+  assert.is(m.state.get(0), "guest");
+  assert.is(m.get(0, 0x138), KERNEL_ENTRY);
+  stillWorks(TeeGuest.of(m, TEE1));
+  stillWorks(TeeGuest.of(m, TEE2));
 });
 
 test("a guest that reboots in a loop is logged by count, and the others carry on", () => {

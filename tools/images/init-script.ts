@@ -30,6 +30,8 @@
  *   reboots=<n>         after the steps, reboot (`reboot -f`, PSCI SYSTEM_RESET) instead of powering off, until
  *                       this is the (n+1)-th start: the hypervisor restarts the guest from pristine images and
  *                       writes the start number into its device tree (/chosen/hyp,boot-count)
+ *   kmsg=<level>        the console log level kept while xtest/teebench run (default 1: kernel messages off, so
+ *                       they cannot split xtest's lines; 4 lets warnings such as a hung task's through)
  *   reboot_until=<s>    the same, for as long as the machine's counter is below <s> seconds since power-on (a
  *                       reboot loop alongside another guest's long run: make xtest-reboot)
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
@@ -147,7 +149,7 @@ run_xtest() {
     echo "XTEST-END name=$guest status=no-supplicant seconds=$(since "$t0")"
     return
   fi
-  dmesg -n 1
+  dmesg -n "\${kmsg:-1}"
   t0=$(now)
   xtest $args # the selection splits into words on purpose
   status=$?
@@ -181,7 +183,7 @@ run_teebench() {
     echo "TEEBENCH-END name=$guest status=no-tee"
     return
   fi
-  dmesg -n 1
+  dmesg -n "\${kmsg:-1}"
   procs=\${teebench_procs:-1}
   if [ "$procs" -le 1 ]; then
     teebench_one "$guest"
