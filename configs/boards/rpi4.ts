@@ -52,11 +52,13 @@ export const rpi4: Board = {
     machine: "raspi4b",
     cpu: "cortex-a72",
     memoryMiB: 2048, // raspi4b accepts no other size
-    // The board's own DTB describes no RAM (the VideoCore firmware fills /memory in) and HDMI/DVP blocks QEMU
-    // lacks (Linux takes external aborts on them): tools/run/firmware.ts writes board.ram into /memory and
-    // disables these before TF-A and the hypervisor read it.
+    // The board's own DTB describes no RAM (the VideoCore firmware fills /memory in) and devices QEMU lacks,
+    // on which Linux takes external aborts: the HDMI/DVP blocks (design.md §8), and PCIe, GENET, the RNG and
+    // the thermal sensor, which QEMU's -dtb path deletes itself (raspi4b.c) and the loader path does not.
+    // tools/run/firmware.ts writes board.ram into /memory and disables these before TF-A reads the tree.
     dtbDisable: ["/soc/clock@7ef00000", "/soc/interrupt-controller@7ef00100", "/soc/hdmi@7ef00700",
-      "/soc/i2c@7ef04500", "/soc/hdmi@7ef05700", "/soc/i2c@7ef09500"],
+      "/soc/i2c@7ef04500", "/soc/hdmi@7ef05700", "/soc/i2c@7ef09500",
+      "/scb/pcie@7d500000", "/scb/ethernet@7d580000", "/soc/rng@7e104000", "/soc/avs-monitor@7d5d2000/thermal"],
     globals: [
       // Without it TF-A puts every interrupt in Group 1 of a GIC whose Group 0 is all a non-secure
       // GICD_CTLR write enables: no interrupt would arrive (design.md §8).
