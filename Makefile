@@ -8,8 +8,13 @@
 #   make xtest  deps + build + full xtest natively and in two guests at once, compared (build/results/xtest.json)
 #   make test   deps + build + unit tests + QEMU system tests
 
+# The board the image is built for (configs/boards/<name>.ts): its facts reach C through the generated board.h.
+# The core (hyp.wasm and its C) is the same on every board and lives in build/; what depends on the board lives
+# in build/ for qemu-virt (the default) and in build/<board>/ for the others. A setup names its board, and the
+# tools build the image it needs themselves (tools/lib/board-build.ts runs `make BOARD=<board> board-image`).
 BOARD ?= qemu-virt
-B := build
+W := build
+B := $(if $(filter qemu-virt,$(BOARD)),build,build/$(BOARD))
 G := $(B)/gen
 O := $(B)/obj
 CROSS := aarch64-linux-gnu-
@@ -31,7 +36,7 @@ CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
 	-ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
 	-mgeneral-regs-only -mno-outline-atomics -fno-tree-loop-distribute-patterns \
 	-fno-stack-protector -fno-pic -fno-pie -ffunction-sections \
-	-Iboot -Iboot/include -Iboot/rt/include -I$(G) $(WASM_RT_FLAGS)
+	-Iboot -Iboot/include -Iboot/rt/include -I$(G) -I$(W)/gen $(WASM_RT_FLAGS)
 # The generated code is full of helpers it never calls.
 GEN_CFLAGS := -Wno-unused-value -Wno-unused-function -Wno-unused-parameter -Wno-unused-variable -Wno-unused-but-set-variable
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,--gc-sections -Wl,-T,$(B)/hyp.ld
@@ -40,9 +45,9 @@ HYP_TS := $(shell find hyp -name '*.ts') asconfig.json
 BOOT_C := $(wildcard boot/*.c boot/rt/*.c)
 BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
-HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(G)/hypcore.h
+HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h
 
-.PHONY: all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz bench-stint clean
+.PHONY: board-image sdcard all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz bench-stint clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -61,27 +66,27 @@ deps-firmware: node_modules/.stamp
 	@$(TSX) tools/firmware/tfa.ts --prebuild
 
 # ---- the core: AssemblyScript -> Wasm -> C ------------------------------------
-$(B)/hyp.wasm: $(HYP_TS) node_modules/.stamp
-	@mkdir -p $(B)
+$(W)/hyp.wasm: $(HYP_TS) node_modules/.stamp
+	@mkdir -p $(W)
 	$(ASC) --config asconfig.json --target release
 
-$(G)/hypcore.c $(G)/hypcore.h: $(B)/hyp.wasm
-	@mkdir -p $(G)
+$(W)/gen/hypcore.c $(W)/gen/hypcore.h: $(W)/hyp.wasm
+	@mkdir -p $(W)/gen
 	@tools/build/check-wabt.sh
-	wasm2c $< --module-name=hypcore -o $(G)/hypcore.c
-	cp /usr/include/wasm-rt.h $(G)/wasm-rt.h
+	wasm2c $< --module-name=hypcore -o $(W)/gen/hypcore.c
+	cp /usr/include/wasm-rt.h $(W)/gen/wasm-rt.h
 
-$(G)/board.h: configs/boards/$(BOARD).ts tools/build/board-header.ts node_modules/.stamp
+$(G)/board.h: configs/boards/$(BOARD).ts configs/boards/board.ts tools/build/board-header.ts node_modules/.stamp
 	@mkdir -p $(G)
 	$(TSX) tools/build/board-header.ts $(BOARD) $@
 
 # ---- the image ------------------------------------------------------------------
-$(O)/gen/hypcore.o: $(G)/hypcore.c $(HEADERS)
+$(O)/gen/hypcore.o: $(W)/gen/hypcore.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(GEN_CFLAGS) -c $< -o $@
 
-# mmu.c runs with the MMU off, where an unaligned access faults.
-$(O)/boot/mmu.o: CFLAGS += -mstrict-align
+# mmu.c and devtree.c run with the MMU off, where an unaligned access faults.
+$(O)/boot/mmu.o $(O)/boot/devtree.o: CFLAGS += -mstrict-align
 $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -92,6 +97,9 @@ $(O)/%.o: %.S $(G)/board.h
 
 $(B)/hyp.ld: linker/hyp.ld.S $(G)/board.h
 	$(CC) -E -P -x c -DLINKER_SCRIPT -I$(G) $< -o $@
+
+# What a board other than qemu-virt boots from: the raw image its firmware loads (build/<board>/hyp.bin).
+board-image: $(B)/hyp.bin
 
 $(B)/hyp.elf: $(OBJS) $(B)/hyp.ld
 	$(CC) $(CFLAGS) $(LDFLAGS) $(OBJS) -o $@ -lgcc
@@ -129,6 +137,12 @@ $(MB)/microbench.elf: $(MB_SRC) $(wildcard guest/microbench/*.h) guest/microbenc
 $(MB)/microbench.bin: $(MB)/microbench.elf
 	$(OBJCOPY) -O binary $< $@
 
+# ---- the Raspberry Pi 4's SD card -----------------------------------------------------
+# SETUP=rpi4: build/rpi4/sdcard.img, one FAT partition with the VideoCore firmware, config.txt, TF-A, the board's
+# DTB, the hypervisor with its boot configuration, and the image store (README: "Raspberry Pi 4"). No root, no loop devices.
+sdcard: deps
+	$(TSX) tools/sdcard/sdcard.ts --setup $(or $(SETUP),rpi4)
+
 # ---- run and test -----------------------------------------------------------------
 # SETUP=configs/<name>.ts boots another setup (default configs/qemu-virt.ts); it is checked before anything boots.
 run: deps all
@@ -150,13 +164,20 @@ xtest-reboot: deps all
 # TEEC calls from Linux (guest/teebench), each into build/bench/; how long OP-TEE's notifications take to reach
 # idle and busy guests (bench-notif.json). BENCH_RUNS=n runs each (default 3, medians). The last step, alone,
 # assembles every part into build/bench/report.json, report.md and charts/ (a missing part is "not measured").
-bench: deps deps-debug all $(MB)/microbench.bin
+# SETUP=rpi4: the Raspberry Pi 4's figures instead (boot to /init on raspi4b against Linux booted directly).
+BENCH_RPI4 = $(filter rpi4 configs/rpi4.ts,$(SETUP))
+
+bench: deps deps-debug all $(if $(BENCH_RPI4),,$(MB)/microbench.bin)
+ifneq ($(BENCH_RPI4),)
+	$(TSX) tools/bench/boot-time-rpi4.ts
+else
 	$(TSX) tools/bench/micro.ts --quiet
 	$(TSX) tools/bench/boot-time.ts
 	$(TSX) tools/bench/tee-calls.ts
 	$(TSX) tools/bench/notif-latency.ts
 	$(TSX) tools/bench/teec.ts
 	$(TSX) tools/bench/report.ts
+endif
 
 # One EL2 stint of a few calls followed instruction by instruction under gdb (build/bench/stint.json). Not in
 # `make bench` for now: since the ticket lock, gdb's stepping runs through the core call in one step, and the
@@ -178,18 +199,21 @@ probe: deps all
 
 SYSTEM_TEST_INPUTS := all $(B)/flash-native.bin $(B)/bootconfig-oob.bin $(MB)/microbench.bin
 
+# SETUP=<name> (other than qemu-virt): the unit tests and that setup's system tests (test/system/<name>*.test.ts).
+TEST_ONLY = $(if $(filter-out qemu-virt configs/qemu-virt.ts,$(SETUP)),--only $(basename $(notdir $(SETUP))))
+
 test: deps $(SYSTEM_TEST_INPUTS)
-	$(TSX) tools/test/run.ts test/unit test/system
+	$(TSX) tools/test/run.ts $(TEST_ONLY) test/unit test/system
 
 # The hostile-guest fuzzer over 10^7 inputs (FUZZ_INPUTS=…), one worker per core: ~25 min on 2 cores.
-fuzz: deps $(B)/hyp.wasm
+fuzz: deps $(W)/hyp.wasm
 	$(TSX) tools/test/fuzz.ts
 
-test-unit: $(B)/hyp.wasm
+test-unit: $(W)/hyp.wasm
 	$(TSX) tools/test/run.ts test/unit
 
 test-system: $(SYSTEM_TEST_INPUTS)
-	$(TSX) tools/test/run.ts test/system
+	$(TSX) tools/test/run.ts $(TEST_ONLY) test/system
 
 # The README's promise on a machine that has never seen the project: a fresh Debian bookworm root (mmdebstrap,
 # cached outside the repository), the project's HEAD cloned into it, the README's `make run` inside it.

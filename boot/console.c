@@ -21,11 +21,55 @@
 #define PL011_FR 0x18
 #define PL011_FR_RXFE (1u << 4)
 #define PL011_FR_TXFF (1u << 5)
+#define PL011_IBRD 0x24
+#define PL011_FBRD 0x28
+#define PL011_LCRH 0x2c
+#define PL011_LCRH_WLEN_8 (3u << 5)
+#define PL011_LCRH_FEN (1u << 4)
+#define PL011_CR 0x30
+#define PL011_CR_UARTEN (1u << 0)
+#define PL011_CR_TXE (1u << 8)
+#define PL011_CR_RXE (1u << 9)
+#define PL011_FR_BUSY (1u << 3)
 #define PL011_IMSC 0x38
 #define PL011_INT_RX (1u << 4)
 #define PL011_INT_RT (1u << 6)
 
+#define CONSOLE_BAUD 115200u
+#define GPFSEL(n) (0x00 + 4 * (n)) /* BCM2711 GPIO function select: 10 pins per register, 3 bits each */
+
 static spinlock_t console_lock;
+
+#if BOARD_UART0_PINS
+static void pin_function(unsigned pin, unsigned function)
+{
+	uintptr_t reg = BOARD_GPIO_BASE + GPFSEL(pin / 10);
+	unsigned shift = 3 * (pin % 10);
+	mmio_write32(reg, (mmio_read32(reg) & ~(7u << shift)) | (function << shift));
+}
+#endif
+
+/*
+ * Boot CPU, before the first line: on boards whose firmware gives the PL011's pins to another UART (the Pi 4's
+ * mini UART), take them back and set the PL011 to 115200 8N1 from its own clock. QEMU's UARTs need nothing,
+ * and on QEMU virt nothing is done.
+ */
+void console_init(void)
+{
+#if BOARD_UART0_PINS
+	while (mmio_read32(BOARD_UART0_BASE + PL011_FR) & PL011_FR_BUSY)
+		;
+	mmio_write32(BOARD_UART0_BASE + PL011_CR, 0);
+	pin_function(BOARD_UART0_PIN_TX, BOARD_UART0_ALT);
+	pin_function(BOARD_UART0_PIN_RX, BOARD_UART0_ALT);
+	/* Divisor = clock / (16 × baud), its fraction in 64ths, rounded. */
+	uint32_t div64 = (uint32_t)((4ull * BOARD_UART0_CLOCK_HZ + CONSOLE_BAUD / 2) / CONSOLE_BAUD);
+	mmio_write32(BOARD_UART0_BASE + PL011_IBRD, div64 >> 6);
+	mmio_write32(BOARD_UART0_BASE + PL011_FBRD, div64 & 63);
+	mmio_write32(BOARD_UART0_BASE + PL011_LCRH, PL011_LCRH_WLEN_8 | PL011_LCRH_FEN);
+	mmio_write32(BOARD_UART0_BASE + PL011_CR, PL011_CR_UARTEN | PL011_CR_TXE | PL011_CR_RXE);
+#endif
+}
 
 /* Enough for the lines one core entry makes (a guest line is at most ~240 bytes); more is written at once. */
 #define CONSOLE_QUEUE_SIZE 4096u

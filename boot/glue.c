@@ -6,6 +6,8 @@
 #include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
+#include "devtree.h"
+#include "platform.h"
 
 void Z_hwZ_consoleWrite(struct Z_hw_instance_t *hw, u32 ptr, u32 len)
 {
@@ -144,4 +146,18 @@ u32 Z_hwZ_guestRamWrite(struct Z_hw_instance_t *hw, u64 pa, u32 src, u32 len)
 		return 0;
 	memcpy((void *)(uintptr_t)pa, from, len);
 	return 1;
+}
+
+/* The platform record (platform.h) for the core; returns its size, or 0 when `dst` is not in linear memory. */
+u32 Z_hwZ_platformInfoCopy(struct Z_hw_instance_t *hw, u32 dst, u32 max)
+{
+	(void)hw;
+	struct platform_info info;
+	platform_info_fill(&info);
+	uint32_t len = max < sizeof info ? max : (uint32_t)sizeof info;
+	void *to = core_range(dst, len, 1);
+	if (!to)
+		return 0;
+	memcpy(to, &info, len);
+	return len;
 }

@@ -15,6 +15,7 @@
  * entering the core meanwhile.
  */
 #include "arch.h"
+#include "devtree.h"
 #include "hyp.h"
 #include "hyp_core.h"
 
@@ -58,7 +59,8 @@ static bool is_hypervisors(uint64_t pa, uint64_t len)
 u32 Z_hwZ_guestDeclare(struct Z_hw_instance_t *hw, u32 g, u64 pa, u64 size, u32 cpus)
 {
 	(void)hw;
-	if (sealed || g >= MAX_GUESTS || !inside(pa, size, BOARD_RAM_BASE, BOARD_RAM_SIZE) || is_hypervisors(pa, size))
+	/* RAM the firmware's device tree describes and reserves for nobody (devtree.c): never hard-coded. */
+	if (sealed || g >= MAX_GUESTS || !devtree_ram_usable(pa, size) || is_hypervisors(pa, size))
 		return 0;
 	if (cpus == 0 || cpus >> MAX_CPUS)
 		return 0;

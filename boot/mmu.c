@@ -3,17 +3,22 @@
  * Compiled with -mstrict-align: it runs with the MMU off, where every data
  * access is Device memory and an unaligned one faults.
  *
- * 4 KiB granule, 32-bit VA (T0SZ = 32), so the walk starts at level 1 and
- * each of its first four entries maps 1 GiB as a block:
- *   below RAM  → Device-nGnRnE, execute-never (flash, GIC, UART, …)
- *   RAM        → Normal write-back, inner shareable
- *   past RAM   → unmapped, so a stray access faults instead of hitting nothing
+ * 4 KiB granule, 32-bit VA (T0SZ = 32): the walk starts at level 1, and four
+ * level-2 tables map the 4 GiB in 2 MiB blocks (RAM and MMIO share the last
+ * GiB on the Raspberry Pi 4), each
+ *   RAM (the device tree's /memory) → Normal write-back, inner shareable
+ *   the board's MMIO windows        → Device-nGnRnE, execute-never
+ *   anything else                   → unmapped, so a stray access faults
+ * The boot CPU builds the tables once (mmu_build); every CPU enables them.
  */
 #include "arch.h"
+#include "devtree.h"
 #include "hyp.h"
 
 #define GiB (1ull << 30)
+#define BLOCK (2ull << 20)
 
+#define PTE_TABLE 0x3ull
 #define PTE_BLOCK 0x1ull
 #define PTE_ATTR(i) ((uint64_t)(i) << 2)
 #define PTE_SH_INNER (3ull << 8)
@@ -32,20 +37,50 @@
 #define SCTLR_EL2_VALUE (SCTLR_EL2_RES1 | (1ull << 0) | (1ull << 2) | (1ull << 3) | (1ull << 12))
 
 static uint64_t level1[512] __attribute__((aligned(4096)));
+static uint64_t level2[4][512] __attribute__((aligned(4096)));
+
+static const struct mem_range board_devices[BOARD_DEVICE_COUNT] = BOARD_DEVICES;
+
+static bool is_device(uint64_t base)
+{
+	for (unsigned i = 0; i < BOARD_DEVICE_COUNT; i++)
+		if (base >= board_devices[i].base && base - board_devices[i].base < board_devices[i].size)
+			return true;
+	return false;
+}
 
 static uint64_t block_for(uint64_t base)
 {
-	if (base < BOARD_RAM_BASE)
-		return base | PTE_BLOCK | PTE_ATTR(ATTR_DEVICE) | PTE_AF | PTE_XN;
-	if (base < BOARD_RAM_BASE + BOARD_RAM_SIZE)
+	if (devtree_ram_contains(base, BLOCK))
 		return base | PTE_BLOCK | PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_AF;
+	if (is_device(base))
+		return base | PTE_BLOCK | PTE_ATTR(ATTR_DEVICE) | PTE_AF | PTE_XN;
 	return 0;
+}
+
+/*
+ * Boot CPU, MMU off: reads the firmware's device tree (x0 at entry; 0 where the firmware passes none) and
+ * builds the map from it. Without a usable tree the hypervisor's own image and linear memory are mapped, so
+ * that it can still say why nothing runs.
+ */
+void mmu_build(uint64_t dtb)
+{
+	devtree_scan(dtb);
+	if (devtree.ram_count == 0) {
+		devtree.ram[0].base = HYP_IMAGE_BASE & ~(BLOCK - 1);
+		devtree.ram[0].size = HYP_WASM_MEM_PA + HYP_WASM_MEM_SIZE - devtree.ram[0].base;
+		devtree.ram_count = 1;
+		devtree.valid = false;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		for (unsigned j = 0; j < 512; j++)
+			level2[i][j] = block_for(i * GiB + j * BLOCK);
+		level1[i] = (uint64_t)(uintptr_t)level2[i] | PTE_TABLE;
+	}
 }
 
 void mmu_enable_el2(void)
 {
-	for (unsigned i = 0; i < 4; i++)
-		level1[i] = block_for(i * GiB);
 	__asm__ volatile("dsb ish" ::: "memory");
 	sysreg_write(mair_el2, MAIR_DEVICE_NGNRNE | (MAIR_NORMAL_WB << 8));
 	sysreg_write(tcr_el2, TCR_EL2_VALUE);

@@ -1,11 +1,11 @@
 /*
- * void smc_call(uint64_t regs[8]): the SMC conduit to EL3. Loads x0..x7
+ * void smc_to_el3(uint64_t regs[8]): the SMC conduit to EL3. Loads x0..x7
  * from regs, issues SMC #0 and stores x0..x7 back. SMCCC lets the callee
  * clobber x8..x17 (caller-saved anyway) and preserves x18..x30 and sp.
  */
 	.section .text, "ax"
-	.global	smc_call
-smc_call:
+	.global	smc_to_el3
+smc_to_el3:
 	str	x0, [sp, #-16]!
 	ldp	x6, x7, [x0, #48]
 	ldp	x4, x5, [x0, #32]

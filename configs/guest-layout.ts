@@ -1,7 +1,7 @@
 /**
  * What every guest sees, whatever board it runs on: a small QEMU-virt-like
  * machine. The hypervisor maps RAM through stage 2 and emulates the GIC
- * distributor/redistributors and the PL011; tools/ writes the same facts
+ * distributor (and redistributors, or the CPU interface on GICv2) and the PL011; tools/ writes the same facts
  * into each guest's device tree and places the images at these offsets.
  */
 export const GUEST_LAYOUT = {
@@ -15,6 +15,8 @@ export const GUEST_LAYOUT = {
   /** Well past the kernel's image_size (its .bss included). */
   initramfsOffset: 0x400_0000,
   gicd: { ipa: 0x0800_0000, size: 0x1_0000 },
+  /** GICv2 boards: the CPU interface, which is the GIC's own virtual CPU interface (GICV) mapped by stage 2. */
+  gicc: { ipa: 0x0801_0000, size: 0x2000 },
   /** One 128 KiB frame (RD_base + SGI_base) per vCPU, vCPU i at ipa + i * stride. */
   gicr: { ipa: 0x080a_0000, stride: 0x2_0000 },
   uart: { ipa: 0x0900_0000, size: 0x1000, spi: 1 /* INTID 33 */ },

@@ -11,8 +11,9 @@
 set -euo pipefail
 
 # libc6-dev: TF-A's host tool fiptool includes <sys/mount.h> and <stdint.h>, which gcc alone does not bring.
+# dosfstools, mtools: make sdcard writes a FAT file system into a file, without root or loop devices.
 PACKAGES=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu wabt device-tree-compiler dpkg-dev
-  libssl-dev libc6-dev cpio xz-utils make gcc ca-certificates debian-archive-keyring)
+  libssl-dev libc6-dev cpio xz-utils make gcc ca-certificates debian-archive-keyring dosfstools mtools)
 NODE_MIN_MAJOR=18
 QEMU_PKG=qemu-system-arm
 QEMU_MIN_VERSION=1:10

@@ -25,6 +25,7 @@ static inline void console_drain_queued(unsigned cpu)
 		console_drain(cpu);
 }
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_init(void);
 void console_input_enable(void);
 void console_input_mask(bool masked);
 int console_read(void);
@@ -36,6 +37,8 @@ void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 
 /* smc.S: performs an SMC with x0..x7 from regs and writes x0..x7 back. */
+void smc_to_el3(uint64_t regs[8]);
+/* firmware.c: the same, or its answer made here when the firmware has no secure monitor (no /psci). */
 void smc_call(uint64_t regs[8]);
 
 /* core.c: the Wasm core instance and the checked way into its linear memory. */
@@ -54,16 +57,8 @@ bool guest_load(uint32_t g);
 bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len);
 struct frame *cpu_frame(unsigned cpu);
 
-/* gic.c: the physical GICv3 at EL2. */
-void gic_distributor_init(void);
-void gic_cpu_init(unsigned cpu);
-void gic_cpu_quiesce(void);
-uint32_t gic_acknowledge(void);
-void gic_deactivate(uint32_t intid);
-void gic_kick(unsigned cpu);
-struct frame;
-void gic_lrs_load(const struct frame *f);
-void gic_lrs_save(struct frame *f);
+/* gic_v2.c / gic_v3.c: the physical GIC at EL2 (gic.h). */
+#include "gic.h"
 
 /* vcpu.c: EL2/EL1 state around the vCPU of this CPU. */
 void vcpu_el2_init(void);

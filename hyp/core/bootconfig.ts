@@ -20,7 +20,8 @@
  *
  * tools/ checks a setup thoroughly before writing it; the core still refuses
  * a guest whose record could hurt it (CPUs out of range or shared, RAM not
- * 2 MiB aligned, IPA range past the stage-2 limit) and says why.
+ * 2 MiB aligned, IPA range past the stage-2 limit, RAM that the firmware's
+ * device tree does not describe as free) and says why.
  * Without a valid blob the hypervisor runs no guests and says so.
  */
 import { bootConfigCopy, guestDeclare, guestImageDeclare } from "../hw/imports";
@@ -28,6 +29,7 @@ import { lineEnd, lineStart, logLine, put, putDec, putHex } from "../lib/log";
 import { GUEST_IPA_LIMIT } from "../arch/el2";
 import { cpuOfVcpu, guestAt, MAX_GUESTS, MAX_VCPUS, setCpuOfVcpu, setGuestCount } from "./guest";
 import { MAX_CPUS } from "./percpu";
+import { platformLoad } from "./platform";
 
 export const BOOT_CONFIG_MAGIC: u32 = 0x43505948;
 export const BOOT_CONFIG_VERSION: u32 = 3;
@@ -58,6 +60,7 @@ export const bootConfig = new BootConfig();
 
 /** Reads and checks the blob and fills the partition table; returns whether it was valid. */
 export function bootConfigLoad(): bool {
+  platformLoad(); // the machine first: guests' RAM is checked against what its device tree says
   setGuestCount(0);
   const copied = bootConfigCopy(blob, BOOT_CONFIG_SIZE);
   const magic = load<u32>(blob);
@@ -134,7 +137,9 @@ function declareToHost(g: u32, rec: usize): string {
   const guest = guestAt(g);
   let cpus: u32 = 0;
   for (let v: u32 = 0; v < guest.vcpuCount; v++) cpus |= 1 << cpuOfVcpu(g, v);
-  if (guestDeclare(g, guest.ramPa, guest.ramSize, cpus) == 0) return "its RAM is not the board's or is the hypervisor's (C refused it)";
+  if (guestDeclare(g, guest.ramPa, guest.ramSize, cpus) == 0) {
+    return "its RAM is not free RAM in the firmware's device tree (/memory minus reserved regions), or is the hypervisor's or another guest's (C refused it)";
+  }
   for (let i: u32 = 0; i < IMAGE_SLOTS; i++) {
     const image = rec + IMAGES_AT + <usize>i * IMAGE_RECORD;
     const size = load<u32>(image, 8);

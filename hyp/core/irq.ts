@@ -10,7 +10,8 @@ import { VTIMER_INTID } from "./layout";
 import { continueCpu } from "./run";
 import { guestOfCpu, vcpuOfCpu, vcpuState, VCPU_RUNNING } from "./vcpu";
 import { vgicRaiseIrq } from "../vgic/exports";
-import { CONSOLE_RX_INTID, consoleInput } from "../vdev/console-input";
+import { consoleInput } from "../vdev/console-input";
+import { platform } from "./platform";
 import { teeInterrupt, teeKicked, teeOwnsInterrupt } from "./tee";
 
 /** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
@@ -26,7 +27,7 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
     vgicRaiseIrq(guestOfCpu(cpu), vcpuOfCpu(cpu), intid);
     return continueCpu(cpu);
   }
-  if (intid == CONSOLE_RX_INTID) {
+  if (intid == platform.consoleIntid) {
     consoleInput(cpu);
     return continueCpu(cpu);
   }

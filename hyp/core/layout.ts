@@ -5,6 +5,9 @@
  */
 export const GUEST_LAYOUT_GICD: u64 = 0x0800_0000;
 export const GUEST_LAYOUT_GICD_SIZE: u64 = 0x1_0000;
+/** GICv2 boards: the guest's CPU interface, where stage 2 maps the GIC's virtual CPU interface (GICV, 8 KiB). */
+export const GUEST_LAYOUT_GICC: u64 = 0x0801_0000;
+export const GUEST_LAYOUT_GICC_SIZE: u64 = 0x2000;
 export const GUEST_LAYOUT_GICR: u64 = 0x080a_0000;
 export const GUEST_LAYOUT_GICR_STRIDE: u32 = 0x2_0000;
 export const GUEST_LAYOUT_UART: u64 = 0x0900_0000;

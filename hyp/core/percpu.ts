@@ -49,7 +49,10 @@ export const FRAME_ACCOUNT_KEY: u32 = 0x1e0;
 export const FRAME_ACCOUNT_TABLE: u32 = 0x1e8;
 export const FRAME_ACCOUNT_SLOTS: u32 = 0x1ec;
 export const FRAME_ACCOUNT_EVENT: u32 = 0x1f0;
-/** The GICv3 on QEMU (and the GIC-500/600) has 4 list registers. */
+/**
+ * List-register slots in the frame (QEMU's GICv3 and the GIC-400 have 4). How many the hardware has is read
+ * at boot (ICH_VTR_EL2 / GICH_VTR, core/platform.ts); the vGIC fills no more than that.
+ */
 export const LR_COUNT: u32 = 4;
 
 // Exit kinds: which lower-EL vector the guest left through.

@@ -1,20 +1,28 @@
 /**
  * Stage-2 translation tables: each guest's IPA space → its own RAM, nothing
- * else. Devices the guest sees (GIC, UART) are deliberately unmapped: every
- * access to them faults into the hypervisor, which emulates them, and any
- * other address outside RAM faults too and is refused.
+ * else but, on a GICv2 board, the GIC's virtual CPU interface (GICV) at the
+ * guest's GICC address, which the guest drives itself. The other devices the
+ * guest sees (GIC distributor and redistributors, UART) are deliberately
+ * unmapped: every access to them faults into the hypervisor, which emulates
+ * them, and any other address outside RAM faults too and is refused.
  *
  * Format (VTCR_GUEST in arch/el2.ts): 4 KiB granule, walk from level 1, one
- * level-1 entry per GiB pointing to a level-2 table of 2 MiB blocks. Tables
- * live in a pool in linear memory; the hardware walks them at
+ * level-1 entry per GiB pointing to a level-2 table of 2 MiB blocks, and a
+ * level-3 table of 4 KiB pages where a device window needs one. Tables live
+ * in a pool in linear memory; the hardware walks them at
  * linearMemoryPa() + offset.
  */
 import { linearMemoryPa } from "../hw/imports";
 import { guestAt } from "./guest";
+import { GUEST_LAYOUT_GICC, GUEST_LAYOUT_GICC_SIZE } from "./layout";
+import { gicIsV2, platform } from "./platform";
 
 const PAGE: u32 = 4096;
 const ENTRIES: u32 = 512;
-/** 1 level-1 table per guest + 1 level-2 table per GiB of RAM: 4 guests of up to 3 GiB fit. */
+/**
+ * 1 level-1 table per guest + 1 level-2 table per GiB of RAM, + a level-2 and a level-3 table for GICV on GICv2
+ * boards: 4 guests of up to 2 GiB fit either way.
+ */
 const POOL_PAGES: u32 = 16;
 const pool = memory.data(<i32>(POOL_PAGES * PAGE), <i32>PAGE);
 let poolUsed: u32 = 0;
@@ -27,6 +35,10 @@ const S2_MEMATTR_NORMAL_WB: u64 = 0xf << 2; // outer and inner write-back
 const S2_AP_RW: u64 = 3 << 6;
 const S2_SH_INNER: u64 = 3 << 8;
 const S2_AF: u64 = 1 << 10;
+const S2_MEMATTR_DEVICE_NGNRE: u64 = 0x1 << 2;
+const S2_XN: u64 = <u64>1 << 54;
+const DESC_PAGE: u64 = 3; // valid + page (level 3)
+const PAGE_4K: u64 = 4096;
 const ADDR_MASK: u64 = 0x0000_ffff_ffff_f000;
 
 /** The attributes of a guest RAM block: normal write-back memory, read/write, executable. */
@@ -70,7 +82,34 @@ export function stage2Build(g: u32): u64 {
     }
     store<u64>(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3), (guest.ramPa + off) | S2_RAM_BLOCK);
   }
+  if (gicIsV2() && !mapDevicePages(l1, GUEST_LAYOUT_GICC, platform.gicvPa, GUEST_LAYOUT_GICC_SIZE)) return 0;
   return paOf(l1);
+}
+
+/** The next-level table behind `slot`, made if absent; 0 when the pool is full or the slot maps a block. */
+function nextTable(slot: usize): usize {
+  const d = load<u64>(slot);
+  if ((d & DESC_VALID) != 0) return (d & 3) == DESC_TABLE ? tableAt(d & ADDR_MASK) : 0;
+  const t = allocTable();
+  if (t != 0) store<u64>(slot, paOf(t) | DESC_TABLE);
+  return t;
+}
+
+/**
+ * Maps [ipa, ipa + size) to [pa, …) as 4 KiB pages of Device-nGnRE, read/write, never executable: a device
+ * the guest drives directly. `ipa`, `pa` and `size` are page aligned, inside one 2 MiB block not used by RAM.
+ */
+function mapDevicePages(l1: usize, ipa: u64, pa: u64, size: u64): bool {
+  if (pa == 0 || ((ipa | pa | size) & (PAGE_4K - 1)) != 0) return false;
+  const l2 = nextTable(l1 + <usize>((ipa >> 30) << 3));
+  if (l2 == 0) return false;
+  const l3 = nextTable(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3));
+  if (l3 == 0) return false;
+  for (let off: u64 = 0; off < size; off += PAGE_4K) {
+    const index = ((ipa + off) >> 12) & <u64>(ENTRIES - 1);
+    store<u64>(l3 + <usize>(index << 3), (pa + off) | DESC_PAGE | S2_MEMATTR_DEVICE_NGNRE | S2_AP_RW | S2_AF | S2_XN);
+  }
+  return true;
 }
 
 /** Walks the tables at `rootPa` like the hardware would: the PA of `ipa`, or -1 if unmapped. */
@@ -84,8 +123,13 @@ export function stage2Translate(rootPa: u64, ipa: u64): u64 {
   const l2 = tableAt(d1 & ADDR_MASK);
   if (l2 == 0) return <u64>-1;
   const d2 = load<u64>(l2 + <usize>(((ipa >> 21) & 511) << 3));
-  if ((d2 & DESC_VALID) == 0 || (d2 & 3) != DESC_BLOCK) return <u64>-1;
-  return (d2 & ADDR_MASK & ~(BLOCK_2M - 1)) | (ipa & (BLOCK_2M - 1));
+  if ((d2 & DESC_VALID) == 0) return <u64>-1;
+  if ((d2 & 3) == DESC_BLOCK) return (d2 & ADDR_MASK & ~(BLOCK_2M - 1)) | (ipa & (BLOCK_2M - 1));
+  const l3 = tableAt(d2 & ADDR_MASK);
+  if (l3 == 0) return <u64>-1;
+  const d3 = load<u64>(l3 + <usize>(((ipa >> 12) & 511) << 3));
+  if ((d3 & 3) != DESC_PAGE) return <u64>-1;
+  return (d3 & ADDR_MASK) | (ipa & (PAGE_4K - 1));
 }
 
 /** Forgets every table (tests; a reboot of the whole partition table). */

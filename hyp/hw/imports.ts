@@ -109,3 +109,12 @@ export declare function guestDeclare(g: u32, ramPa: u64, ramSize: u64, cpus: u32
  */
 @external("hw", "guestImageDeclare")
 export declare function guestImageDeclare(g: u32, slot: u32, storePa: u64, size: u32, ramOffset: u32): u32;
+
+/**
+ * Copies the platform record (layout in core/platform.ts; boot/include/platform.h) into linear memory at
+ * `dst`, at most `max` bytes: which GIC the board has, how many list registers, the GICv2 virtual CPU
+ * interface, the console's interrupt, and the RAM the firmware's device tree describes. Returns the bytes
+ * copied (0 when `dst` is outside linear memory).
+ */
+@external("hw", "platformInfoCopy")
+export declare function platformInfoCopy(dst: usize, max: u32): u32;

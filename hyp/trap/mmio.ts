@@ -1,6 +1,7 @@
 /**
  * Stage-2 data aborts: a guest touched an address its stage-2 tables do not
- * map. Its emulated devices (GIC distributor and redistributors, PL011) are
+ * map. Its emulated devices (GIC distributor, and redistributors on GICv3;
+ * PL011) are
  * handled here; any other address is refused with a synchronous external
  * abort injected into the guest, and logged (a few times per guest at most,
  * so a guest cannot flood the console).
@@ -16,7 +17,8 @@ import { lineEnd, lineStartGuest, put, putHex } from "../lib/log";
 import { logBudgetTake } from "../lib/budget";
 import { pl011Line, pl011Read, pl011Write, UART_DR } from "../vdev/pl011";
 import { consoleGuestRead } from "../vdev/console-input";
-import { vgicMmioDist, vgicMmioRedist, vgicSetIrqLevel, vgicTakeKicks } from "../vgic/exports";
+import { vgicMmioDist, vgicMmioDistV2, vgicMmioRedist, vgicSetIrqLevel, vgicTakeKicks } from "../vgic/exports";
+import { gicIsV2 } from "../core/platform";
 import { kickMask } from "../core/kick";
 import { accountSet, gicRegisterGroup, mmioKind, MMIO_DEV_GICD, MMIO_DEV_GICR, MMIO_DEV_PL011 } from "../core/account";
 
@@ -46,9 +48,12 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
   let result: u64 = 0;
   if (ipa >= GUEST_LAYOUT_GICD && ipa < GUEST_LAYOUT_GICD + GUEST_LAYOUT_GICD_SIZE) {
     accountSet(cpu, mmioKind(MMIO_DEV_GICD, write, gicRegisterGroup(<u32>(ipa - GUEST_LAYOUT_GICD))));
-    result = vgicMmioDist(g, v, <u32>(ipa - GUEST_LAYOUT_GICD), size, write ? 1 : 0, value);
+    const offset = <u32>(ipa - GUEST_LAYOUT_GICD);
+    // The guest's GIC is the hardware's version (core/platform.ts): its front end decodes the access.
+    result = gicIsV2() ? vgicMmioDistV2(g, v, offset, size, write ? 1 : 0, value)
+      : vgicMmioDist(g, v, offset, size, write ? 1 : 0, value);
     kickMask(cpu, vgicTakeKicks(g));
-  } else if (ipa >= GUEST_LAYOUT_GICR && ipa < GUEST_LAYOUT_GICR + <u64>(guestAt(g).vcpuCount * GUEST_LAYOUT_GICR_STRIDE)) {
+  } else if (!gicIsV2() && ipa >= GUEST_LAYOUT_GICR && ipa < GUEST_LAYOUT_GICR + <u64>(guestAt(g).vcpuCount * GUEST_LAYOUT_GICR_STRIDE)) {
     accountSet(cpu, mmioKind(MMIO_DEV_GICR, write, gicRegisterGroup(<u32>(ipa - GUEST_LAYOUT_GICR) % GUEST_LAYOUT_GICR_STRIDE)));
     result = vgicMmioRedist(g, v, <u32>(ipa - GUEST_LAYOUT_GICR), size, write ? 1 : 0, value);
     kickMask(cpu, vgicTakeKicks(g));

@@ -14,11 +14,10 @@ import { kickMask } from "../core/kick";
 import { pl011Line, pl011Receive, pl011RxRoom } from "./pl011";
 import { vgicSetIrqLevel } from "../vgic/exports";
 import { profileReportAll } from "../core/profile";
+import { platform } from "../core/platform";
 
-/** The CPU that takes console input (boot/gic.c routes the UART's interrupt to it): it never parks. */
+/** The CPU that takes console input (boot/gic_v*.c route the UART's interrupt to it): it never parks. */
 export const CONSOLE_CPU: u32 = 0;
-/** The physical UART0 receive interrupt on QEMU virt (SPI 1). */
-export const CONSOLE_RX_INTID: u32 = 33;
 const CTRL_A: u32 = 0x01;
 /** Bytes taken per interrupt; the rest wait in the UART for the next one. */
 const DRAIN_LIMIT: u32 = 32;
@@ -56,7 +55,7 @@ export function consoleInput(cpu: u32): void {
     if (c < 0) break;
     if (take(<u32>c)) fed = true;
   }
-  gicDeactivate(CONSOLE_RX_INTID);
+  gicDeactivate(platform.consoleIntid); // the board's UART0 interrupt (core/platform.ts)
   if (fed && focus < guestCount()) {
     const mask = vgicSetIrqLevel(focus, 0, GUEST_UART_INTID, pl011Line(focus) ? 1 : 0);
     // The guest's UART interrupt goes to its vCPU 0: make sure that CPU looks, even if it is this one.

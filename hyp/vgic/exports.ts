@@ -5,11 +5,12 @@
  * or vCPU numbers, an LR array outside linear memory, and any offset, size
  * or value a guest produces are all checked by the module itself.
  */
-import { vgicDistAccess } from "./dist";
+import { vgicDistAccess } from "./v3/dist";
+import { vgicDistV2Access } from "./v2/dist";
 import { vgicRaise, vgicSetLevel } from "./inject";
 import { vgicFlush, vgicHasPending, vgicHasUndelivered, vgicSync } from "./lr";
-import { vgicRedistAccess } from "./redist";
-import { vgicSgi } from "./sgi";
+import { vgicRedistAccess } from "./v3/redist";
+import { vgicSgi } from "./v3/sgi";
 import { VGIC_MAX_VCPUS, guestLive, takeKicks, vgicInit } from "./state";
 
 // The core's own callers (core/, trap/) use the module API under its own names.
@@ -40,6 +41,11 @@ export function vgicInitGuest(guest: u32, vcpuCount: u32, cpus: u64): u32 {
 /** A trapped access to the distributor (offset inside its 64 KiB); returns the value read. */
 export function vgicMmioDist(guest: u32, vcpu: u32, offset: u32, size: u32, isWrite: u32, value: u64): u64 {
   return vgicDistAccess(guest, vcpu, offset, size, isWrite != 0, value);
+}
+
+/** A trapped access to a GICv2 distributor (offset inside the guest's 64 KiB window); returns the value read. */
+export function vgicMmioDistV2(guest: u32, vcpu: u32, offset: u32, size: u32, isWrite: u32, value: u64): u64 {
+  return vgicDistV2Access(guest, vcpu, offset, size, isWrite != 0, value);
 }
 
 /** A trapped access to the redistributors (offset from the start of the whole GICR region). */

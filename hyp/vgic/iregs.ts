@@ -1,6 +1,7 @@
 /**
  * The per-interrupt registers, which the distributor (SPIs) and each
- * redistributor's SGI_base frame (SGIs and PPIs) share: the bit-per-INTID
+ * redistributor's SGI_base frame (SGIs and PPIs) share — and, on GICv2, the
+ * distributor alone, its SGI/PPI parts banked per vCPU: the bit-per-INTID
  * blocks (IGROUPR, IS/ICENABLER, IS/ICPENDR, IS/ICACTIVER), IPRIORITYR and
  * ICFGR. The caller has decoded which INTIDs a register covers and checked
  * that they exist; `v` picks whose SGIs/PPIs (ignored for SPIs).
@@ -20,6 +21,11 @@ import {
 import {
   deliverable, irqClearActive, irqClearPending, irqDisable, irqEnable, irqSetActive, irqSetPending,
 } from "./irq";
+
+/** A register access naturally aligned and of a size the bus can produce: what every front end accepts first. */
+export function aligned(offset: u32, size: u32): bool {
+  return (size == 1 || size == 2 || size == 4 || size == 8) && (offset & (size - 1)) == 0;
+}
 
 /** Bit `block` (BLOCK_*) of one interrupt, as the guest reads it. */
 function stateBit(r: usize, block: u32): bool {

@@ -1,5 +1,6 @@
 /**
- * Delivery through the list registers (ICH_LR<n>_EL2, GICv3 format). The C
+ * Delivery through the list registers (ICH_LR<n>_EL2, GICv3 format whatever
+ * the hardware: boot/gic_v2.c converts to and from GICH_LR<n>). The C
  * side keeps a vCPU's LRs as an array of u64 in linear memory: it loads them
  * into the hardware before entering the guest and stores them back after an
  * exit. Around that:
@@ -24,6 +25,7 @@
 import { MAX_LRS, VGIC_MAX_INTID, VTIMER_INTID } from "./regs";
 import * as R from "./regs";
 import { refresh } from "./irq";
+import { platform } from "../core/platform";
 import {
   IRQ_ACTIVE, IRQ_ENABLED, IRQ_LINE, IRQ_LR_ACTIVE, IRQ_LR_PENDING, IRQ_PENDING, REQ_CLEAR_ACTIVE, REQ_CLEAR_PENDING,
   anyReady, distCtlr, irqAt, irqFlags, irqPriority, irqReq, lrIntid, lrOwned, readyWord, setIrqFlags, setIrqLr,
@@ -47,8 +49,10 @@ function inMemory(lrs: usize, lrCount: u32): bool {
   return lrs <= end && bytes <= end - lrs;
 }
 
+/** The LRs the caller passes, at most the hardware's (core/platform.ts: ICH_VTR_EL2 or GICH_VTR) and MAX_LRS. */
 @inline function clampCount(lrCount: u32): u32 {
-  return lrCount < MAX_LRS ? lrCount : MAX_LRS;
+  const hardware = platform.listRegisters < MAX_LRS ? platform.listRegisters : MAX_LRS;
+  return lrCount < hardware ? lrCount : hardware;
 }
 
 /**

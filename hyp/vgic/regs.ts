@@ -28,6 +28,7 @@ export const GICD_TYPER2: u32 = 0x000c;
 export const GICD_STATUSR: u32 = 0x0010;
 /** IGROUPR, IS/ICENABLER, IS/ICPENDR, IS/ICACTIVER: seven 0x80-byte blocks of one bit per INTID. */
 export const GICD_IGROUPR: u32 = 0x0080;
+export const GICD_ISENABLER: u32 = 0x0100;
 export const GICD_BITS_END: u32 = 0x0400;
 export const GICD_IPRIORITYR: u32 = 0x0400;
 export const GICD_ITARGETSR: u32 = 0x0800;

@@ -104,6 +104,11 @@ export function addKick(g: u32, v: u32): void {
   store<u32>(guestAt(g), load<u32>(guestAt(g), 8) | cpuBit(g, v), 8);
 }
 
+/** Adds physical CPUs (a mask, as sgiSend answers) to the guest's kicks. */
+export function addKickCpus(g: u32, cpus: u32): void {
+  store<u32>(guestAt(g), load<u32>(guestAt(g), 8) | cpus, 8);
+}
+
 export function takeKicks(g: u32): u32 {
   const kicks = load<u32>(guestAt(g), 8);
   store<u32>(guestAt(g), 0, 8);

@@ -58,7 +58,42 @@ export function ramRegionsOf(blob: Uint8Array | undefined): RamRegion[] {
   return regions;
 }
 
+/** What boot/platform.c reports (boot/include/platform.h): QEMU virt's by default, a test may change it. */
+export interface FakePlatform {
+  gicVersion: 2 | 3;
+  listRegisters: number;
+  consoleIntid: number;
+  gicvPa: bigint;
+  /** A device tree was found; it has a /psci node. */
+  deviceTree: boolean;
+  psci: boolean;
+  /** The device tree's /memory ranges (below 4 GiB) and its reserved regions. */
+  ram: { base: bigint; size: bigint }[];
+  reserved: { base: bigint; size: bigint }[];
+  /** The hypervisor's own memory (image to the end of linear memory) and its image store: never a guest's. */
+  hypervisor: { base: bigint; size: bigint };
+  imageStore: { base: bigint; size: bigint };
+}
+
+const PLATFORM_INFO_SIZE = 104;
+const PLATFORM_FLAG_DEVICE_TREE = 1, PLATFORM_FLAG_PSCI = 2;
+
+export function qemuVirtPlatform(): FakePlatform {
+  return {
+    gicVersion: 3, listRegisters: 4, consoleIntid: 33, gicvPa: 0n, deviceTree: true, psci: true,
+    ram: [{ base: 0x4000_0000n, size: 0xc000_0000n }],
+    // QEMU's device tree itself (the C reserves the blob it read) and OP-TEE's reserved-memory nodes.
+    reserved: [{ base: 0x4000_0000n, size: 0x10_0000n }, { base: 0x0e10_0000n, size: 0xf0_0000n }, { base: 0x4200_0000n, size: 0x20_0000n }],
+    hypervisor: { base: 0x6000_0000n, size: 0x180_0000n },
+    imageStore: { base: BigInt(qemuVirt.hypervisor.imageStore.base), size: BigInt(qemuVirt.hypervisor.imageStore.size) },
+  };
+}
+
+const overlaps = (a: bigint, alen: bigint, b: bigint, blen: bigint) => a < b + blen && b < a + alen;
+
 export class FakeHardware {
+  /** The machine boot/platform.c would describe (platformInfoCopy), and what boot/guests.c checks RAM against. */
+  platform: FakePlatform = qemuVirtPlatform();
   /** Everything the core printed, line by line, without the newline. */
   readonly console: string[] = [];
   /** The boot configuration blob the loader "placed in RAM" (undefined: nothing there). */
@@ -97,15 +132,13 @@ export class FakeHardware {
   private readonly pages = new Map<bigint, Uint8Array>();
   private regionsCache: { blob: Uint8Array | undefined; regions: RamRegion[] } | undefined;
 
-  /** boot/guests.c's checks: inside the board's RAM, none of the hypervisor's, no other guest's. */
+  /** As boot/guests.c: free RAM of the device tree (devtree_ram_usable), not the hypervisor's, no other guest's. */
   private guestDeclare(g: number, pa: bigint, size: bigint, cpus: number): number {
-    const board = qemuVirt, h = board.hypervisor;
-    const inside = (p: bigint, n: bigint, base: number, len: number) => n > 0n && p >= BigInt(base) && p + n <= BigInt(base) + BigInt(len);
-    const overlaps = (p: bigint, n: bigint, base: bigint, len: bigint) => p < base + len && base < p + n;
-    if (this.sealed || g >= 4 || !inside(pa, size, board.ram.base, board.ram.size)) return 0;
-    const hypEnd = BigInt(h.wasmMemory.base + h.wasmMemory.size);
-    if (overlaps(pa, size, BigInt(h.image.base), hypEnd - BigInt(h.image.base))) return 0;
-    if (overlaps(pa, size, BigInt(h.imageStore.base), BigInt(h.imageStore.size))) return 0;
+    const p = this.platform;
+    const inRam = p.deviceTree && size > 0n && p.ram.some((r) => pa >= r.base && pa + size <= r.base + r.size);
+    if (this.sealed || g >= 4 || !inRam || p.reserved.some((r) => overlaps(pa, size, r.base, r.size))) return 0;
+    if (overlaps(pa, size, p.hypervisor.base, p.hypervisor.size)) return 0;
+    if (overlaps(pa, size, p.imageStore.base, p.imageStore.size)) return 0;
     for (const [other, d] of this.declared) if (other < g && overlaps(pa, size, d.pa, d.size)) return 0;
     if (cpus === 0 || cpus >>> 8 !== 0) return 0;
     for (let cpu = 0; cpu < 8; cpu++) {
@@ -119,9 +152,9 @@ export class FakeHardware {
   }
 
   private guestImageDeclare(g: number, slot: number, storePa: bigint, size: number, ramOffset: number): number {
-    const d = this.declared.get(g), store = qemuVirt.hypervisor.imageStore;
+    const d = this.declared.get(g), store = this.platform.imageStore;
     if (this.sealed || !d || slot >= 3 || size === 0) return 0;
-    if (storePa < BigInt(store.base) || storePa + BigInt(size) > BigInt(store.base + store.size)) return 0;
+    if (storePa < store.base || storePa + BigInt(size) > store.base + store.size) return 0;
     if (BigInt(ramOffset) + BigInt(size) > d.size) return 0;
     d.images[slot] = { storePa, size, ramOffset };
     return 1;
@@ -151,6 +184,7 @@ export class FakeHardware {
         stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
         consoleRead: () => this.typed.shift() ?? -1,
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
+        platformInfoCopy: (dst: number, max: number) => this.platformInfoCopy(dst, max),
         guestRamRead: (pa: bigint, dst: number, len: number) => this.guestRamCopy("read", pa, dst, len),
         guestRamWrite: (pa: bigint, src: number, len: number) => this.guestRamCopy("write", pa, src, len),
         guestDeclare: (g: number, pa: bigint, size: bigint, cpus: number) => this.guestDeclare(g, pa, size, cpus),
@@ -285,6 +319,28 @@ export class FakeHardware {
     const text = Buffer.from(this.bytes(ptr, len)).toString("latin1");
     for (const line of text.split("\n").slice(0, -1)) this.console.push(line);
     if (!text.endsWith("\n")) throw new Error(`console write without a line end: ${JSON.stringify(text)}`);
+  }
+
+  /** As boot/glue.c: the record of boot/include/platform.h, at most `max` bytes. */
+  private platformInfoCopy(dst: number, max: number): number {
+    const p = this.platform;
+    const rec = Buffer.alloc(PLATFORM_INFO_SIZE);
+    rec.writeUInt32LE(1, 0);
+    rec.writeUInt32LE(p.gicVersion, 4);
+    rec.writeUInt32LE(p.listRegisters, 8);
+    rec.writeUInt32LE(p.consoleIntid, 12);
+    rec.writeBigUInt64LE(p.gicvPa, 16);
+    rec.writeUInt32LE((p.deviceTree ? PLATFORM_FLAG_DEVICE_TREE : 0) | (p.psci ? PLATFORM_FLAG_PSCI : 0), 24);
+    const ram = p.deviceTree ? p.ram.slice(0, 4) : [];
+    rec.writeUInt32LE(ram.length, 28);
+    ram.forEach((r, i) => {
+      rec.writeBigUInt64LE(r.base, 32 + 16 * i);
+      rec.writeBigUInt64LE(r.size, 40 + 16 * i);
+    });
+    rec.writeUInt32LE(p.reserved.length, 96);
+    const n = Math.min(max >>> 0, PLATFORM_INFO_SIZE);
+    this.bytes(dst, n).set(rec.subarray(0, n));
+    return n;
   }
 
   private bootConfigCopy(dst: number, max: number): number {

@@ -4,9 +4,37 @@
  * assembly and in the (preprocessed) linker script. Usage: tsx tools/build/board-header.ts <board> <out.h>
  */
 import { writeFileSync } from "node:fs";
+import type { Board } from "../../configs/boards/board.ts";
 import { boardByName } from "../lib/boards.ts";
 
 const hex = (n: number) => `U64(0x${n.toString(16)})`;
+
+/** BOARD_GIC_VERSION picks the back end (boot/gic_v2.c or gic_v3.c); each gets only its own addresses. */
+function gicLines(b: Board): string[] {
+  const g = b.gic;
+  const lines = [`#define BOARD_GIC_VERSION ${g.version}`, `#define BOARD_GICD_BASE ${hex(g.distributor)}`];
+  if (g.version === 3) {
+    lines.push(`#define BOARD_GICR_BASE ${hex(g.redistributors)}`, `#define BOARD_GICR_STRIDE ${hex(g.redistributorStride)}`);
+  } else {
+    lines.push(`#define BOARD_GICC_BASE ${hex(g.cpuInterface)}`, `#define BOARD_GICH_BASE ${hex(g.hypervisorInterface)}`,
+      `#define BOARD_GICV_BASE ${hex(g.virtualCpuInterface)}`);
+  }
+  return lines;
+}
+
+/** The MMIO windows as an initializer of struct range[] (boot/mmu.c). */
+function deviceLines(b: Board): string[] {
+  const items = b.devices.map((d) => `{ ${hex(d.base)}, ${hex(d.size)} }`).join(", ");
+  return [`#define BOARD_DEVICE_COUNT ${b.devices.length}u`, `#define BOARD_DEVICES { ${items} }`];
+}
+
+/** The PL011's pin multiplexing and clock (boot/console.c), on boards that need it. */
+function uartPinLines(b: Board): string[] {
+  const p = b.uart0Pins;
+  if (!p) return ["#define BOARD_UART0_PINS 0"];
+  return ["#define BOARD_UART0_PINS 1", `#define BOARD_GPIO_BASE ${hex(p.gpio)}`, `#define BOARD_UART0_PIN_TX ${p.pins[0]}u`,
+    `#define BOARD_UART0_PIN_RX ${p.pins[1]}u`, `#define BOARD_UART0_ALT ${p.altFunction}u`, `#define BOARD_UART0_CLOCK_HZ ${p.clockHz}u`];
+}
 
 export function boardHeader(name: string): string {
   const b = boardByName(name);
@@ -21,11 +49,16 @@ export function boardHeader(name: string): string {
     "#endif",
     `#define BOARD_NAME "${b.name}"`,
     `#define BOARD_CPU_COUNT ${b.cpuCount}u`,
-    `#define BOARD_RAM_BASE ${hex(b.ram.base)}`,
-    `#define BOARD_RAM_SIZE ${hex(b.ram.size)}`,
     `#define BOARD_UART0_BASE ${hex(b.uart0)}`,
-    `#define BOARD_GICD_BASE ${hex(b.gic.distributor)}`,
-    `#define BOARD_GICR_BASE ${hex(b.gic.redistributors)}`,
+    `#define BOARD_UART0_INTID ${b.uart0Intid}u`,
+    // 0: no OP-TEE on this board, nothing to enable.
+    `#define BOARD_OPTEE_NOTIF_INTID ${b.opteeNotifIntid ?? 0}u`,
+    ...gicLines(b),
+    ...deviceLines(b),
+    ...uartPinLines(b),
+    ...(b.pmWatchdog !== undefined ? [`#define BOARD_PM_BASE ${hex(b.pmWatchdog)}`] : []),
+    // Where the device tree is when the firmware does not say (TF-A on QEMU virt enters BL33 with x0 = 0).
+    `#define BOARD_DTB_PA ${hex(b.dtb)}`,
     `#define HYP_IMAGE_BASE ${hex(h.image.base)}`,
     `#define HYP_IMAGE_SIZE ${hex(h.image.size)}`,
     `#define HYP_BOOT_CONFIG_PA ${hex(h.bootConfig.base)}`,

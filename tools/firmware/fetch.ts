@@ -24,6 +24,15 @@ const PACKAGES = ["optee-os", "optee-test-qemu", "libteec2", "libckteec0t64", "t
  * (linux-libc-dev). Kept in a tree of their own (P.DEV_ROOT): nothing of them goes into a guest.
  */
 const DEV_PACKAGES = ["optee-client-dev", "libc6-dev", "linux-libc-dev"];
+/**
+ * The Raspberry Pi 4's firmware (configs/boards/rpi4.ts), in a tree of its own (P.RPI4_ROOT) so that adding it
+ * never re-extracts the runtime tree: TF-A's prebuilt `rpi4/bl31.bin` (arm-trusted-firmware), and the VideoCore
+ * firmware for the SD card, start4.elf and fixup4.dat (raspi-firmware, in non-free-firmware).
+ */
+const RPI4_PACKAGES = ["arm-trusted-firmware", "raspi-firmware"];
+/** Components of the private sources: raspi-firmware is in non-free-firmware. */
+const COMPONENTS = "main non-free-firmware";
+
 /** linux-image-6.12.N+debNN-arm64-unsigned: the generic 4k-page flavour (not 16k, cloud or rt). */
 const KERNEL_PATTERN = /^linux-image-6\.12\.(\d+)[^-]*-arm64-unsigned$/;
 
@@ -71,7 +80,7 @@ function writeAptConfig(): void {
   for (const d of ["lists/partial", "cache/archives/partial", "empty.d"]) mkdirSync(join(dir, d), { recursive: true });
   if (!existsSync(join(dir, "status"))) writeFileSync(join(dir, "status"), "");
   writeFileSync(join(dir, "sources.list"),
-    `deb [arch=arm64 signed-by=${KEYRING}] ${mirror} ${SUITE} main\n` +
+    `deb [arch=arm64 signed-by=${KEYRING}] ${mirror} ${SUITE} ${COMPONENTS}\n` +
     `deb-src [signed-by=${KEYRING}] ${mirror} ${SUITE} main\n`);
   writeFileSync(APT_CONF, [
     `Dir::Etc::sourcelist "${dir}/sources.list";`,
@@ -98,20 +107,24 @@ function writeAptConfig(): void {
 
 function updateLists(refresh: boolean): void {
   const done = P.stamp("apt-update");
-  if (existsSync(done) && !refresh) {
+  // Lists fetched before non-free-firmware was a component lack it: read the archive again once.
+  const haveAll = existsSync(join(P.APT_DIR, "lists")) &&
+    readdirSync(join(P.APT_DIR, "lists")).some((f) => f.includes(`_dists_${SUITE}_non-free-firmware_binary-arm64_Packages`));
+  if (existsSync(done) && !refresh && haveAll) {
     log(`package lists: cached (${SUITE}, from ${readFileSync(done, "utf8").trim()}; --refresh to re-read)`);
     return;
   }
   const mirror = hostMirror();
-  log(`package lists: apt-get update (${mirror} ${SUITE} main, arm64 + sources)`);
+  log(`package lists: apt-get update (${mirror} ${SUITE} ${COMPONENTS}, arm64 + sources)`);
   rmSync(done, { force: true });
   const out = apt("apt-get update of the private trixie lists", "apt-get", ["-q", "update"]);
   // apt-get update exits 0 even when an index could not be fetched: check both arrived.
   const lists = readdirSync(join(P.APT_DIR, "lists"));
-  for (const index of [`_dists_${SUITE}_main_binary-arm64_Packages`, `_dists_${SUITE}_main_source_Sources`]) {
+  for (const index of [`_dists_${SUITE}_main_binary-arm64_Packages`, `_dists_${SUITE}_main_source_Sources`,
+    `_dists_${SUITE}_non-free-firmware_binary-arm64_Packages`]) {
     if (!lists.some((f) => f.includes(index))) {
       const why = out.split("\n").filter((l) => /^(Err|W:|E:)/.test(l)).slice(0, 2).join(" | ");
-      throw new StepError(`apt-get update did not fetch ${SUITE} ${index.replace(/.*main_/, "")} from ${mirror}: ${why}`);
+      throw new StepError(`apt-get update did not fetch ${SUITE} ${index.replace(/.*dists_/, "")} from ${mirror}: ${why}`);
     }
   }
   writeFileSync(done, `${mirror}\n`);
@@ -217,6 +230,7 @@ function fetchTfaSource(): void {
 function checkArtifacts(): void {
   const want = [P.opteeHeader("virt"), P.opteePager("virt"), P.opteeHeader("native"), P.opteePager("native"),
     P.kernelImage(), P.teeModule(), P.opteeModule(), P.XTEST, P.TEE_SUPPLICANT, P.BUSYBOX, P.TA_DIR,
+    P.RPI4_BL31, P.RPI4_START4, P.RPI4_FIXUP4, P.rpi4BoardDtb(),
     join(P.TFA_SRC, "Makefile")];
   const absent = want.filter((f) => !existsSync(f));
   if (absent.length) throw new StepError(`expected files missing: ${absent.map(P.shown).join(", ")}`);
@@ -232,6 +246,7 @@ function main(): void {
   log(`kernel package: ${kernel}`);
   extractDebs(downloadDebs([...PACKAGES, kernel], P.DEBS_DIR), P.DEBS_DIR, P.ROOT, "extract");
   extractDebs(downloadDebs(DEV_PACKAGES, P.DEV_DEBS_DIR), P.DEV_DEBS_DIR, P.DEV_ROOT, "extract-dev");
+  extractDebs(downloadDebs(RPI4_PACKAGES, P.RPI4_DEBS_DIR), P.RPI4_DEBS_DIR, P.RPI4_ROOT, "extract-rpi4");
   fetchTfaSource();
   checkArtifacts();
 }

@@ -36,6 +36,15 @@ export const ROOT = join(DEBS_DIR, "root");
 export const DEV_DEBS_DIR = join(CACHE, "debs-dev");
 export const DEV_ROOT = join(DEV_DEBS_DIR, "root");
 
+/** The Raspberry Pi 4's firmware, fetched and extracted apart (fetch.ts RPI4_PACKAGES). */
+export const RPI4_DEBS_DIR = join(CACHE, "debs-rpi4");
+export const RPI4_ROOT = join(RPI4_DEBS_DIR, "root");
+/** Debian's TF-A BL31 for the Pi 4 (RESET_TO_BL31, loaded at 0: the armstub). */
+export const RPI4_BL31 = join(RPI4_ROOT, "usr/lib/arm-trusted-firmware/rpi4/bl31.bin");
+/** The VideoCore firmware the Pi 4's boot EEPROM loads from the SD card. */
+export const RPI4_START4 = join(RPI4_ROOT, "usr/lib/raspi-firmware/start4.elf");
+export const RPI4_FIXUP4 = join(RPI4_ROOT, "usr/lib/raspi-firmware/fixup4.dat");
+
 /**
  * TF-A builds, one build directory each, by the OP-TEE build in the optee-os package they carry:
  * `virt` (with CFG_NS_VIRTUALIZATION, our target), `native` (without), and `native-linux`, the same as
@@ -71,6 +80,8 @@ export function kernelRelease(): string {
 }
 /** Debian's arm64 `vmlinuz` is an uncompressed arm64 Image (loadable as-is). */
 export const kernelImage = (): string => join(ROOT, "boot", `vmlinuz-${kernelRelease()}`);
+/** The board's device tree as Debian's kernel ships it. */
+export const rpi4BoardDtb = (): string => join(ROOT, "usr/lib", `linux-image-${kernelRelease()}`, "broadcom/bcm2711-rpi-4-b.dtb");
 export const moduleDir = (): string => join(ROOT, "usr/lib/modules", kernelRelease());
 /** xz-compressed modules; optee depends on tee and there is no modules.dep. */
 export const teeModule = (): string => join(moduleDir(), "kernel/drivers/tee/tee.ko.xz");

@@ -1,6 +1,7 @@
 /**
  * Each guest's device tree: the small QEMU-virt-like machine of GUEST_LAYOUT (RAM, one cpu node per vCPU,
- * PSCI over HVC, a GICv3, the architected timer, a PL011), its command line and initramfs, and for `tee`
+ * PSCI over HVC, a GIC of the board's version — GICv3, or a GICv2 whose CPU interface is the hardware's
+ * virtual one —, the architected timer, a PL011), its command line and initramfs, and for `tee`
  * guests the OP-TEE node with its notification interrupt (Linux's driver refuses to probe without one once
  * OP-TEE offers ASYNC_NOTIF). Compiled with dtc.
  */
@@ -13,8 +14,9 @@ import type { GuestConfig, Setup } from "../../configs/setup.ts";
 const L = GUEST_LAYOUT;
 /** The PL011's reference clock, as QEMU's virt describes it. */
 const APB_PCLK_HZ = 24_000_000;
-/** GICv3 interrupt specifier flags: level triggered, active high (the PPI CPU mask is a GICv2 thing). */
+/** Interrupt specifier flags: level triggered, active high; on GICv2 a PPI's flags also carry its CPU mask. */
 const IRQ_LEVEL_HIGH = 4;
+const GICV2_PPI_CPU_MASK_SHIFT = 8;
 const IRQ_EDGE_RISING = 1;
 const GIC_SPI = 0;
 const GIC_PPI = 1;
@@ -28,8 +30,32 @@ const u64 = (n: number) => `${hex(Math.floor(n / 2 ** 32))} ${hex(n % 2 ** 32)}`
 const str = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 
 /** The device tree source for one guest; `initrdSize` is the size in bytes of its initramfs. */
+/** The guest's interrupt controller: the board's GIC version, at GUEST_LAYOUT's addresses. */
+function gicNode(version: 2 | 3, vcpus: number): string {
+  if (version === 2) {
+    return `	gic: intc@${L.gicd.ipa.toString(16)} {
+		compatible = "arm,cortex-a15-gic";
+		#interrupt-cells = <3>;
+		#address-cells = <0>;
+		interrupt-controller;
+		reg = <${u64(L.gicd.ipa)} ${u64(0x1000)}>,
+		      <${u64(L.gicc.ipa)} ${u64(L.gicc.size)}>;
+	};`;
+  }
+  return `	gic: intc@${L.gicd.ipa.toString(16)} {
+		compatible = "arm,gic-v3";
+		#interrupt-cells = <3>;
+		#address-cells = <0>;
+		interrupt-controller;
+		#redistributor-regions = <1>;
+		reg = <${u64(L.gicd.ipa)} ${u64(L.gicd.size)}>,
+		      <${u64(L.gicr.ipa)} ${u64(L.gicr.stride * vcpus)}>;
+	};`;
+}
+
 export function guestDts(setup: Setup, guest: GuestConfig, initrdSize: number): string {
-  void setup; // every guest sees the same machine whatever the board; kept for boards that will differ
+  // Every guest sees the same machine whatever the board, except the GIC version, which the hardware dictates.
+  const gicVersion = setup.board.gic.version;
   const vcpus = guest.cpus.length;
   const uart = `pl011@${L.uart.ipa.toString(16)}`;
   const initrdStart = L.ramIpa + L.initramfsOffset;
@@ -44,7 +70,8 @@ export function guestDts(setup: Setup, guest: GuestConfig, initrdSize: number): 
 		};`,
     )
     .join("\n");
-  const timer = L.timerPpis.map((ppi) => `<${GIC_PPI} ${ppi} ${hex(IRQ_LEVEL_HIGH)}>`).join(", ");
+  const ppiFlags = IRQ_LEVEL_HIGH | (gicVersion === 2 ? ((1 << vcpus) - 1) << GICV2_PPI_CPU_MASK_SHIFT : 0);
+  const timer = L.timerPpis.map((ppi) => `<${GIC_PPI} ${ppi} ${hex(ppiFlags)}>`).join(", ");
   const optee = guest.tee
     ? `
 	firmware {
@@ -95,15 +122,7 @@ ${cpus}
 		method = "${L.psciMethod}";
 	};
 
-	gic: intc@${L.gicd.ipa.toString(16)} {
-		compatible = "arm,gic-v3";
-		#interrupt-cells = <3>;
-		#address-cells = <0>;
-		interrupt-controller;
-		#redistributor-regions = <1>;
-		reg = <${u64(L.gicd.ipa)} ${u64(L.gicd.size)}>,
-		      <${u64(L.gicr.ipa)} ${u64(L.gicr.stride * vcpus)}>;
-	};
+${gicNode(gicVersion, vcpus)}
 
 	timer {
 		compatible = "arm,armv8-timer";

@@ -13,16 +13,17 @@ import { UserError } from "./cli.ts";
 /** The setup `make run` boots unless SETUP= names another. */
 export const DEFAULT_SETUP_FILE = "configs/qemu-virt.ts";
 
-/** The value of `--setup <file>` in argv, or the default. */
+/** The value of `--setup <file>` in argv, or the default. A bare name ("rpi4") means configs/<name>.ts. */
 export function setupFileArg(argv: string[] = process.argv): string {
   const i = argv.indexOf("--setup");
-  return i >= 0 && argv[i + 1] ? argv[i + 1] : DEFAULT_SETUP_FILE;
+  const given = i >= 0 && argv[i + 1] ? argv[i + 1] : DEFAULT_SETUP_FILE;
+  return /^[\w-]+$/.test(given) ? `configs/${given}.ts` : given;
 }
 
 export async function loadSetup(file: string = setupFileArg()): Promise<Setup> {
   const path = isAbsolute(file) ? file : join(PROJECT_ROOT, file);
   const name = shown(path);
-  if (!existsSync(path)) throw new UserError(`${name}: no such setup file (setups are configs/*.ts; make run SETUP=configs/<name>.ts)`);
+  if (!existsSync(path)) throw new UserError(`${name}: no such setup file (setups are configs/*.ts; make run SETUP=<name> or SETUP=configs/<name>.ts)`);
   let mod: { setup?: Setup };
   try {
     mod = (await import(pathToFileURL(path).href)) as { setup?: Setup };

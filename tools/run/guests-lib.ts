@@ -7,6 +7,7 @@ import { buildGuestImages, IMAGES_DIR } from "../images/qemu-loads.ts";
 import { BUILD, RESULTS } from "./boot-lib.ts";
 import { parseGuests, type GuestReport } from "./guests-report.ts";
 import { parseProbe, type ProbeReport } from "./probe-report.ts";
+import { firmwareFiles } from "./firmware.ts";
 import { requireQemu, runQemu, type QemuResult } from "./qemu.ts";
 
 export interface GuestsRun {
@@ -24,6 +25,8 @@ export interface BootGuestsOptions {
   qemuArgs?: string[];
   /** Test-only switches in the boot configuration (the planted fault). */
   bootOptions?: BootOptions;
+  /** Raspberry Pi 4: boot as the VideoCore firmware's own armstub would (tools/run/firmware.ts), not behind TF-A. */
+  armstub?: boolean;
 }
 
 export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promise<GuestsRun> {
@@ -33,16 +36,17 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
   mkdirSync(RESULTS, { recursive: true });
   const config = join(BUILD, `bootconfig-${setup.name}.bin`);
   writeFileSync(config, setupBootConfig(setup, o.bootOptions ?? {}, images));
+  const firmware = firmwareFiles(setup.board, undefined, o.armstub);
   const result = await runQemu({
     board: setup.board,
-    flash: join(BUILD, "flash.bin"),
-    loads: [{ file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads],
+    flash: firmware.flash,
+    loads: [...firmware.loads, { file: config, addr: setup.board.hypervisor.bootConfig.base }, ...loads],
     secureLog: join(RESULTS, `${setup.name}-secure.log`),
     timeoutSeconds: o.timeoutSeconds ?? 600,
     onLine: o.onLine,
     input: o.input,
     interactive: o.interactive,
-    extraArgs: o.qemuArgs,
+    extraArgs: [...firmware.qemuArgs, ...(o.qemuArgs ?? [])],
   });
   return { result, probe: parseProbe(result.lines), guests: parseGuests(setup.guests.map((g) => g.name), result.lines) };
 }

@@ -36,8 +36,8 @@ export interface Load {
 
 export interface QemuOptions {
   board: Board;
-  /** The -bios flash image (TF-A + OP-TEE + the hypervisor). */
-  flash: string;
+  /** The -bios flash image (TF-A + OP-TEE + the hypervisor), on boards that boot from one (firmware.ts). */
+  flash?: string;
   /** Files QEMU's loader device puts in RAM before reset. */
   loads: Load[];
   /** Where the secure world's console goes. */
@@ -69,9 +69,10 @@ export function qemuArgs(o: QemuOptions): string[] {
     "-M", q.machine, "-cpu", q.cpu, "-smp", String(o.smp ?? o.board.cpuCount), "-m", String(o.memoryMiB ?? q.memoryMiB),
     // Without -nic none, QEMU installed without recommends stops at once (no efi-virtio.rom).
     "-nic", "none", "-display", "none", "-monitor", "none",
-    "-bios", o.flash,
+    ...(o.flash ? ["-bios", o.flash] : []),
     "-serial", "stdio", "-serial", `file:${o.secureLog}`,
   ];
+  for (const g of q.globals ?? []) args.push("-global", g);
   for (const l of o.loads) args.push("-device", `loader,file=${l.file},addr=0x${l.addr.toString(16)},force-raw=on`);
   args.push(...(o.extraArgs ?? []));
   return args;
@@ -79,7 +80,7 @@ export function qemuArgs(o: QemuOptions): string[] {
 
 export function runQemu(o: QemuOptions): Promise<QemuResult> {
   requireQemu();
-  if (!existsSync(o.flash)) throw new UserError(`${o.flash} is missing: run make (it builds the flash image)`);
+  if (o.flash && !existsSync(o.flash)) throw new UserError(`${o.flash} is missing: run make (it builds the flash image)`);
   for (const l of o.loads) if (!existsSync(l.file)) throw new UserError(`${l.file} is missing: run make, or make deps for firmware files`);
   mkdirSync(dirname(o.secureLog), { recursive: true });
   const started = Date.now();

@@ -7,7 +7,8 @@
  * probe) and guests.json (with each guest's xtest summary), prints a summary,
  * and exits non-zero if a guest did not boot or a guest's xtest did not pass.
  *
- * Usage: tsx tools/run/run.ts [--quiet] [--setup configs/<name>.ts]   (make run SETUP=configs/<name>.ts)
+ * Usage: tsx tools/run/run.ts [--quiet] [--setup <name> | configs/<name>.ts] [--armstub]   (make run SETUP=<name>)
+ *   --armstub: the Raspberry Pi 4 booted as its VideoCore firmware's own armstub does (no TF-A, no PSCI)
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,13 +35,17 @@ async function main(): Promise<number> {
   // --quiet, they run /init and power off, and nothing is read from stdin.
   const interactive = Boolean(process.stdin.isTTY) && !quiet && !process.env.CI;
   const names = setup.guests.map((g) => `${g.name} (${g.cpus.length} vCPU${g.cpus.length > 1 ? "s" : ""}${g.tee ? ", TEE" : ""})`);
-  console.log(`[run] booting ${setup.name}: TF-A + OP-TEE 4.5 + hypervisor + ${names.join(", ")}`);
+  const firmware = process.argv.includes("--armstub") ? "the firmware's armstub (no TF-A)"
+    : setup.board.opteeNotifIntid !== undefined ? "TF-A + OP-TEE 4.5" : "TF-A (no TEE on this board)";
+  console.log(`[run] booting ${setup.name} on ${setup.board.qemu.machine}: ${firmware} + hypervisor + ${names.join(", ")}`);
   if (interactive) {
     console.log("[run] interactive: Ctrl-A n moves the keyboard to the next guest, Ctrl-A 1-3 to that guest;");
     console.log("[run] each guest powers off when you leave its shell (exit); Ctrl-C stops QEMU at once");
   }
   const guests0 = interactive ? setup.guests.map((g) => ({ ...g, cmdline: `${g.cmdline} shell=1` })) : setup.guests;
+  const armstub = process.argv.includes("--armstub");
   const run = await bootGuests({ ...setup, guests: guests0 }, {
+    armstub,
     interactive,
     timeoutSeconds: interactive ? 24 * 3600 : 900,
     onLine: quiet ? undefined : (l) => process.stdout.write(`  | ${l}\n`),

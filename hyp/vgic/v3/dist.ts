@@ -14,11 +14,12 @@
  * else, and any access of the wrong size or alignment, is RAZ/WI with a
  * rationed log line (warn.ts). Nothing here can fault or abort.
  */
-import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "./iregs";
-import { deliverable, irqRoute } from "./irq";
-import * as R from "./regs";
-import { addKick, anyReady, distCtlr, irqAt, irqTarget, route, setDistCtlr, vcpuCount, vcpuLive } from "./state";
-import { warnAccess } from "./warn";
+import { aligned, bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
+import { deliverable, irqRoute } from "../irq";
+import * as R from "../regs";
+import { distEnablesWrite } from "../deliver";
+import { addKick, distCtlr, irqAt, irqTarget, route, vcpuLive } from "../state";
+import { warnAccess } from "../warn";
 
 /**
  * Emulates a guest access of `size` bytes (1, 2, 4 or 8) at `offset` in the
@@ -35,11 +36,6 @@ export function vgicDistAccess(g: u32, v: u32, offset: u32, size: u32, isWrite: 
   if (size == 1 && quiet(offset)) return 0; // ITARGETSR and the SGI pending registers are byte-accessible
   if (size != 4) return ignored(g, offset, size, isWrite);
   return word(g, offset, isWrite, <u32>value);
-}
-
-/** Naturally aligned and of a size the bus can produce. */
-export function aligned(offset: u32, size: u32): bool {
-  return (size == 1 || size == 2 || size == 4 || size == 8) && (offset & (size - 1)) == 0;
 }
 
 function ignored(g: u32, offset: u32, size: u32, isWrite: bool): u64 {
@@ -68,7 +64,7 @@ function control(g: u32, offset: u32, isWrite: bool, w: u32): u64 {
   switch (offset) {
     case R.GICD_CTLR: {
       if (!isWrite) return distCtlr(g) | R.CTLR_ARE | R.CTLR_DS;
-      ctlrWrite(g, w);
+      distEnablesWrite(g, w); // RWP reads 0: the write takes effect at once
       return 0;
     }
     case R.GICD_TYPER: return isWrite ? 0 : R.TYPER_VALUE;
@@ -79,18 +75,6 @@ function control(g: u32, offset: u32, isWrite: bool, w: u32): u64 {
     default:
       return ignored(g, offset, 4, isWrite);
   }
-}
-
-/**
- * Takes effect at once, so RWP always reads 0. Turning Group 1 on makes
- * whatever was pending deliverable: every vCPU with something ready is kicked.
- */
-function ctlrWrite(g: u32, w: u32): void {
-  const before = distCtlr(g);
-  setDistCtlr(g, w & R.CTLR_WRITABLE);
-  if ((before & R.CTLR_ENABLE_GRP1) != 0 || (w & R.CTLR_ENABLE_GRP1) == 0) return;
-  const count = vcpuCount(g);
-  for (let v: u32 = 0; v < count; v++) if (anyReady(g, v)) addKick(g, v);
 }
 
 /** The bit-per-INTID blocks: register n covers INTIDs 32n..32n+31; n = 0 is the redistributors'. */

@@ -1,11 +1,10 @@
 /*
- * The physical GICv3, as the hypervisor drives it at EL2: every interrupt
- * is Group 1 Non-secure (TF-A's default for what it does not claim), taken
- * at EL2 while a guest runs (HCR_EL2.IMO), acknowledged and priority-dropped
- * by the run loop (EOImode 1), and deactivated later: by the core through
- * gicDeactivate, or by the guest itself for interrupts handed on with the
- * HW bit (the virtual timer).
+ * The GICv3 back end (gic.h): distributor and redistributors as MMIO, the CPU
+ * interface and the virtual interface (ICH_*) as system registers. Arm IHI
+ * 0069. Addresses from board.h.
  */
+#include "board.h"
+#if BOARD_GIC_VERSION == 3
 #include "arch.h"
 #include "frame.h"
 #include "hyp.h"
@@ -19,7 +18,6 @@
 #define GICD_ICFGR(n) (0x0c00 + 4 * (n))
 #define GICD_ICFGR_EDGE 2u
 #define GICD_IROUTER(n) (0x6000 + 8 * (n))
-#define GICR_FRAME 0x20000
 #define GICR_TYPER 0x0008
 #define GICR_WAKER 0x0014
 #define GICR_WAKER_PROCESSOR_SLEEP (1u << 1)
@@ -28,29 +26,24 @@
 #define GICR_ISENABLER0 (GICR_SGI_BASE + 0x0100)
 #define GICR_IPRIORITYR (GICR_SGI_BASE + 0x0400)
 
-#define KICK_SGI 1u	 /* hyp/core/irq.ts KICK_SGI */
-#define VTIMER_PPI 27u	 /* EL1 virtual timer */
-#define HYP_PRIORITY 0x80u
-
 #define ICC_SRE_EL2_VALUE 0xfull /* SRE, DFB, DIB, and Enable: EL1 may use its (virtual) system registers */
 #define ICC_CTLR_EOIMODE (1ull << 1)
 #define ICH_HCR_EN 1ull
+#define ICH_VTR_LISTREGS(vtr) (((vtr) & 0x1f) + 1)
 
+/* The list registers this CPU has, at most the frame's: read from ICH_VTR_EL2 by the boot CPU's gic_cpu_init. */
+static unsigned lr_count;
 
-/* The redistributor of `cpu`: QEMU lays them out in CPU order; checked against GICR_TYPER. */
+/* The redistributor of `cpu`: laid out in CPU order, BOARD_GICR_STRIDE apart; checked against GICR_TYPER. */
 static uintptr_t redistributor(unsigned cpu)
 {
-	uintptr_t rd = BOARD_GICR_BASE + (uintptr_t)cpu * GICR_FRAME;
+	uintptr_t rd = BOARD_GICR_BASE + (uintptr_t)cpu * BOARD_GICR_STRIDE;
 	uint64_t typer = mmio_read64(rd + GICR_TYPER);
 	if (((typer >> 32) & 0xff) != cpu)
 		console_printf("[hyp] cpu %u: redistributor at 0x%lx has affinity %lu\n", cpu, (unsigned long)rd,
 			       (unsigned long)((typer >> 32) & 0xff));
 	return rd;
 }
-
-#define CONSOLE_RX_SPI 33u /* UART0 (hyp/vdev/console-input.ts CONSOLE_RX_INTID) */
-/* OP-TEE's asynchronous-notification interrupt (hyp/tee/optee/mediator/drain.ts CFG_CORE_ASYNC_NOTIF_GIC_INTID). */
-#define OPTEE_NOTIF_SPI 219u
 
 /*
  * Routes an SPI to the boot CPU (affinity 0.0.0.0), which is also the console
@@ -73,13 +66,14 @@ void gic_distributor_init(void)
 	mmio_write32(BOARD_GICD_BASE + GICD_CTLR, ctlr | GICD_CTLR_ENABLE_G1A);
 	while (mmio_read32(BOARD_GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP)
 		;
-	spi_enable_on_boot_cpu(CONSOLE_RX_SPI, false);
+	spi_enable_on_boot_cpu(BOARD_UART0_INTID, false);
 	console_input_enable();
 	/*
 	 * OP-TEE raises it (GICD_ISPENDR) for every guest's notifications; the core finds out
 	 * whose they are. Edge, as OP-TEE describes it: one raise, one interrupt.
 	 */
-	spi_enable_on_boot_cpu(OPTEE_NOTIF_SPI, true);
+	if (BOARD_OPTEE_NOTIF_INTID)
+		spi_enable_on_boot_cpu(BOARD_OPTEE_NOTIF_INTID, true);
 }
 
 /* Which CPUs' interfaces gic_cpu_init set up: only those have system-register access to turn off. */
@@ -114,8 +108,22 @@ void gic_cpu_init(unsigned cpu)
 	sysreg_write(ich_vmcr_el2, 0);
 	sysreg_write(ich_hcr_el2, ICH_HCR_EN);
 	__asm__ volatile("isb");
+	if (cpu == 0) {
+		unsigned n = ICH_VTR_LISTREGS(sysreg_read(ich_vtr_el2));
+		lr_count = n < FRAME_LR_COUNT ? n : FRAME_LR_COUNT;
+	}
 	if (cpu < MAX_CPUS)
 		cpu_interface_up[cpu] = true;
+}
+
+unsigned gic_list_register_count(void)
+{
+	return lr_count;
+}
+
+uint64_t gic_virtual_cpu_interface_pa(void)
+{
+	return 0;
 }
 
 /* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
@@ -141,18 +149,24 @@ void gic_kick(unsigned cpu)
 	__asm__ volatile("isb");
 }
 
+/* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
 void gic_lrs_load(const struct frame *f)
 {
-	sysreg_write(ich_lr0_el2, f->lr[0]);
-	sysreg_write(ich_lr1_el2, f->lr[1]);
-	sysreg_write(ich_lr2_el2, f->lr[2]);
-	sysreg_write(ich_lr3_el2, f->lr[3]);
+	switch (lr_count) {
+	case 4: sysreg_write(ich_lr3_el2, f->lr[3]); /* fall through */
+	case 3: sysreg_write(ich_lr2_el2, f->lr[2]); /* fall through */
+	case 2: sysreg_write(ich_lr1_el2, f->lr[1]); /* fall through */
+	default: sysreg_write(ich_lr0_el2, f->lr[0]);
+	}
 }
 
 void gic_lrs_save(struct frame *f)
 {
-	f->lr[0] = sysreg_read(ich_lr0_el2);
-	f->lr[1] = sysreg_read(ich_lr1_el2);
-	f->lr[2] = sysreg_read(ich_lr2_el2);
-	f->lr[3] = sysreg_read(ich_lr3_el2);
+	switch (lr_count) {
+	case 4: f->lr[3] = sysreg_read(ich_lr3_el2); /* fall through */
+	case 3: f->lr[2] = sysreg_read(ich_lr2_el2); /* fall through */
+	case 2: f->lr[1] = sysreg_read(ich_lr1_el2); /* fall through */
+	default: f->lr[0] = sysreg_read(ich_lr0_el2);
+	}
 }
+#endif

@@ -5,9 +5,9 @@
  * elsewhere reaches nobody, as on hardware. GICv3 keeps no per-source state
  * for SGIs: one pending bit per SGI per target.
  */
-import { irqSetPending } from "./irq";
-import { SGI1R_HIGH_AFFINITY, SGI1R_INTID_SHIFT, SGI1R_IRM, SGI1R_TARGET_LIST } from "./regs";
-import { IRQ_ENABLED, cpuBit, irqAt, irqFlags, vcpuCount, vcpuLive } from "./state";
+import { sgiSend } from "../deliver";
+import { SGI1R_HIGH_AFFINITY, SGI1R_INTID_SHIFT, SGI1R_IRM, SGI1R_TARGET_LIST } from "../regs";
+import { vcpuCount, vcpuLive } from "../state";
 
 /**
  * Emulates vCPU `v` of guest `g` writing `sgi1r` to ICC_SGI1R_EL1: INTID in
@@ -22,14 +22,5 @@ export function vgicSgi(g: u32, v: u32, sgi1r: u64): u32 {
   let targets: u32 = 0;
   if ((sgi1r & SGI1R_IRM) != 0) targets = all & ~(<u32>1 << v);
   else if ((sgi1r & SGI1R_HIGH_AFFINITY) == 0) targets = <u32>(sgi1r & SGI1R_TARGET_LIST) & all;
-  const intid = <u32>(sgi1r >> SGI1R_INTID_SHIFT) & 0xf;
-  let kicks: u32 = 0;
-  while (targets != 0) {
-    const t = ctz<u32>(targets);
-    targets &= targets - 1;
-    const r = irqAt(g, t, intid);
-    irqSetPending(g, r, intid);
-    if ((irqFlags(r) & IRQ_ENABLED) != 0) kicks |= cpuBit(g, t);
-  }
-  return kicks;
+  return sgiSend(g, targets, <u32>(sgi1r >> SGI1R_INTID_SHIFT) & 0xf);
 }

@@ -14,11 +14,10 @@
  * with no vCPU behind it, or a wrong size or alignment: RAZ/WI with a rationed
  * log line (warn.ts).
  */
-import { aligned } from "./dist";
-import { bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "./iregs";
-import * as R from "./regs";
-import { setWaker, vcpuCount, vcpuLive, waker } from "./state";
-import { warnAccess } from "./warn";
+import { aligned, bitsRead, bitsWrite, configRead, configWrite, priorityRead, priorityWrite } from "../iregs";
+import * as R from "../regs";
+import { setWaker, vcpuCount, vcpuLive, waker } from "../state";
+import { warnAccess } from "../warn";
 
 /**
  * Emulates an access by vCPU `v` of guest `g` at `offset` from the start of

@@ -1,0 +1,42 @@
+/*
+ * The physical GIC as the hypervisor drives it at EL2, whatever its version:
+ * one back end per architecture (gic_v3.c: GICv3 with system registers;
+ * gic_v2.c: GIC-400, GICv2 with the virtualization extensions, all MMIO),
+ * chosen by the board (BOARD_GIC_VERSION in board.h); the other file compiles
+ * to nothing. Every interrupt is Group 1 Non-secure (what TF-A leaves for the
+ * normal world), taken at EL2 while a guest runs (HCR_EL2.IMO), acknowledged
+ * and priority-dropped by the run loop (EOImode 1), and deactivated later: by
+ * the core through gic_deactivate, or by the guest itself for interrupts
+ * handed on with the list register's HW bit (the virtual timer).
+ *
+ * List registers cross the boundary in the GICv3 format (ICH_LR<n>_EL2, 64
+ * bits), whatever the hardware: hyp/vgic builds them that way, and the GICv2
+ * back end converts on load and save.
+ */
+#pragma once
+#include <stdint.h>
+
+struct frame;
+
+#define KICK_SGI 1u	 /* hyp/core/irq.ts KICK_SGI */
+#define VTIMER_PPI 27u	 /* EL1 virtual timer */
+#define HYP_PRIORITY 0x80u
+
+/* Boot CPU: distributor on, the console's and OP-TEE's SPIs routed to it. */
+void gic_distributor_init(void);
+/* Each CPU: its private interrupts, its CPU interface, its virtual interface. */
+void gic_cpu_init(unsigned cpu);
+/* This CPU takes no interrupt any more (a parked CPU). */
+void gic_cpu_quiesce(void);
+/* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
+uint32_t gic_acknowledge(void);
+void gic_deactivate(uint32_t intid);
+/* Sends KICK_SGI to `cpu`. */
+void gic_kick(unsigned cpu);
+/* The list registers of this CPU to and from the frame (at most FRAME_LR_COUNT of them). */
+void gic_lrs_load(const struct frame *f);
+void gic_lrs_save(struct frame *f);
+/* How many list registers gic_lrs_* move (the hardware's, from ICH_VTR_EL2 / GICH_VTR, at most the frame's). */
+unsigned gic_list_register_count(void);
+/* GICv2: the virtual CPU interface guests get at their GICC address; 0 on GICv3. */
+uint64_t gic_virtual_cpu_interface_pa(void);
