@@ -47,7 +47,8 @@ BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h
 
-.PHONY: board-image sdcard all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz bench-stint clean
+
+.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz bench-stint clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -214,6 +215,11 @@ test-unit: $(W)/hyp.wasm
 
 test-system: $(SYSTEM_TEST_INPUTS)
 	$(TSX) tools/test/run.ts $(TEST_ONLY) test/system
+
+# Guest restarts and the planted core fault on the real stack (issue 14): reboot.test.ts, fault.test.ts, ~6 min.
+# Not in make test yet: a restarted guest's own shutdown (reboot/poweroff) sometimes never reaches PSCI (open).
+test-restart: deps $(SYSTEM_TEST_INPUTS)
+	$(TSX) tools/test/run.ts test/restart
 
 # The README's promise on a machine that has never seen the project: a fresh Debian bookworm root (mmdebstrap,
 # cached outside the repository), the project's HEAD cloned into it, the README's `make run` inside it.
