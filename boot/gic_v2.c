@@ -27,6 +27,9 @@
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR 0x800
 #define GICD_ICFGR(n) (0xc00 + 4 * (n))
+#define GICD_ICPENDR0 0x280 /* banked per CPU for SGIs and PPIs */
+#define GICD_ISACTIVER0 0x300
+#define GICD_ICACTIVER0 0x380
 #define GICD_ICFGR_EDGE 2u
 #define GICD_SGIR 0xf00
 #define GICD_SGIR_TARGET_SHIFT 16
@@ -140,6 +143,14 @@ uint32_t gic_acknowledge(void)
 		sgi_iar[cpu][intid] = iar;
 	mmio_write32(BOARD_GICC_BASE + GICC_EOIR, iar);
 	return intid;
+}
+
+bool gic_vtimer_reset(void)
+{
+	bool was_active = mmio_read32(BOARD_GICD_BASE + GICD_ISACTIVER0) >> VTIMER_PPI & 1;
+	mmio_write32(BOARD_GICD_BASE + GICD_ICPENDR0, 1u << VTIMER_PPI);
+	mmio_write32(BOARD_GICD_BASE + GICD_ICACTIVER0, 1u << VTIMER_PPI);
+	return was_active;
 }
 
 void gic_deactivate(uint32_t intid)

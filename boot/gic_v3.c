@@ -24,6 +24,9 @@
 #define GICR_WAKER_CHILDREN_ASLEEP (1u << 2)
 #define GICR_SGI_BASE 0x10000
 #define GICR_ISENABLER0 (GICR_SGI_BASE + 0x0100)
+#define GICR_ICPENDR0 (GICR_SGI_BASE + 0x0280)
+#define GICR_ISACTIVER0 (GICR_SGI_BASE + 0x0300)
+#define GICR_ICACTIVER0 (GICR_SGI_BASE + 0x0380)
 #define GICR_IPRIORITYR (GICR_SGI_BASE + 0x0400)
 
 #define ICC_SRE_EL2_VALUE 0xfull /* SRE, DFB, DIB, and Enable: EL1 may use its (virtual) system registers */
@@ -139,6 +142,15 @@ void gic_deactivate(uint32_t intid)
 {
 	if (intid < 1020)
 		sysreg_write(icc_dir_el1, intid);
+}
+
+bool gic_vtimer_reset(void)
+{
+	uintptr_t rd = redistributor(this_cpu());
+	bool was_active = mmio_read32(rd + GICR_ISACTIVER0) >> VTIMER_PPI & 1;
+	mmio_write32(rd + GICR_ICPENDR0, 1u << VTIMER_PPI);
+	mmio_write32(rd + GICR_ICACTIVER0, 1u << VTIMER_PPI);
+	return was_active;
 }
 
 void gic_kick(unsigned cpu)

@@ -6,7 +6,9 @@
  */
 #include "arch.h"
 #include "frame.h"
+#include "gic.h"
 #include "hyp.h"
+#include "hyp_core.h"
 
 
 #define CONTROLS_LOAD 1
@@ -80,6 +82,9 @@ void vcpu_load_controls(struct frame *f)
 	if (f->controls_dirty == CONTROLS_RESET_EL1) {
 		sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
 		sysreg_write(cntv_ctl_el0, 0);
+		if (gic_vtimer_reset())
+			console_printf("[hyp] cpu %u: the virtual timer's PPI was still active from this CPU's last vCPU: cleared\n",
+				       this_cpu());
 		__asm__ volatile("isb; tlbi vmalls12e1; dsb nsh; isb" ::: "memory");
 	}
 	f->controls_dirty = 0;

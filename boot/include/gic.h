@@ -14,6 +14,7 @@
  * back end converts on load and save.
  */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 struct frame;
@@ -31,6 +32,13 @@ void gic_cpu_quiesce(void);
 /* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
 uint32_t gic_acknowledge(void);
 void gic_deactivate(uint32_t intid);
+/*
+ * This CPU's virtual-timer PPI neither pending nor active (a vCPU starts from reset). The timer is handed to the
+ * guest with the list register's HW bit, so the guest's deactivation is what ends the physical PPI's active state;
+ * a guest reset with it still in a list register would leave the PPI active for ever, and the next life on this
+ * CPU would never get another timer interrupt. Returns whether it was active.
+ */
+bool gic_vtimer_reset(void);
 /* Sends KICK_SGI to `cpu`. */
 void gic_kick(unsigned cpu);
 /* The list registers of this CPU to and from the frame (at most FRAME_LR_COUNT of them). */
