@@ -36,8 +36,9 @@ struct recovery {
 int recovery_save(struct recovery *r) __attribute__((returns_twice));
 __attribute__((noreturn)) void recovery_resume(struct recovery *r);
 static struct recovery recovery[MAX_CPUS];
-static volatile bool recovery_armed[MAX_CPUS];
 static uint32_t faulted_guest[MAX_CPUS];
+/* What current_export names while guestFault runs: a trap there is not contained a second time. */
+static const char GUEST_FAULT[] = "guestFault";
 
 #define SERVING_NONE 0xffu
 
@@ -56,9 +57,9 @@ void core_trap_recover(const char *what, uintptr_t pc)
 {
 	unsigned cpu = this_cpu();
 	struct frame *f = cpu_frame(cpu);
-	if (cpu >= MAX_CPUS || !recovery_armed[cpu] || !f || f->serving >= SERVING_NONE)
+	/* In a core call (current_export set), not already recovering, and serving a guest. */
+	if (cpu >= MAX_CPUS || !current_export[cpu] || current_export[cpu] == GUEST_FAULT || !f || f->serving >= SERVING_NONE)
 		return;
-	recovery_armed[cpu] = false;
 	faulted_guest[cpu] = f->serving;
 	console_printf("[hyp] cpu %u: core trapped: %s in export %s at pc 0x%lx while serving guest %u: only that guest is stopped\n",
 		       cpu, what, core_current_export(cpu), (unsigned long)pc, (unsigned)f->serving);
@@ -68,7 +69,7 @@ void core_trap_recover(const char *what, uintptr_t pc)
 /* After a recovered trap, still under the lock: the core discards the guest's state and says what this CPU does. */
 static uint32_t core_recover(unsigned cpu)
 {
-	current_export[cpu] = "guestFault";
+	current_export[cpu] = GUEST_FAULT;
 	return Z_hypcoreZ_guestFault(&instance, cpu, faulted_guest[cpu]);
 }
 
@@ -119,13 +120,10 @@ void core_release_after_fault(void)
 		current_export[cpu] = name;       \
 		serving_clear(cpu);               \
 		uint32_t result_;                 \
-		if (recovery_save(&recovery[cpu]) == 0) { \
-			recovery_armed[cpu] = true; \
+		if (recovery_save(&recovery[cpu]) == 0) \
 			result_ = (call);         \
-		} else {                          \
+		else                              \
 			result_ = core_recover(cpu); \
-		}                                 \
-		recovery_armed[cpu] = false;      \
 		current_export[cpu] = NULL;       \
 		spin_unlock(&core_lock);          \
 		console_drain_queued(cpu);        \

@@ -13,12 +13,7 @@
 #define INTID_NONE 1023u
 
 static volatile bool core_ready;
-static struct frame *frames[MAX_CPUS];
-
-struct frame *cpu_frame(unsigned cpu)
-{
-	return cpu < MAX_CPUS ? frames[cpu] : NULL;
-}
+struct frame *cpu_frames[MAX_CPUS];
 
 static struct frame *frame_of(unsigned cpu)
 {
@@ -75,7 +70,7 @@ __attribute__((noreturn)) void hyp_main(unsigned cpu)
 	gic_cpu_init(cpu);
 
 	struct frame *frame = frame_of(cpu);
-	frames[cpu] = frame;
+	cpu_frames[cpu] = frame;
 	uint32_t action = core_enter_start(cpu);
 	account_attach(cpu, frame, pmu_event);
 	for (;;) {

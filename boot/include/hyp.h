@@ -55,7 +55,12 @@ uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded);
 bool guest_load(uint32_t g);
 /* Is [pa, pa + len) inside the RAM of the guest physical CPU `cpu` runs? */
 bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len);
-struct frame *cpu_frame(unsigned cpu);
+/* Each CPU's frame, once the run loop has it from the core (NULL before): read on every core entry, so inline. */
+extern struct frame *cpu_frames[MAX_CPUS];
+static inline struct frame *cpu_frame(unsigned cpu)
+{
+	return cpu < MAX_CPUS ? cpu_frames[cpu] : NULL;
+}
 
 /* gic_v2.c / gic_v3.c: the physical GIC at EL2 (gic.h). */
 #include "gic.h"
