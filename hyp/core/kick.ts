@@ -7,7 +7,10 @@ import { MAX_CPUS } from "./percpu";
  * registers before it re-enters its guest anyway.
  */
 export function kickMask(self: u32, mask: u32): void {
-  for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) {
-    if (cpu != self && (mask & (1 << cpu)) != 0) kickCpu(cpu);
+  // Called after every emulated device access, nearly always with nothing to kick: walk only the set bits.
+  let others = mask & ~(<u32>1 << self) & ((<u32>1 << MAX_CPUS) - 1);
+  while (others != 0) {
+    kickCpu(ctz<u32>(others));
+    others &= others - 1;
   }
 }

@@ -28,7 +28,7 @@ import { refresh } from "./irq";
 import { platform } from "../core/platform";
 import {
   IRQ_ACTIVE, IRQ_ENABLED, IRQ_LINE, IRQ_LR_ACTIVE, IRQ_LR_PENDING, IRQ_PENDING, REQ_CLEAR_ACTIVE, REQ_CLEAR_PENDING,
-  anyReady, distCtlr, irqAt, irqFlags, irqPriority, irqReq, lrIntid, lrOwned, readyWord, setIrqFlags, setIrqLr,
+  anyReady, distCtlr, irqAt, irqFlags, irqPriority, irqReq, lrIntid, lrOwned, readyWord, readyWords, setIrqFlags, setIrqLr,
   setIrqReq, setLrIntid, setLrOwned, vcpuLive,
 } from "./state";
 
@@ -90,7 +90,8 @@ export function vgicSync(g: u32, v: u32, lrs: usize, lrCount: u32): void {
  * interrupts of highest priority, if the guest's distributor has Group 1 on.
  */
 export function vgicFlush(g: u32, v: u32, lrs: usize, lrCount: u32): void {
-  if (!vcpuLive(g, v) || !inMemory(lrs, lrCount)) return;
+  // Most entries find no LR of ours in use and nothing waiting: nothing to do.
+  if (!vcpuLive(g, v) || (lrOwned(g, v) | readyWords(g, v)) == 0 || !inMemory(lrs, lrCount)) return;
   const count = clampCount(lrCount);
   let owned = lrOwned(g, v);
   while (owned != 0) {
@@ -122,7 +123,10 @@ export function vgicHasPending(g: u32, v: u32): bool {
     if ((irqFlags(irqAt(g, v, lrIntid(g, v, i))) & IRQ_LR_PENDING) != 0) return true;
   }
   if ((distCtlr(g) & R.CTLR_ENABLE_GRP1) == 0) return false;
-  for (let w: u32 = 0; w < VGIC_MAX_INTID / 32; w++) {
+  let words = readyWords(g, v);
+  while (words != 0) {
+    const w = ctz<u32>(words);
+    words &= words - 1;
     let bits = readyWord(g, v, w);
     while (bits != 0) {
       const intid = (w << 5) + ctz<u32>(bits);
@@ -146,7 +150,10 @@ export function vgicHasUndelivered(g: u32, v: u32): bool {
 function best(g: u32, v: u32): u32 {
   let found = NONE;
   let top: u32 = 0x100;
-  for (let w: u32 = 0; w < VGIC_MAX_INTID / 32; w++) {
+  let words = readyWords(g, v);
+  while (words != 0) {
+    const w = ctz<u32>(words);
+    words &= words - 1;
     let bits = readyWord(g, v, w);
     while (bits != 0) {
       const intid = (w << 5) + ctz<u32>(bits);

@@ -16,6 +16,7 @@
  *   +0x004 u32 lrOwned    bit i: LR i holds an interrupt the flush put there
  *   +0x008 u32 ready[8]   bit n: INTID n waits for an LR of this vCPU (irq.ts refresh)
  *   +0x028 u16 lrIntid[16] the INTID in each owned LR
+ *   +0x048 u32 readyWords bit w: ready[w] != 0 (so that an exit with nothing ready costs one load)
  *   +0x050 Irq private[32] SGIs and PPIs
  *
  *   spis of guest g:   Irq[256], indexed by INTID (the first 32 unused)
@@ -46,6 +47,7 @@ export const IRQ_SIZE: u32 = 8;
 const SPIS_SIZE: u32 = VGIC_MAX_INTID * IRQ_SIZE;
 const ROUTES_SIZE: u32 = VGIC_MAX_INTID * 8;
 const READY_WORDS: u32 = VGIC_MAX_INTID / 32;
+const READY_WORDS_AT: usize = 0x48;
 
 export const IRQ_ENABLED: u8 = 1 << 0;
 /** Pending and not in an LR (the edge latch; for a level line, set while the line is high). */
@@ -143,15 +145,22 @@ export function takeKicks(g: u32): u32 {
 }
 
 export function setReady(g: u32, v: u32, intid: u32, on: bool): void {
-  const at = vcpuAt(g, v) + <usize>((intid >> 5) << 2);
+  const w = intid >> 5;
+  const at = vcpuAt(g, v) + <usize>(w << 2);
   const bit: u32 = 1 << (intid & 31);
-  const word = load<u32>(at, 8);
-  store<u32>(at, on ? word | bit : word & ~bit, 8);
+  const word = on ? load<u32>(at, 8) | bit : load<u32>(at, 8) & ~bit;
+  store<u32>(at, word, 8);
+  const words = readyWords(g, v);
+  store<u32>(vcpuAt(g, v), word != 0 ? words | (1 << w) : words & ~(1 << w), READY_WORDS_AT);
 }
 
-export function anyReady(g: u32, v: u32): bool {
-  for (let w: u32 = 0; w < READY_WORDS; w++) if (readyWord(g, v, w) != 0) return true;
-  return false;
+/** Bit w set: ready word w of vCPU `v` is not empty. */
+@inline export function readyWords(g: u32, v: u32): u32 {
+  return load<u32>(vcpuAt(g, v), READY_WORDS_AT);
+}
+
+@inline export function anyReady(g: u32, v: u32): bool {
+  return readyWords(g, v) != 0;
 }
 
 /** The INTID in LR `i` (< MAX_LRS), valid while lrOwned has bit i. */

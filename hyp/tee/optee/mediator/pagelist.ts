@@ -22,6 +22,8 @@ const ENTRIES_PER_LIST_PAGE: u32 = PAGE_SIZE / 8 - 1;
 const NEXT_LIST_PAGE: usize = <usize>(PAGE_SIZE - 8);
 /** Enough list pages for MAX_PAGES_PER_BUFFER pages, to stop any walk of our own lists. */
 const MAX_LIST_PAGES: u32 = (MAX_PAGES_PER_BUFFER + ENTRIES_PER_LIST_PAGE - 1) / ENTRIES_PER_LIST_PAGE;
+/** Where the guest's link to its next list page is read. */
+const scratchLink = memory.data(8, 8);
 
 /** The outcome of the last translate: TEE_SUCCESS or the TEE error the caller reports. */
 export let listError: u32 = TEE_SUCCESS;
@@ -67,14 +69,17 @@ export function listTranslate(g: u32, bufPtr: u64, size: u64): u64 {
     }
     store<u64>(page + NEXT_LIST_PAGE, 0);
     if (prev == 0) head = page; else store<u64>(prev + NEXT_LIST_PAGE, poolPa(page));
-    if (!readGuest(g, listIpa, page, PAGE_SIZE)) {
+    // Only the entries the buffer needs are read (OP-TEE reads no more), and the guest's link only when another
+    // list page follows: a one-page buffer costs 8 bytes of copying, not 4 KiB.
+    const here = left < ENTRIES_PER_LIST_PAGE ? left : ENTRIES_PER_LIST_PAGE;
+    let nextIpa: u64 = 0;
+    if (!readGuest(g, listIpa, page, here << 3) ||
+        (left > here && !readGuest(g, listIpa + NEXT_LIST_PAGE, scratchLink, 8))) {
       // This page was linked already: listFree finds it through head.
       return fail(TEE_ERROR_BAD_PARAMETERS, head);
     }
-    // The guest's link is taken out at once: only our own links may ever be followed (listFree).
-    const nextIpa = load<u64>(page + NEXT_LIST_PAGE);
-    store<u64>(page + NEXT_LIST_PAGE, 0);
-    const here = left < ENTRIES_PER_LIST_PAGE ? left : ENTRIES_PER_LIST_PAGE;
+    // The guest's link is read into a scratch word, never into the page: only our own links are followed (listFree).
+    if (left > here) nextIpa = load<u64>(scratchLink);
     if (!translateEntries(g, page, here)) return fail(TEE_ERROR_BAD_PARAMETERS, head);
     left -= here;
     listIpa = nextIpa;
@@ -85,7 +90,11 @@ export function listTranslate(g: u32, bufPtr: u64, size: u64): u64 {
   return poolPa(head) | offset;
 }
 
-/** Rewrites the first n entries of a copied list page as physical addresses; clears the rest (in one fill). */
+/**
+ * Rewrites the first n entries of a copied list page as physical addresses. The rest of the page is not
+ * cleared: OP-TEE reads exactly as many entries as the buffer's size needs, and the pool page is never shown
+ * to a guest.
+ */
 function translateEntries(g: u32, page: usize, n: u32): bool {
   for (let i: u32 = 0; i < n; i++) {
     const at = page + (<usize>i << 3);
@@ -93,7 +102,6 @@ function translateEntries(g: u32, page: usize, n: u32): bool {
     if ((ipa & PAGE_MASK) != 0 || !ipaInRam(g, ipa, PAGE_SIZE)) return false;
     store<u64>(at, ipaToPa(g, ipa));
   }
-  if (n < ENTRIES_PER_LIST_PAGE) memory.fill(page + (<usize>n << 3), 0, (ENTRIES_PER_LIST_PAGE - n) << 3);
   return true;
 }
 

@@ -28,6 +28,8 @@ export const SHM_RPC: u32 = 2; // an answer to RPC SHM_ALLOC, until RPC SHM_FREE
 const RECORD: u32 = offsetof<Shm>();
 const records = memory.data(<i32>(MAX_GUESTS * MAX_SHM_BUFFERS_PER_GUEST * RECORD), 8);
 const pagesHeld = memory.data(<i32>(MAX_GUESTS * 4), 4);
+/** Records not FREE per guest, kept as they change: the call path asks for it on every registration. */
+const recordsUsed = memory.data(<i32>(MAX_GUESTS * 4), 4);
 
 export const SHM_NONE: i32 = -1;
 /** Why the last shmReserve failed: true = too many buffers, false = too many pages. */
@@ -45,6 +47,10 @@ function addPages(g: u32, delta: i32): void {
   store<u32>(pagesHeld + (<usize>g << 2), <u32>(<i32>shmPagesHeld(g) + delta));
 }
 
+function addRecords(g: u32, delta: i32): void {
+  store<u32>(recordsUsed + (<usize>g << 2), <u32>(<i32>shmCount(g) + delta));
+}
+
 /** Reserves a record for a buffer of `pages` pages; SHM_NONE past a limit (see shmLimitWasCount). */
 export function shmReserve(g: u32, kind: u32, cookie: u64, pages: u32): i32 {
   if (shmPagesHeld(g) + pages > MAX_SHM_PAGES_PER_GUEST) {
@@ -59,6 +65,7 @@ export function shmReserve(g: u32, kind: u32, cookie: u64, pages: u32): i32 {
     r.cookie = cookie;
     r.pages = pages;
     addPages(g, <i32>pages);
+    addRecords(g, 1);
     return <i32>i;
   }
   shmLimitWasCount = true;
@@ -76,6 +83,7 @@ export function shmRelease(g: u32, i: i32): void {
   const r = at(g, <u32>i);
   if (r.state == FREE) return;
   addPages(g, -<i32>r.pages);
+  addRecords(g, -1);
   r.state = FREE;
   r.kind = 0;
   r.pages = 0;
@@ -93,9 +101,7 @@ export function shmFind(g: u32, kind: u32, cookie: u64): i32 {
 
 /** Buffers guest g holds (held or on their way). */
 export function shmCount(g: u32): u32 {
-  let n: u32 = 0;
-  for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) if (at(g, i).state != FREE) n++;
-  return n;
+  return load<u32>(recordsUsed + (<usize>g << 2));
 }
 
 /** Guest g is gone: OP-TEE dropped everything it held for it (VM_DESTROYED). */
@@ -108,4 +114,5 @@ export function shmDiscardAll(g: u32): void {
   if (g >= MAX_GUESTS) return;
   memory.fill(changetype<usize>(at(g, 0)), 0, MAX_SHM_BUFFERS_PER_GUEST * RECORD);
   store<u32>(pagesHeld + (<usize>g << 2), 0);
+  store<u32>(recordsUsed + (<usize>g << 2), 0);
 }
