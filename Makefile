@@ -31,7 +31,7 @@ GCC_INCLUDE = $(eval GCC_INCLUDE := $$(shell $(CC) -print-file-name=include 2>/d
 
 # Bounds checks stay on (the 64-bit default would drop them for a signal handler
 # we do not have) and the shared stack-depth counter stays off: see design.md §4.
-WASM_RT_FLAGS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -DWASM_RT_USE_STACK_DEPTH_COUNT=0
+WASM_RT_FLAGS := -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_USE_STACK_DEPTH_COUNT=0
 CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
 	-ffreestanding -nostdinc -isystem $(GCC_INCLUDE) \
 	-mgeneral-regs-only -mno-outline-atomics -fno-tree-loop-distribute-patterns \

@@ -9,6 +9,7 @@
 #include "hyp.h"
 #include "hyp_core.h"
 #include "rt/trap.h"
+#include "wasm-rt.h"
 
 #define PSCI_0_2_FN_SYSTEM_OFF 0x84000008ull
 
@@ -77,10 +78,20 @@ __attribute__((noreturn)) void runtime_fail(const char *why)
 	cpu_stop_after_core_fault();
 }
 
-/* Any exception taken to EL2 is a hypervisor bug until guests run: say what and where. */
+#define VECTOR_CURRENT_EL_SYNC 4u
+#define ESR_EC(esr) (((esr) >> 26) & 0x3fu)
+#define EC_DATA_ABORT_SAME_EL 0x25u
+
+/*
+ * Any exception taken to EL2 from EL2 is a hypervisor bug: say what and where. A data abort in the guard
+ * after the core's linear memory is the core's out-of-bounds access (mmu.c): reported as that Wasm trap, at
+ * the generated code's pc, and contained like any other (core_trapped).
+ */
 __attribute__((noreturn)) void hyp_unexpected_exception(uint64_t vector)
 {
 	uint64_t esr = sysreg_read(esr_el2), elr = sysreg_read(elr_el2), far = sysreg_read(far_el2);
+	if (vector == VECTOR_CURRENT_EL_SYNC && ESR_EC(esr) == EC_DATA_ABORT_SAME_EL && mmu_in_wasm_guard(far))
+		core_trapped(wasm_rt_strerror(WASM_RT_TRAP_OOB), (uintptr_t)elr);
 	console_printf("[hyp] cpu %u: unexpected exception (vector %lu) ESR_EL2 0x%lx ELR_EL2 0x%lx FAR_EL2 0x%lx\n",
 		       this_cpu(), (unsigned long)vector, (unsigned long)esr, (unsigned long)elr, (unsigned long)far);
 	cpu_stop();

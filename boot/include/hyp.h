@@ -41,6 +41,13 @@ void smc_to_el3(uint64_t regs[8]);
 /* firmware.c: the same, or its answer made here when the firmware has no secure monitor (no /psci). */
 void smc_call(uint64_t regs[8]);
 
+/* mmu.c: the core's linear memory seen at WASM_MEMORY_VA, with an unmapped guard after it big enough for any
+ * Wasm address plus offset (2 × 4 GiB and a page): the core's out-of-bounds accesses fault there. */
+#define WASM_MEMORY_VA (16ull << 30)
+#define WASM_MEMORY_GUARD ((8ull << 30) + (64ull << 10))
+void mmu_map_wasm_memory(uint64_t bytes);
+bool mmu_in_wasm_guard(uint64_t va);
+
 /* core.c: the Wasm core instance and the checked way into its linear memory. */
 void core_instantiate(void);
 void *core_range(uint32_t offset, uint32_t len, uint32_t align);

@@ -2,11 +2,15 @@
  * A freestanding wasm2c runtime (wabt 1.0.32's wasm-rt.h API) for the
  * hypervisor: no malloc, no mmap, no signals.
  *
- * - Linear memory is one static region at HYP_WASM_MEM_PA (see board.h);
- *   its size is fixed by the module's declared pages and never moves.
- * - Bounds checks are compiled into every access (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0,
- *   checked below), so an out-of-bounds access ends in wasm_rt_trap.
- * - A trap reports which trap and where, then stops the CPU (stop.c).
+ * - Linear memory is one static region at HYP_WASM_MEM_PA (see board.h),
+ *   seen by the core at WASM_MEMORY_VA; its size is fixed by the module's
+ *   declared pages and never moves or grows.
+ * - No bounds check is compiled into an access (WASM_RT_MEMCHECK_SIGNAL_HANDLER=1,
+ *   checked below): the 8 GiB after the memory are unmapped (mmu.c), so an
+ *   out-of-bounds access faults at EL2 and stop.c reports it as the Wasm trap
+ *   it is. Bulk operations (memory.fill/copy/init) keep their explicit checks.
+ * - A trap reports which trap and where, then stops the CPU (stop.c), or only
+ *   the guest it served (core.c).
  */
 #include <stdarg.h>
 
@@ -15,8 +19,8 @@
 #include "hyp.h"
 #include "rt/trap.h"
 
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
-#error "the hypervisor needs explicit bounds checks: build with WASM_RT_MEMCHECK_SIGNAL_HANDLER=0"
+#if !WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#error "the hypervisor bounds the core's accesses with the MMU: build with WASM_RT_MEMCHECK_SIGNAL_HANDLER=1"
 #endif
 #if WASM_RT_USE_STACK_DEPTH_COUNT
 #error "build with WASM_RT_USE_STACK_DEPTH_COUNT=0: the counter is a global shared by all CPUs"
@@ -74,9 +78,14 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, u
 	uint64_t bytes = (uint64_t)initial_pages * WASM_PAGE_SIZE;
 	if (bytes > HYP_WASM_MEM_SIZE)
 		runtime_fail("linear memory larger than its region (HYP_WASM_MEM_SIZE)");
-	memory->data = (uint8_t *)HYP_WASM_MEM_PA;
+	/* Mapped in 2 MiB blocks: any tail of a block past the memory's end would be readable without a fault. */
+	if (bytes % (2u << 20))
+		runtime_fail("linear memory not a multiple of 2 MiB (asconfig.json initialMemory)");
+	mmu_map_wasm_memory(bytes);
+	memory->data = (uint8_t *)(uintptr_t)WASM_MEMORY_VA;
 	memory->pages = initial_pages;
-	memory->max_pages = (uint32_t)(HYP_WASM_MEM_SIZE / WASM_PAGE_SIZE);
+	/* Never grows: what the MMU maps is exactly the memory, and the guard starts where it ends. */
+	memory->max_pages = initial_pages;
 	memory->size = (uint32_t)bytes;
 	memset(memory->data, 0, bytes);
 }

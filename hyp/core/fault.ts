@@ -63,9 +63,19 @@ export function faultTestAnnounce(): void {
   return (bootConfig.flags & BOOT_FLAG_FAULT_TEST) != 0 && !faultTestFired;
 }
 
-/** Traps (Wasm unreachable) once, when guest g makes its faultCall-th std call (call only when faultTestArmed). */
+/** Where the planted fault reads: 16 bytes short of 4 GiB, far past the end of linear memory. */
+const FAULT_TEST_ADDRESS: usize = 0xffff_fff0;
+
+/**
+ * Traps once, when guest g makes its faultCall-th std call (call only when faultTestArmed): an out-of-bounds
+ * read, the trap a real mediator bug is likeliest to make, caught by the MMU's guard after linear memory
+ * (boot/mmu.c) in the middle of the generated code, with the lock held and the call half-handled.
+ */
 export function faultTestCheck(g: u32, calls: u64): void {
   if (g != bootConfig.faultGuest || calls != <u64>bootConfig.faultCall) return;
-  faultTestFired = true;
-  unreachable();
+  faultTestFired = true; // first: the read below never completes
+  faultTestSink = load<u32>(FAULT_TEST_ADDRESS);
 }
+
+/** Keeps the planted read from being optimised away. */
+export let faultTestSink: u32 = 0;

@@ -15,15 +15,19 @@ export interface FaultReport {
 }
 
 /**
- * The function of the hypervisor's ELF that made the call at return address `pc` (a trap's pc is the return
- * address of its call into the runtime; that call never returns, so the address may already be the next
- * function's: look at the call instruction, 4 bytes before), or null without addr2line or a match.
+ * The function of the hypervisor's ELF at a trap's `pc`, or null without addr2line or a match. A trap the
+ * runtime raises (unreachable, an integer trap) reports the return address of its call into the runtime,
+ * which never returns, so the address may already be the next function's: the call instruction, 4 bytes
+ * before, is looked up. An out-of-bounds access reports the faulting load or store itself, 4 bytes before is
+ * the same function. Of the inlining chain, the innermost function that is not one of wasm2c's memory
+ * accessors (i32_load, i64_store, …) is the one that names the place.
  */
 export function symbolise(elf: string, pc: string): string | null {
   const call = `0x${(BigInt(pc) - 4n).toString(16)}`;
-  const r = spawnSync("aarch64-linux-gnu-addr2line", ["-f", "-e", elf, call], { encoding: "utf8" });
-  const name = r.status === 0 ? r.stdout.split("\n")[0] : "";
-  return name && name !== "??" ? name : null;
+  const r = spawnSync("aarch64-linux-gnu-addr2line", ["-f", "-i", "-e", elf, call], { encoding: "utf8" });
+  if (r.status !== 0) return null;
+  const chain = r.stdout.split("\n").filter((_, i) => i % 2 === 0).filter((f) => f && f !== "??");
+  return chain.find((f) => !/^[if](32|64)_(load|store)/.test(f)) ?? null;
 }
 
 export function parseFault(names: string[], lines: string[], elf: string): FaultReport {
