@@ -46,6 +46,7 @@
 
 #define GICH_HCR 0x000
 #define GICH_HCR_EN 1u
+#define GICH_HCR_UIE (1u << 1) /* underflow: maintenance interrupt while at most one LR is valid */
 #define GICH_VTR 0x004
 #define GICH_VTR_LISTREGS(vtr) (((vtr) & 0x3f) + 1)
 #define GICH_LR(n) (0x100 + 4 * (n))
@@ -65,6 +66,8 @@
 #define SGI_COUNT 16u
 
 static unsigned lr_count;
+/* Each CPU's GICH_HCR as last written (gic_cpu_init: EN). */
+static uint32_t hcr_now[MAX_CPUS];
 
 /*
  * An SGI's acknowledge value carries the sending CPU in bits 12:10, and its
@@ -108,12 +111,15 @@ void gic_cpu_init(unsigned cpu)
 	/* The SGI/PPI registers of the distributor are banked: these are this CPU's. */
 	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + KICK_SGI, HYP_PRIORITY);
 	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + VTIMER_PPI, HYP_PRIORITY);
-	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(0), (1u << KICK_SGI) | (1u << VTIMER_PPI));
+	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + MAINTENANCE_PPI, HYP_PRIORITY);
+	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(0), (1u << KICK_SGI) | (1u << VTIMER_PPI) | (1u << MAINTENANCE_PPI));
 
 	mmio_write32(BOARD_GICC_BASE + GICC_PMR, 0xff);
 	mmio_write32(BOARD_GICC_BASE + GICC_BPR, 0);
 	mmio_write32(BOARD_GICC_BASE + GICC_CTLR, GICC_CTLR_ENABLE_GRP1 | GICC_CTLR_EOIMODE_NS);
 	mmio_write32(BOARD_GICH_BASE + GICH_HCR, GICH_HCR_EN);
+	if (cpu < MAX_CPUS)
+		hcr_now[cpu] = GICH_HCR_EN;
 	if (cpu == 0) {
 		unsigned n = GICH_VTR_LISTREGS(mmio_read32(BOARD_GICH_BASE + GICH_VTR));
 		lr_count = n < FRAME_LR_COUNT ? n : FRAME_LR_COUNT;
@@ -178,8 +184,24 @@ static uint32_t lr_to_gicv2(uint64_t lr)
 	return v;
 }
 
+void gic_underflow_off(void)
+{
+	unsigned cpu = this_cpu();
+	if (cpu < MAX_CPUS && hcr_now[cpu] != GICH_HCR_EN) {
+		mmio_write32(BOARD_GICH_BASE + GICH_HCR, GICH_HCR_EN);
+		hcr_now[cpu] = GICH_HCR_EN;
+	}
+}
+
 void gic_lrs_load(const struct frame *f)
 {
+	/* GICH_HCR is MMIO here: written only when the underflow request changes. */
+	unsigned cpu = this_cpu();
+	uint32_t hcr = f->lr_underflow ? GICH_HCR_EN | GICH_HCR_UIE : GICH_HCR_EN;
+	if (cpu < MAX_CPUS && hcr_now[cpu] != hcr) {
+		mmio_write32(BOARD_GICH_BASE + GICH_HCR, hcr);
+		hcr_now[cpu] = hcr;
+	}
 	for (unsigned i = 0; i < lr_count; i++)
 		mmio_write32(BOARD_GICH_BASE + GICH_LR(i), lr_to_gicv2(f->lr[i]));
 }

@@ -32,6 +32,7 @@
 #define ICC_SRE_EL2_VALUE 0xfull /* SRE, DFB, DIB, and Enable: EL1 may use its (virtual) system registers */
 #define ICC_CTLR_EOIMODE (1ull << 1)
 #define ICH_HCR_EN 1ull
+#define ICH_HCR_UIE (1ull << 1) /* underflow: maintenance interrupt while at most one LR is valid */
 #define ICH_VTR_LISTREGS(vtr) (((vtr) & 0x1f) + 1)
 
 /* The list registers this CPU has, at most the frame's: read from ICH_VTR_EL2 by the boot CPU's gic_cpu_init. */
@@ -100,7 +101,8 @@ void gic_cpu_init(unsigned cpu)
 		;
 	mmio_write8(rd + GICR_IPRIORITYR + KICK_SGI, HYP_PRIORITY);
 	mmio_write8(rd + GICR_IPRIORITYR + VTIMER_PPI, HYP_PRIORITY);
-	mmio_write32(rd + GICR_ISENABLER0, (1u << KICK_SGI) | (1u << VTIMER_PPI));
+	mmio_write8(rd + GICR_IPRIORITYR + MAINTENANCE_PPI, HYP_PRIORITY);
+	mmio_write32(rd + GICR_ISENABLER0, (1u << KICK_SGI) | (1u << VTIMER_PPI) | (1u << MAINTENANCE_PPI));
 
 	sysreg_write(icc_sre_el2, ICC_SRE_EL2_VALUE);
 	__asm__ volatile("isb");
@@ -162,8 +164,14 @@ void gic_kick(unsigned cpu)
 }
 
 /* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
+void gic_underflow_off(void)
+{
+	sysreg_write(ich_hcr_el2, ICH_HCR_EN);
+}
+
 void gic_lrs_load(const struct frame *f)
 {
+	sysreg_write(ich_hcr_el2, f->lr_underflow ? ICH_HCR_EN | ICH_HCR_UIE : ICH_HCR_EN);
 	switch (lr_count) {
 	case 4: sysreg_write(ich_lr3_el2, f->lr[3]); /* fall through */
 	case 3: sysreg_write(ich_lr2_el2, f->lr[2]); /* fall through */

@@ -19,6 +19,7 @@
 #define FRAME_VTCR 0x190
 #define FRAME_VMPIDR 0x198
 #define FRAME_CONTROLS_DIRTY 0x1a0
+#define FRAME_LR_UNDERFLOW 0x1a8
 #define FRAME_LR 0x1c0
 #define FRAME_LR_COUNT 4
 #define FRAME_ACCOUNT_KEY 0x1e0
@@ -45,7 +46,10 @@ struct frame {
 	uint64_t pad0[2];
 	uint64_t hcr, vttbr, vtcr, vmpidr;
 	uint64_t controls_dirty;
-	uint64_t pad1[3];
+	/* Non-zero: more interrupts wait than the list registers hold; enter with the underflow maintenance
+	 * interrupt on, so the guest's completing them brings the rest in at once (hyp/core/run.ts). */
+	uint32_t lr_underflow, pad_underflow;
+	uint64_t pad1[2];
 	uint64_t lr[FRAME_LR_COUNT];
 	/* The per-exit profile (boot/pmu.c, hyp/core/account.ts): the exit kind the core named for the EL2 stint
 	 * under way, where its per-CPU table is in linear memory and how many slots it has, the PMU event the
@@ -62,6 +66,7 @@ _Static_assert(__builtin_offsetof(struct frame, exit_kind) == FRAME_EXIT_KIND, "
 _Static_assert(__builtin_offsetof(struct frame, serving) == FRAME_SERVING, "frame.serving");
 _Static_assert(__builtin_offsetof(struct frame, hcr) == FRAME_HCR, "frame.hcr");
 _Static_assert(__builtin_offsetof(struct frame, controls_dirty) == FRAME_CONTROLS_DIRTY, "frame.controls_dirty");
+_Static_assert(__builtin_offsetof(struct frame, lr_underflow) == FRAME_LR_UNDERFLOW, "frame.lr_underflow");
 _Static_assert(__builtin_offsetof(struct frame, lr) == FRAME_LR, "frame.lr");
 _Static_assert(__builtin_offsetof(struct frame, account_key) == FRAME_ACCOUNT_KEY, "frame.account_key");
 _Static_assert(__builtin_offsetof(struct frame, account_table) == FRAME_ACCOUNT_TABLE, "frame.account_table");

@@ -21,6 +21,7 @@ struct frame;
 
 #define KICK_SGI 1u	 /* hyp/core/irq.ts KICK_SGI */
 #define VTIMER_PPI 27u	 /* EL1 virtual timer */
+#define MAINTENANCE_PPI 25u /* the virtual interface's maintenance interrupt: hyp/core/irq.ts MAINTENANCE_INTID */
 #define HYP_PRIORITY 0x80u
 
 /* Boot CPU: distributor on, the console's and OP-TEE's SPIs routed to it. */
@@ -29,6 +30,11 @@ void gic_distributor_init(void);
 void gic_cpu_init(unsigned cpu);
 /* This CPU takes no interrupt any more (a parked CPU). */
 void gic_cpu_quiesce(void);
+/*
+ * No underflow maintenance interrupt while this CPU runs no vCPU: asked for at the last guest entry (frame
+ * lr_underflow), it would fire over and over in a CPU's WFI once the list registers are empty.
+ */
+void gic_underflow_off(void);
 /* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
 uint32_t gic_acknowledge(void);
 void gic_deactivate(uint32_t intid);

@@ -16,6 +16,12 @@ import { teeInterrupt, teeKicked, teeOwnsInterrupt } from "./tee";
 
 /** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
 export const KICK_SGI: u32 = 1;
+/**
+ * The virtual interface's maintenance interrupt (a PPI): asked for only as underflow (run.ts enterGuest), when
+ * interrupts wait that found no free list register. The exit it causes is all it is for: the flush before the
+ * next entry fills the LRs the guest has completed.
+ */
+export const MAINTENANCE_INTID: u32 = 25;
 /** Spurious: nothing was pending by the time it was acknowledged. */
 const INTID_SPURIOUS: u32 = 1023;
 
@@ -25,6 +31,10 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
   if (intid == VTIMER_INTID && vcpuState(cpu) == VCPU_RUNNING) {
     // Handed on with the HW bit: the guest's deactivation deactivates the physical PPI.
     vgicRaiseIrq(guestOfCpu(cpu), vcpuOfCpu(cpu), intid);
+    return continueCpu(cpu);
+  }
+  if (intid == MAINTENANCE_INTID) {
+    gicDeactivate(intid);
     return continueCpu(cpu);
   }
   if (intid == platform.consoleIntid) {

@@ -44,6 +44,8 @@ export const FRAME_VTTBR: u32 = 0x188;
 export const FRAME_VTCR: u32 = 0x190;
 export const FRAME_VMPIDR: u32 = 0x198;
 export const FRAME_CONTROLS_DIRTY: u32 = 0x1a0;
+/** u32: more interrupts wait than LRs hold: C enters with the underflow maintenance interrupt on. */
+export const FRAME_LR_UNDERFLOW: u32 = 0x1a8;
 export const FRAME_LR: u32 = 0x1c0;
 export const FRAME_ACCOUNT_KEY: u32 = 0x1e0;
 export const FRAME_ACCOUNT_TABLE: u32 = 0x1e8;

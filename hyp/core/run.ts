@@ -4,17 +4,23 @@
  */
 import { ACTION_PARK, ACTION_RUN_GUEST, ACTION_WAIT } from "./action";
 import { guestAt, guestCount, guestNamePtr, GUEST_RESTARTING, GUEST_RUNNING, MAX_GUESTS } from "./guest";
-import { FRAME_LR, frameOf, LR_COUNT } from "./percpu";
+import { FRAME_LR, FRAME_LR_UNDERFLOW, frameOf, LR_COUNT } from "./percpu";
 import { requestPowerOff } from "./smcowner";
 import * as V from "./vcpu";
 import { lineEnd, lineStartGuest, put } from "../lib/log";
-import { vgicFlushLrs } from "../vgic/exports";
+import { vgicFlushLrs, vgicHasUndeliveredIrq } from "../vgic/exports";
 import { CONSOLE_CPU } from "../vdev/console-input";
 import { profileReportAll } from "./profile";
 
-/** Lets the vCPU on `cpu` run: queues its pending virtual interrupts in the list registers first. */
+/**
+ * Lets the vCPU on `cpu` run: queues its pending virtual interrupts in the list registers first. If more wait
+ * than the LRs hold, C enters with the underflow maintenance interrupt on: the vCPU exits as soon as it has
+ * completed all but one, and the rest go in then rather than at some unrelated later exit.
+ */
 export function enterGuest(cpu: u32): u32 {
-  vgicFlushLrs(V.guestOfCpu(cpu), V.vcpuOfCpu(cpu), frameOf(cpu) + FRAME_LR, LR_COUNT);
+  const g = V.guestOfCpu(cpu), v = V.vcpuOfCpu(cpu);
+  vgicFlushLrs(g, v, frameOf(cpu) + FRAME_LR, LR_COUNT);
+  store<u32>(frameOf(cpu) + FRAME_LR_UNDERFLOW, vgicHasUndeliveredIrq(g, v));
   return ACTION_RUN_GUEST;
 }
 
