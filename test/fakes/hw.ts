@@ -182,6 +182,7 @@ export class FakeHardware {
         gicDeactivate: (intid: number) => void this.deactivated.push(intid),
         timeNs: () => this.nowNs,
         stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
+        cacheClean: (ptr: number, len: number) => void this.bytes(ptr, len),
         consoleRead: () => this.typed.shift() ?? -1,
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
         platformInfoCopy: (dst: number, max: number) => this.platformInfoCopy(dst, max),
