@@ -75,7 +75,8 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
       result = pl011Read(g, offset);
       if (offset == UART_DR) consoleGuestRead(g);
     }
-    kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
+    // A DR write, one per character sent, changes no interrupt (the transmitter is never full): skip the vGIC.
+    if (!write || offset != UART_DR) kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
   } else {
     return false;
   }

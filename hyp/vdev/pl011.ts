@@ -3,7 +3,7 @@
  * for Linux's amba-pl011 driver and earlycon. Output is gathered per line and
  * printed on the hypervisor console as "[<guest>] line", so lines of
  * different guests never mix. Input arrives from the console (whichever guest
- * has it) into a 16-byte receive FIFO.
+ * has it) into a 32-byte receive FIFO.
  *
  * The transmitter is infinitely fast: TXFE is always set and the TX
  * interrupt is asserted whenever it is unmasked, which is how Linux's driver
@@ -72,8 +72,8 @@ export function pl011Reset(g: u32): void {
   const page = registerPage(g);
   memory.fill(page, 0, 4096); // DR reads 0 with the FIFO empty, as do the reserved offsets
   for (let offset = UART_ID_FIRST; offset < 0x1000; offset += 4) store<u32>(page + <usize>offset, idByte(offset));
-  registerPagePublish(g, UART_ID_FIRST, 0x1000 - UART_ID_FIRST);
   publish(g);
+  registerPagePublish(g, 0, 4096); // all of it: the guest must not see what the RAM held before
   registerPageMap(g, true);
 }
 
