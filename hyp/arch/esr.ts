@@ -29,8 +29,8 @@ export const ESR_IL: u64 = 1 << 25;
 
 /**
  * A stage-2 permission fault (DFSC 0b0011LL) outside a stage-1 table walk (S1PTW clear). For these HPFAR_EL2
- * is not written (it is only for translation and access-flag faults, and faults on stage-1 walks: Linux's KVM
- * translates FAR with AT for the same reason), so the IPA must come from elsewhere.
+ * need not hold the IPA (Linux's KVM, hyp/include/hyp/fault.h, resolves it from FAR with AT for that reason),
+ * so the IPA must come from elsewhere.
  */
 @inline export function dabtIsPermissionFault(esr: u64): bool {
   return (esr & 0x3c) == 0x0c && ((esr >> 7) & 1) == 0;

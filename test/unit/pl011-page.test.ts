@@ -85,7 +85,11 @@ test("a write to the page faults as a permission fault and is emulated from FAR'
   assert.ok(m.hw.console.includes("[tee2] hello"));
   assert.is(m.get(2, FRAME.pc), pc + 24n, "each write skipped");
   assert.is(m.hw.injected.length, 0);
+  const page = Number(uartPagePa(m, 2)! - m.hw.linearMemoryPa);
+  const cleanedBefore = m.hw.cleaned.length;
   guestWrite(m, 2, 0x038, 0x30n); // IMSC: RX | TX
+  const covers = (at: number) => m.hw.cleaned.slice(cleanedBefore).some((c) => c.ptr <= at && at + 4 <= c.ptr + c.len);
+  assert.ok(covers(page + 0x38) && covers(page + 0x40), "IMSC and MIS cleaned for the guest's uncached reads");
   guestWrite(m, 2, 0x030, 0x301n); // CR
   guestWrite(m, 2, 0x02c, 0x70n); // LCRH
   assert.is(guestRead(m, 2, 0x038).value, 0x30n);
