@@ -54,8 +54,8 @@ const LINE_MAX: u32 = 224;
  * Per guest (STATE bytes each):
  *   +0 imsc u32  +4 cr u32  +8 lcrh u32  +12 ibrd u32  +16 fbrd u32  +20 ifls u32
  *   +24 rxHead u32  +28 rxCount u32  +32 lineLength u32  +36 (pad)
- * (rxCount is never 0 while the register page is unmapped, and never more while it is mapped)
  *   +40 rx[RX_FIFO]  +72 line[LINE_MAX]
+ * The register page is mapped exactly while rxCount is 0 (for a guest with stage-2 tables).
  */
 const RX_AT: u32 = 40;
 const LINE_AT: u32 = RX_AT + RX_FIFO;
