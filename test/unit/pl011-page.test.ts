@@ -118,6 +118,22 @@ test("typed input unmaps the page (TLB invalidated) until the guest has read the
   assertPageMatchesTraps(m, 0);
 });
 
+test("a guest's restart with input waiting gives it its page back, as at power-on", () => {
+  const m = booted();
+  const before = uartPagePa(m, CPU_OF.tee2);
+  m.hw.typed.push(0x01, 0x32, 0x78); // Ctrl-A 2, then 'x' for tee2
+  m.guestIrq(0, 33);
+  guestWrite(m, CPU_OF.tee2, 0x038, 0x30n);
+  assert.is(uartPagePa(m, CPU_OF.tee2), undefined);
+  m.setReg(CPU_OF.tee2, 0, 0x84000009n); // PSCI SYSTEM_RESET
+  m.guestSync(CPU_OF.tee2, (0x16n << 26n) | IL);
+  assert.is(m.state.get(CPU_OF.tee2), "guest");
+  assert.is(uartPagePa(m, CPU_OF.tee2), before, "mapped again, the same page");
+  assert.is(guestRead(m, CPU_OF.tee2, 0x038).value, 0n, "IMSC as at reset");
+  assert.is(guestRead(m, CPU_OF.tee2, 0x018).value, 0x90n, "the byte typed before the reset is gone");
+  assertPageMatchesTraps(m, CPU_OF.tee2);
+});
+
 test("a hostile guest (every offset written, output flooded) stalls and corrupts no one", () => {
   const m = booted();
   let seed = 0x1234_5678;
