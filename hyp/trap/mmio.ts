@@ -76,7 +76,7 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
       if (offset == UART_DR) consoleGuestRead(g);
     }
     // A DR write, one per character sent, changes no interrupt (the transmitter is never full): skip the vGIC.
-    if (!write || offset != UART_DR) kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
+    kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
   } else {
     return false;
   }
