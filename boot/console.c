@@ -6,9 +6,12 @@
  * What the core writes (guests' lines, its own) is queued per CPU and written
  * by that CPU once it has left the core (console_drain, from core.c): the
  * UART is slow (~6 ms for 100 characters at 115200 baud) and nothing slow may
- * happen under the core's lock. Each CPU writes its own queue, so a guest that
- * prints without pause spends its own CPU's time on it; the console lock is a
- * ticket lock, so CPUs take turns batch by batch and none is starved.
+ * happen under the core's lock, not even when a queue is full (what does not
+ * fit is dropped and counted). Each CPU writes its own queue, so a guest that
+ * prints without pause stalls its own vCPU, at the UART's pace, as it would
+ * natively, and loses nothing. The console lock is a ticket lock taken once
+ * per line: a CPU with a line to write waits for at most one line of each
+ * other CPU, however much they have queued, and lines never mix.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -71,12 +74,17 @@ void console_init(void)
 #endif
 }
 
-/* Enough for the lines one core entry makes (a guest line is at most ~240 bytes); more is written at once. */
-#define CONSOLE_QUEUE_SIZE 4096u
+/*
+ * Enough for the lines one core entry makes: a guest line is at most ~240 bytes (one per exit), the longest
+ * report the core prints at once (the per-exit profile, at power-off or on Ctrl-A p) ~7 KiB for 3 guests.
+ */
+#define CONSOLE_QUEUE_SIZE 16384u
 
 static char queued_text[MAX_CPUS][CONSOLE_QUEUE_SIZE];
 /* Bytes queued per CPU: apart from the text, so that hyp.h's console_drain_queued() checks it in two loads. */
 uint32_t console_queued[MAX_CPUS];
+/* Bytes that did not fit in a CPU's queue since its last drain, said at the next one. */
+static uint32_t console_dropped[MAX_CPUS];
 
 static void uart_putc(char c)
 {
@@ -96,31 +104,44 @@ void console_write(const char *text, size_t len)
 	spin_unlock(&console_lock);
 }
 
-/* Queues text for `cpu` to write after it leaves the core; when it does not fit, what is queued and the text go out now. */
+/* Queues text (whole lines) for `cpu` to write after it leaves the core; what does not fit is dropped and counted. */
 void console_queue(unsigned cpu, const char *text, size_t len)
 {
-	if (cpu >= MAX_CPUS) {
-		console_write(text, len);
+	if (cpu >= MAX_CPUS)
 		return;
-	}
-	if (console_queued[cpu] + len > CONSOLE_QUEUE_SIZE) {
-		console_drain(cpu);
-		if (len > CONSOLE_QUEUE_SIZE) {
-			console_write(text, len);
-			return;
-		}
+	if (len > CONSOLE_QUEUE_SIZE - console_queued[cpu]) {
+		console_dropped[cpu] += (uint32_t)len;
+		return;
 	}
 	memcpy(queued_text[cpu] + console_queued[cpu], text, len);
 	console_queued[cpu] += (uint32_t)len;
 }
 
-/* Writes what `cpu` queued (called by that CPU only, outside the core's lock). */
+/* The end of the line that starts at `at` (past its '\n'), or `len` for an unfinished one. */
+static size_t line_end(const char *text, size_t at, size_t len)
+{
+	while (at < len && text[at++] != '\n')
+		;
+	return at;
+}
+
+/* Writes what `cpu` queued (called by that CPU only, outside the core's lock), one line per turn of the console lock. */
 void console_drain(unsigned cpu)
 {
-	if (cpu >= MAX_CPUS || console_queued[cpu] == 0)
+	if (cpu >= MAX_CPUS)
 		return;
-	console_write(queued_text[cpu], console_queued[cpu]);
+	const char *text = queued_text[cpu];
+	size_t len = console_queued[cpu];
+	for (size_t at = 0, end; at < len; at = end) {
+		end = line_end(text, at, len);
+		console_write(text + at, end - at);
+	}
 	console_queued[cpu] = 0;
+	if (console_dropped[cpu]) {
+		console_printf("[hyp] cpu %u: %u bytes of console output dropped (more than one core entry can queue)\n",
+			       cpu, console_dropped[cpu]);
+		console_dropped[cpu] = 0;
+	}
 }
 
 /* Typed input raises the UART's interrupt (data received, or waiting after a pause). */

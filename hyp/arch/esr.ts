@@ -27,6 +27,15 @@ export const ESR_IL: u64 = 1 << 25;
 @inline export function dabtSixtyFour(esr: u64): bool { return ((esr >> 15) & 1) != 0; } // SF
 @inline export function dabtIsWrite(esr: u64): bool { return ((esr >> 6) & 1) != 0; } // WnR
 
+/**
+ * A stage-2 permission fault (DFSC 0b0011LL) outside a stage-1 table walk (S1PTW clear). For these HPFAR_EL2
+ * need not hold the IPA (Linux's KVM, hyp/include/hyp/fault.h, resolves it from FAR with AT for that reason),
+ * so the IPA must come from elsewhere.
+ */
+@inline export function dabtIsPermissionFault(esr: u64): bool {
+  return (esr & 0x3c) == 0x0c && ((esr >> 7) & 1) == 0;
+}
+
 /** The IPA of a stage-2 abort: HPFAR_EL2 holds IPA[47:12] in bits [43:4], FAR_EL2 the page offset. */
 @inline export function abortIpa(hpfar: u64, far: u64): u64 {
   return ((hpfar & 0x0000_0fff_ffff_fff0) << 8) | (far & 0xfff);

@@ -1,10 +1,13 @@
 /**
  * Stage-2 translation tables: each guest's IPA space → its own RAM, nothing
  * else but, on a GICv2 board, the GIC's virtual CPU interface (GICV) at the
- * guest's GICC address, which the guest drives itself. The other devices the
- * guest sees (GIC distributor and redistributors, UART) are deliberately
- * unmapped: every access to them faults into the hypervisor, which emulates
- * them, and any other address outside RAM faults too and is refused.
+ * guest's GICC address, which the guest drives itself, and its UART's
+ * register page, read-only (vdev/pl011-page.ts), while no read of it has a
+ * side effect. The other devices the guest sees (GIC distributor and
+ * redistributors) are deliberately unmapped: every access to them faults
+ * into the hypervisor, which emulates them, and any other address outside RAM
+ * faults too and is refused. The UART page is the only read-only page of any
+ * guest: a stage-2 permission fault is always a write to it (trap/mmio.ts).
  *
  * Format (VTCR_GUEST in arch/el2.ts): 4 KiB granule, walk from level 1, one
  * level-1 entry per GiB pointing to a level-2 table of 2 MiB blocks, and a
@@ -14,16 +17,16 @@
  */
 import { linearMemoryPa } from "../hw/imports";
 import { guestAt } from "./guest";
-import { GUEST_LAYOUT_GICC, GUEST_LAYOUT_GICC_SIZE } from "./layout";
+import { GUEST_LAYOUT_GICC, GUEST_LAYOUT_GICC_SIZE, GUEST_LAYOUT_UART } from "./layout";
 import { gicIsV2, platform } from "./platform";
 
 const PAGE: u32 = 4096;
 const ENTRIES: u32 = 512;
 /**
- * 1 level-1 table per guest + 1 level-2 table per GiB of RAM, + a level-2 and a level-3 table for GICV on GICv2
- * boards: 4 guests of up to 2 GiB fit either way.
+ * 1 level-1 table per guest + 1 level-2 table per GiB of RAM, + a level-2 table for the first GiB's devices, a
+ * level-3 table for the UART's page and, on GICv2 boards, one for GICV: 4 guests of up to 2 GiB fit either way.
  */
-const POOL_PAGES: u32 = 16;
+const POOL_PAGES: u32 = 24;
 const pool = memory.data(<i32>(POOL_PAGES * PAGE), <i32>PAGE);
 let poolUsed: u32 = 0;
 
@@ -33,6 +36,7 @@ const DESC_TABLE: u64 = 3; // valid + table (levels 0-2)
 const DESC_BLOCK: u64 = 1; // valid + block
 const S2_MEMATTR_NORMAL_WB: u64 = 0xf << 2; // outer and inner write-back
 const S2_AP_RW: u64 = 3 << 6;
+const S2_AP_RO: u64 = 1 << 6;
 const S2_SH_INNER: u64 = 3 << 8;
 const S2_AF: u64 = 1 << 10;
 const S2_MEMATTR_DEVICE_NGNRE: u64 = 0x1 << 2;
@@ -83,7 +87,40 @@ export function stage2Build(g: u32): u64 {
     store<u64>(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3), (guest.ramPa + off) | S2_RAM_BLOCK);
   }
   if (gicIsV2() && !mapDevicePages(l1, GUEST_LAYOUT_GICC, platform.gicvPa, GUEST_LAYOUT_GICC_SIZE)) return 0;
+  if (pageTableFor(l1, GUEST_LAYOUT_UART) == 0) return 0; // its slot, filled by stage2SetReadOnlyPage
   return paOf(l1);
+}
+
+/** The level-3 table that holds `ipa`'s page, made (with its level-2 table) if absent; 0 when the pool is full. */
+function pageTableFor(l1: usize, ipa: u64): usize {
+  const l2 = nextTable(l1 + <usize>((ipa >> 30) << 3));
+  if (l2 == 0) return 0;
+  return nextTable(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3));
+}
+
+/** The existing level-3 slot of `ipa` in the tables at `rootPa`, or 0 when there is none (no walk allocates). */
+function pageSlot(rootPa: u64, ipa: u64): usize {
+  const l1 = tableAt(rootPa);
+  if (l1 == 0) return 0;
+  const d1 = load<u64>(l1 + <usize>((ipa >> 30) << 3));
+  const l2 = (d1 & 3) == DESC_TABLE ? tableAt(d1 & ADDR_MASK) : 0;
+  if (l2 == 0) return 0;
+  const d2 = load<u64>(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3));
+  const l3 = (d2 & 3) == DESC_TABLE ? tableAt(d2 & ADDR_MASK) : 0;
+  if (l3 == 0) return 0;
+  return l3 + <usize>(((ipa >> 12) & <u64>(ENTRIES - 1)) << 3);
+}
+
+/**
+ * Maps the page at `ipa` (one stage2Build made a slot for) read-only onto the hypervisor's page at `pa`, as
+ * Device-nGnRE, never executable; `pa` 0 unmaps it. Unmapping needs the caller's TLB invalidation; mapping
+ * does not (no TLB holds an invalid entry). False when the tables have no slot for `ipa`.
+ */
+export function stage2SetReadOnlyPage(rootPa: u64, ipa: u64, pa: u64): bool {
+  const slot = pageSlot(rootPa, ipa);
+  if (slot == 0) return false;
+  store<u64>(slot, pa == 0 ? 0 : (pa & ADDR_MASK) | DESC_PAGE | S2_MEMATTR_DEVICE_NGNRE | S2_AP_RO | S2_AF | S2_XN);
+  return true;
 }
 
 /** The next-level table behind `slot`, made if absent; 0 when the pool is full or the slot maps a block. */
@@ -101,9 +138,7 @@ function nextTable(slot: usize): usize {
  */
 function mapDevicePages(l1: usize, ipa: u64, pa: u64, size: u64): bool {
   if (pa == 0 || ((ipa | pa | size) & (PAGE_4K - 1)) != 0) return false;
-  const l2 = nextTable(l1 + <usize>((ipa >> 30) << 3));
-  if (l2 == 0) return false;
-  const l3 = nextTable(l2 + <usize>(((ipa >> 21) & <u64>(ENTRIES - 1)) << 3));
+  const l3 = pageTableFor(l1, ipa);
   if (l3 == 0) return false;
   for (let off: u64 = 0; off < size; off += PAGE_4K) {
     const index = ((ipa + off) >> 12) & <u64>(ENTRIES - 1);

@@ -60,6 +60,13 @@ export declare function gicDeactivate(intid: u32): void;
 @external("hw", "stage2Invalidate")
 export declare function stage2Invalidate(vmid: u32): void;
 
+/**
+ * Cleans linear memory [ptr, ptr + len) to the point of coherency. A guest reads its UART's register page
+ * (vdev/pl011-page.ts) through a Device mapping, which does not look in the caches the core wrote through.
+ */
+@external("hw", "cacheClean")
+export declare function cacheClean(ptr: usize, len: u32): void;
+
 /** The next byte typed on the hypervisor console (UART0), or -1 when none is waiting. */
 @external("hw", "consoleRead")
 export declare function consoleRead(): i32;

@@ -1,7 +1,7 @@
 /**
  * Stage-2 data aborts: a guest touched an address its stage-2 tables do not
- * map. Its emulated devices (GIC distributor, and redistributors on GICv3;
- * PL011) are
+ * map, or wrote to its UART's register page, which they map read-only. Its
+ * emulated devices (GIC distributor, and redistributors on GICv3; PL011) are
  * handled here; any other address is refused with a synchronous external
  * abort injected into the guest, and logged (a few times per guest at most,
  * so a guest cannot flood the console).
@@ -27,7 +27,7 @@ const faultsLogged = memory.data(<i32>MAX_GUESTS);
 
 export function dataAbort(cpu: u32): u32 {
   const esr = frameGet(cpu, FRAME_ESR);
-  const ipa = E.abortIpa(frameGet(cpu, FRAME_HPFAR), frameGet(cpu, FRAME_FAR));
+  const ipa = faultIpa(esr, frameGet(cpu, FRAME_HPFAR), frameGet(cpu, FRAME_FAR));
   const g = guestOfCpu(cpu);
   // Without ISV the access (e.g. a load pair, a write-back form) cannot be emulated.
   if (!E.dabtIsValid(esr) || !emulate(cpu, g, ipa, esr)) {
@@ -36,6 +36,15 @@ export function dataAbort(cpu: u32): u32 {
   }
   frameSet(cpu, FRAME_PC, frameGet(cpu, FRAME_PC) + 4);
   return continueCpu(cpu);
+}
+
+/**
+ * The IPA of a faulting access. A permission fault can only be a write to the UART's register page, the one
+ * page stage 2 maps read-only (core/stage2.ts): its IPA is the UART's, at FAR's offset in the page, since
+ * HPFAR is not written for permission faults.
+ */
+@inline function faultIpa(esr: u64, hpfar: u64, far: u64): u64 {
+  return E.dabtIsPermissionFault(esr) ? GUEST_LAYOUT_UART | (far & 0xfff) : E.abortIpa(hpfar, far);
 }
 
 /** Emulates the access if `ipa` is one of the guest's devices; false otherwise. */
@@ -66,6 +75,7 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
       result = pl011Read(g, offset);
       if (offset == UART_DR) consoleGuestRead(g);
     }
+    // A DR write, one per character sent, changes no interrupt (the transmitter is never full): skip the vGIC.
     kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
   } else {
     return false;

@@ -3,14 +3,21 @@
  * for Linux's amba-pl011 driver and earlycon. Output is gathered per line and
  * printed on the hypervisor console as "[<guest>] line", so lines of
  * different guests never mix. Input arrives from the console (whichever guest
- * has it) into a 16-byte receive FIFO.
+ * has it) into a 32-byte receive FIFO.
  *
  * The transmitter is infinitely fast: TXFE is always set and the TX
  * interrupt is asserted whenever it is unmasked, which is how Linux's driver
  * learns it may send more. The interrupt line is level-sensitive (SPI 1).
+ *
+ * Reads need no trap while the receive FIFO is empty: the guest reads a
+ * register image (vdev/pl011-page.ts) that `publish` fills from pl011Read
+ * itself, so a read from the page and a trapped read always agree. Only a DR
+ * read with input waiting has a side effect (it pops the FIFO): from the
+ * first byte received to the last one read, the page is unmapped.
  */
 import { MAX_GUESTS, guestNamePtr } from "../core/guest";
 import { lineEnd, lineStartGuestConsole, putChar } from "../lib/log";
+import { registerPage, registerPageMap, registerPagePublish } from "./pl011-page";
 
 export const UART_DR: u32 = 0x000;
 const UART_RSR: u32 = 0x004;
@@ -25,6 +32,8 @@ const UART_RIS: u32 = 0x03c;
 const UART_MIS: u32 = 0x040;
 const UART_ICR: u32 = 0x044;
 const UART_DMACR: u32 = 0x048;
+/** PrimeCell identification registers: 0xfe0..0xffc. */
+const UART_ID_FIRST: u32 = 0xfe0;
 
 const FR_RXFE: u32 = 1 << 4;
 const FR_TXFE: u32 = 1 << 7;
@@ -46,6 +55,7 @@ const LINE_MAX: u32 = 224;
  *   +0 imsc u32  +4 cr u32  +8 lcrh u32  +12 ibrd u32  +16 fbrd u32  +20 ifls u32
  *   +24 rxHead u32  +28 rxCount u32  +32 lineLength u32  +36 (pad)
  *   +40 rx[RX_FIFO]  +72 line[LINE_MAX]
+ * The register page is mapped exactly while rxCount is 0 (for a guest with stage-2 tables).
  */
 const RX_AT: u32 = 40;
 const LINE_AT: u32 = RX_AT + RX_FIFO;
@@ -58,8 +68,25 @@ const states = memory.data(<i32>(MAX_GUESTS * STATE), 8);
 
 export function pl011Reset(g: u32): void {
   memory.fill(stateOf(g), 0, STATE);
-  store<u32>(stateOf(g), 0, 0);
   store<u32>(stateOf(g) + 4, 0x300); // TXE | RXE, as after reset
+  const page = registerPage(g);
+  memory.fill(page, 0, 4096); // DR reads 0 with the FIFO empty, as do the reserved offsets
+  for (let offset = UART_ID_FIRST; offset < 0x1000; offset += 4) store<u32>(page + <usize>offset, idByte(offset));
+  publish(g);
+  registerPagePublish(g, 0, 4096); // all of it: the guest must not see what the RAM held before
+  registerPageMap(g, true);
+}
+
+/**
+ * Copies what a trapped read of each register would answer into guest g's register page, after a write that
+ * changed one. Skipped while input waits: the page is unmapped then, and refreshed when the FIFO empties.
+ */
+function publish(g: u32): void {
+  if (load<u32>(stateOf(g), 28) != 0) return;
+  const page = registerPage(g);
+  // DR is left 0: with the FIFO empty, pl011Read answers 0 for it too, and it is the one read with a side effect.
+  for (let offset = UART_RSR; offset <= UART_DMACR; offset += 4) store<u32>(page + <usize>offset, pl011Read(g, offset));
+  registerPagePublish(g, 0, UART_DMACR + 4);
 }
 
 /** Raw interrupt status: TX always, RX while data waits. */
@@ -75,9 +102,9 @@ export function pl011Line(g: u32): bool {
 
 export function pl011Read(g: u32, offset: u32): u32 {
   const s = stateOf(g);
-  if (offset >= 0xfe0 && offset < 0x1000) return idByte(offset);
+  if (offset >= UART_ID_FIRST && offset < 0x1000) return idByte(offset);
   switch (offset) {
-    case UART_DR: return popRx(s);
+    case UART_DR: return popRx(g, s);
     case UART_RSR: return 0;
     case UART_FR: return FR_TXFE | (load<u32>(s, 28) == 0 ? FR_RXFE : 0);
     case UART_IBRD: return load<u32>(s, 12);
@@ -95,15 +122,16 @@ export function pl011Read(g: u32, offset: u32): u32 {
 export function pl011Write(g: u32, offset: u32, value: u32): void {
   const s = stateOf(g);
   switch (offset) {
-    case UART_DR: transmit(g, s, value & 0xff); break;
+    case UART_DR: transmit(g, s, value & 0xff); return; // changes nothing a read sees
     case UART_IBRD: store<u32>(s, value & 0xffff, 12); break;
     case UART_FBRD: store<u32>(s, value & 0x3f, 16); break;
     case UART_LCR_H: store<u32>(s, value & 0xff, 8); break;
     case UART_CR: store<u32>(s, value & 0xffff, 4); break;
     case UART_IFLS: store<u32>(s, value & 0x3f, 20); break;
     case UART_IMSC: store<u32>(s, value & 0x7ff, 0); break;
-    default: break; // ICR (nothing latches here), DMACR, RSR/ECR: accepted and ignored
+    default: return; // ICR (nothing latches here), DMACR, RSR/ECR: accepted and ignored
   }
+  publish(g); // a register a read sees changed
 }
 
 /** How many more bytes guest g's receive FIFO takes. */
@@ -116,19 +144,24 @@ export function pl011Receive(g: u32, c: u32): bool {
   const s = stateOf(g);
   const count = load<u32>(s, 28);
   if (count >= RX_FIFO) return false;
+  if (count == 0) registerPageMap(g, false); // before the guest can learn of the byte: its DR read must trap
   const tail = (load<u32>(s, 24) + count) % RX_FIFO;
   store<u8>(s + RX_AT + <usize>tail, <u8>c);
   store<u32>(s, count + 1, 28);
   return true;
 }
 
-function popRx(s: usize): u32 {
+function popRx(g: u32, s: usize): u32 {
   const count = load<u32>(s, 28);
   if (count == 0) return 0;
   const head = load<u32>(s, 24);
   const c = <u32>load<u8>(s + RX_AT + <usize>head);
   store<u32>(s, (head + 1) % RX_FIFO, 24);
   store<u32>(s, count - 1, 28);
+  if (count == 1) {
+    publish(g); // FR, RIS and MIS as with an empty FIFO, before the guest reads them from the page
+    registerPageMap(g, true);
+  }
   return c;
 }
 
@@ -148,7 +181,7 @@ function transmit(g: u32, s: usize, c: u32): void {
 }
 
 function idByte(offset: u32): u32 {
-  const i = (offset - 0xfe0) >> 2; // 0..3: periph id bytes, 4..7: cell id bytes
+  const i = (offset - UART_ID_FIRST) >> 2; // 0..3: periph id bytes, 4..7: cell id bytes
   if ((offset & 3) != 0) return 0;
   return i < 4 ? (PERIPH_ID >> (i << 3)) & 0xff : (CELL_ID >> ((i - 4) << 3)) & 0xff;
 }

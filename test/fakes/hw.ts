@@ -111,6 +111,8 @@ export class FakeHardware {
   readonly typed: number[] = [];
   /** Whether the console UART's receive interrupt is unmasked. */
   consoleInputOn = true;
+  /** Linear-memory ranges cleaned to the point of coherency (cacheClean), in order. */
+  readonly cleaned: { ptr: number; len: number }[] = [];
   /** VMIDs whose stage-2 TLB entries were invalidated. */
   readonly invalidated: number[] = [];
   /** guestRamRead/guestRamWrite calls the fake refused (0 returned): not wholly inside one guest's RAM. */
@@ -182,6 +184,7 @@ export class FakeHardware {
         gicDeactivate: (intid: number) => void this.deactivated.push(intid),
         timeNs: () => this.nowNs,
         stage2Invalidate: (vmid: number) => void this.invalidated.push(vmid),
+        cacheClean: (ptr: number, len: number) => void this.cleaned.push({ ptr, len: this.bytes(ptr, len).length }),
         consoleRead: () => this.typed.shift() ?? -1,
         consoleInputEnable: (on: number) => void (this.consoleInputOn = on !== 0),
         platformInfoCopy: (dst: number, max: number) => this.platformInfoCopy(dst, max),
