@@ -12,6 +12,7 @@ import * as assert from "uvu/assert";
 import * as M from "../fakes/optee-msg.ts";
 import * as O from "../fakes/optee.ts";
 import { bootTee, misdeeds, stillWorks, watching, type TeeGuest } from "../fakes/tee-guest.ts";
+import { holds, HOLDS_RPC_BUFFERS } from "../fuzz/invariants.ts";
 
 const NONCONTIG_OUT = M.OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | M.OPTEE_MSG_ATTR_NONCONTIG;
 const COOKIE = 0xffff_0001_0000_0770n;
@@ -138,6 +139,24 @@ test("an RPC argument buffer under the cookie another thread's buffer has: OP-TE
   assert.is(g1.smc(O.OPTEE_SMC_RETURN_FROM_RPC, free[1], free[2], free[3])[0], 0n);
   assert.equal(misdeeds(m), []);
   stillWorks(g2);
+});
+
+test("an RPC argument buffer without a cookie is refused: OP-TEE could never free it (no RPC_FREE for cookie 0)", () => {
+  const { m, g1 } = bootTee();
+  const s = session(g1);
+  m.optee.ta = function* (call) {
+    if (call.op === "open") return;
+    return { ret: (yield* call.api.cmd(M.OPTEE_RPC_CMD_GET_TIME, [{ type: "value", dir: "out", a: 0n, b: 0n, c: 0n }])).ret };
+  };
+  const regs = g1.start(g1.putArg(M.msgArg({ cmd: M.OPTEE_MSG_CMD_INVOKE_COMMAND, session: s })));
+  assert.is(Number(regs[0]), O.RPC_ALLOC);
+  const buf = g1.alloc();
+  const r = watching(m, () => g1.smc(O.OPTEE_SMC_RETURN_FROM_RPC, buf >> 32n, buf & 0xffff_ffffn, regs[3], 0, 0));
+  assert.equal(M.pair(r.smcs[0].in[1], r.smcs[0].in[2]), 0n, "OP-TEE is told there is no memory");
+  assert.is(r.result[0], 0n);
+  assert.equal(m.optee.rpcArgsOf(1), []);
+  assert.is(holds(m, 0, HOLDS_RPC_BUFFERS), 0, "the mediator holds no shadow for it either");
+  assert.ok(m.hw.console.some((l) => l.includes("RPC argument buffer without a cookie")));
 });
 
 test("session ids are per guest: another guest naming tee1's session gets OP-TEE's refusal, and tee1's session lives on", () => {

@@ -94,13 +94,17 @@ export function returnFromRpc(cpu: u32, g: u32, client: u32): i32 {
 /**
  * RPC_ALLOC answered: a1:a2 = the guest's buffer, a4:a5 = its cookie. OP-TEE
  * gets a shadow page instead (or 0, "no memory", if the buffer is not the
- * guest's, too big, past the limit, or under the cookie of a live one).
+ * guest's, too big, past the limit, without a cookie or under the cookie of a live one).
  */
 function allocAnswered(cpu: u32, g: u32, c: i32): void {
   const ipa = (smcReg(cpu, 1) << 32) | smcReg(cpu, 2);
   const cookie = (smcReg(cpu, 4) << 32) | smcReg(cpu, 5);
   let pa: u64 = 0;
-  if (rpcBufferFind(g, cookie) != RPC_BUFFER_NONE) {
+  if (cookie == 0) {
+    // OP-TEE frees a buffer by RPC_FREE of its cookie, and sends none for 0 (thread_rpc_free_arg): its shadow
+    // would stay taken for the guest's whole life.
+    if (ipa != 0) logRefused(g, "RPC argument buffer without a cookie", ipa);
+  } else if (rpcBufferFind(g, cookie) != RPC_BUFFER_NONE) {
     // RPC_CMD and RPC_FREE name buffers by cookie, so it must stay the live buffer's alone. OP-TEE gets no
     // cookie either: for 0 thread_rpc_free_arg sends no RPC_FREE, which would free the live buffer's shadow
     // while another of the guest's threads still has OP-TEE write to it.
