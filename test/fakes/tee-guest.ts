@@ -72,7 +72,8 @@ export class TeeGuest {
   taImage = new Uint8Array(0);
   private cookieSeq = 0n;
 
-  constructor(readonly m: Machine, readonly index: number, readonly cpu: number) {}
+  /** `cpu`: where its SMCs are made; a driver of a guest with several vCPUs moves (the fuzzer's does). */
+  constructor(readonly m: Machine, readonly index: number, public cpu: number) {}
 
   static of(m: Machine, g: { index: number; cpu: number }): TeeGuest {
     return new TeeGuest(m, g.index, g.cpu);
