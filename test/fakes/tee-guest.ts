@@ -59,6 +59,13 @@ export function openArg(uuid = new Uint8Array(16).fill(0x11), extra: M.MsgParam[
   });
 }
 
+/** The parameters each RPC command handleCmd serves needs. */
+const PARAMS_NEEDED: Record<number, number> = {
+  [M.OPTEE_RPC_CMD_SHM_ALLOC]: 1, [M.OPTEE_RPC_CMD_SHM_FREE]: 1, [M.OPTEE_RPC_CMD_LOAD_TA]: 2, [M.OPTEE_RPC_CMD_GET_TIME]: 1,
+};
+/** More than the guest would allocate for OP-TEE at once (its kernel would fail the allocation). */
+const MAX_SHM_ALLOC = 64 << 20;
+
 export class TeeGuest {
   /** Bump allocator over guest RAM, well past the kernel and initramfs. */
   private next = GUEST_RAM_IPA + 0x1000_0000n;
@@ -214,9 +221,18 @@ export class TeeGuest {
   handleCmd(arg: M.MsgArg): void {
     const p = arg.params;
     arg.ret = M.TEE_SUCCESS;
+    // As Linux checks num_params first: a request it cannot read (its buffer holds something else) is refused.
+    if (p.length < (PARAMS_NEEDED[arg.cmd] ?? 0)) {
+      arg.ret = M.TEE_ERROR_BAD_PARAMETERS;
+      return;
+    }
     switch (arg.cmd) {
       case M.OPTEE_RPC_CMD_SHM_ALLOC: {
         const size = Number(p[0].b);
+        if (size > MAX_SHM_ALLOC) {
+          arg.ret = M.TEE_ERROR_OUT_OF_MEMORY;
+          break;
+        }
         const buf = this.buffer(size);
         const cookie = this.newCookie();
         this.shmBuffers.set(cookie, buf);
