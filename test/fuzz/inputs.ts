@@ -152,10 +152,19 @@ const honestArg: fc.Arbitrary<ArgSpec> = fc.record({
 
 export const arg: fc.Arbitrary<ArgSpec> = fc.oneof({ weight: 1, arbitrary: randomArg }, { weight: 2, arbitrary: honestArg });
 
-/** How the guest answers an RPC: as Linux does, as Linux does with a few fields of the reply changed, or garbage. */
+/**
+ * How the guest answers an RPC: as Linux does, as Linux does with a few fields of the reply changed, with one of
+ * its own pages under a cookie it picks (an RPC_ALLOC answer that can clash with a live one), or garbage.
+ */
 export type ReplySpec =
   | { how: "proper"; mutations: [number, ParamSpec][]; ret: number | null }
   | { how: "garbage"; a: Addr; cookie: Cookie; values: Value[] };
+
+const ownPage: fc.Arbitrary<Addr> = fc.record({ k: fc.constant("own" as const), page: fc.nat(OWN_PAGES - 1), offset: fc.constant(0) });
+const fewCookies: fc.Arbitrary<Cookie> = fc.oneof(
+  fc.record({ k: fc.constant("fixed" as const), v: fc.constantFrom(0n, 1n) }),
+  fc.record({ k: fc.constant("driver" as const), n: fc.nat(2) }),
+);
 
 export const reply: fc.Arbitrary<ReplySpec> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ how: fc.constant("proper" as const), mutations: fc.constant([] as [number, ParamSpec][]), ret: fc.constant(null) }) },
@@ -165,6 +174,7 @@ export const reply: fc.Arbitrary<ReplySpec> = fc.oneof(
     ret: fc.option(fc.constantFrom(0, M.TEE_ERROR_GENERIC, M.TEE_ERROR_OUT_OF_MEMORY), { freq: 3 }),
   }) },
   { weight: 2, arbitrary: fc.record({ how: fc.constant("garbage" as const), a: addr, cookie, values: fc.array(value, { minLength: 2, maxLength: 2 }) }) },
+  { weight: 2, arbitrary: fc.record({ how: fc.constant("garbage" as const), a: ownPage, cookie: fewCookies, values: fc.constant([{ k: "v", v: 0n }, { k: "v", v: 0n }] as Value[]) }) },
 );
 
 export const registers: fc.Arbitrary<Value[]> = fc.array(value, { minLength: 7, maxLength: 7 });

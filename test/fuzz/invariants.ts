@@ -6,7 +6,8 @@
  *               argument changed under it, C refused no copy the core should have checked (misdeeds)
  *   no trap     the core never trapped (the fake machine contains a trap as boot/core.c does: still a bug)
  *   holdings    the mediator holds at least what OP-TEE holds of each guest's (buffers, RPC buffers), and
- *               exactly that when no call of the guest is open; its open calls are OP-TEE's busy threads
+ *               exactly that when no call of the guest is open; every RPC buffer OP-TEE writes to is a pool page
+ *               the mediator holds for that guest (not one freed, or another guest's); its open calls are OP-TEE's busy threads
  *               whenever no SMC of the guest is in the secure world (no lost call state)
  *   destroyed   nothing of a guest outlives its VM_DESTROYED, in the mediator or in OP-TEE
  *   work        no guest event made the core do more than WORK_BOUND
@@ -19,10 +20,17 @@ export const HOLDS_SHM_BUFFERS = 0, HOLDS_RPC_BUFFERS = 1, HOLDS_CALLS = 2, HOLD
 
 interface MediatorExports {
   mediatorHolds(g: number, what: number): number;
+  mediatorPoolHolder(pa: bigint): number;
 }
 
 export function holds(m: Machine, g: number, what: number): number {
   return (m.core as unknown as MediatorExports).mediatorHolds(g, what);
+}
+
+/** The RPC argument buffers OP-TEE keeps for guest g that are not pool pages the mediator holds for g. */
+function rpcArgsNotHeld(m: Machine, g: number): bigint[] {
+  const core = m.core as unknown as MediatorExports;
+  return m.optee.rpcArgPasOf(g + 1).filter((pa) => core.mediatorPoolHolder(pa) !== g + 1);
 }
 
 /** Misdeeds and contained traps since the last check (both lists are consumed). */
@@ -48,6 +56,8 @@ export function checkHoldings(w: World): string[] {
     const busy = optee.threadsOf(a.client).filter((t) => t !== "free").length;
     if (opteeShm > shm) broken.push(`guest ${g}: OP-TEE holds ${opteeShm} of its buffers, the mediator counts ${shm}`);
     if (opteeRpc > rpc) broken.push(`guest ${g}: OP-TEE holds ${opteeRpc} of its RPC buffers, the mediator counts ${rpc}`);
+    const stray = rpcArgsNotHeld(w.m, g);
+    if (stray.length) broken.push(`guest ${g}: OP-TEE writes RPC requests to ${stray.map((pa) => `0x${pa.toString(16)}`).join(", ")}, not a page the mediator holds for it`);
     if (inSecureWorld(w, g)) continue;
     if (calls !== busy) broken.push(`guest ${g}: the mediator has ${calls} calls open, OP-TEE ${busy} threads busy`);
     if (calls === 0 && (shm !== opteeShm || rpc !== opteeRpc)) {
