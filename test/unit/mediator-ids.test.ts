@@ -28,6 +28,12 @@ function assertRefused(r: { a0: number; arg: M.MsgArg }, what: string): void {
   assert.equal([r.a0, r.arg.ret, r.arg.retOrigin], [O.OK, M.TEE_ERROR_BAD_PARAMETERS, M.TEE_ORIGIN_TEE], what);
 }
 
+/** A TA whose every invoke asks the normal world for the time: RPC_ALLOC, then RPC_CMD, then RPC_FREE. */
+const timeTa: O.TaScript = function* (call) {
+  if (call.op === "open") return;
+  return { ret: (yield* call.api.cmd(M.OPTEE_RPC_CMD_GET_TIME, [{ type: "value", dir: "out", a: 0n, b: 0n, c: 0n }])).ret };
+};
+
 /** A TA whose open asks for a 2-page SHM_ALLOC buffer and keeps it (never SHM_FREE): `got` says if it came. */
 function keepingTa(got: { mobj?: O.Mobj | undefined }): O.TaScript {
   return function* (call) {
@@ -109,11 +115,7 @@ test("an SHM_ALLOC reply under the cookie of a live registered buffer: OP-TEE ge
 test("an RPC argument buffer under the cookie another thread's buffer has: OP-TEE gets no memory and no cookie to free", () => {
   const { m, g1, g2 } = bootTee();
   const s = session(g1);
-  m.optee.ta = function* (call) {
-    if (call.op === "open") return;
-    const r = yield* call.api.cmd(M.OPTEE_RPC_CMD_GET_TIME, [{ type: "value", dir: "out", a: 0n, b: 0n, c: 0n }]);
-    return { ret: r.ret };
-  };
+  m.optee.ta = timeTa;
   const invoke = () => g1.start(g1.putArg(M.msgArg({ cmd: M.OPTEE_MSG_CMD_INVOKE_COMMAND, session: s })));
   const allocWith = (regs: bigint[], buf: bigint) =>
     g1.smc(O.OPTEE_SMC_RETURN_FROM_RPC, buf >> 32n, buf & 0xffff_ffffn, regs[3], COOKIE >> 32n, COOKIE & 0xffff_ffffn);
@@ -144,10 +146,7 @@ test("an RPC argument buffer under the cookie another thread's buffer has: OP-TE
 test("an RPC argument buffer without a cookie is refused: OP-TEE could never free it (no RPC_FREE for cookie 0)", () => {
   const { m, g1 } = bootTee();
   const s = session(g1);
-  m.optee.ta = function* (call) {
-    if (call.op === "open") return;
-    return { ret: (yield* call.api.cmd(M.OPTEE_RPC_CMD_GET_TIME, [{ type: "value", dir: "out", a: 0n, b: 0n, c: 0n }])).ret };
-  };
+  m.optee.ta = timeTa;
   const regs = g1.start(g1.putArg(M.msgArg({ cmd: M.OPTEE_MSG_CMD_INVOKE_COMMAND, session: s })));
   assert.is(Number(regs[0]), O.RPC_ALLOC);
   const buf = g1.alloc();
