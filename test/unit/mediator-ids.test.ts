@@ -3,7 +3,8 @@
  * buffers (reg_shm_list, mobj_dyn_shm.c) and sessions (tee_open_sessions, entry_std.c) in ordinary .data, which
  * CFG_NS_VIRTUALIZATION banks per guest, and thread ids index each guest's own threads: two guests may use the same
  * value. Within one guest OP-TEE accepts a duplicate cookie, after which a cookie no longer names one buffer; the
- * mediator refuses it with what OP-TEE answers an identifier it will not take: TEE_ERROR_BAD_PARAMETERS from
+ * mediator allows one registered and one lent (SHM_ALLOC) buffer per cookie, as Linux uses them, and refuses a
+ * second of a kind with what OP-TEE answers an identifier it will not take: TEE_ERROR_BAD_PARAMETERS from
  * TEE_ORIGIN_TEE in the argument (a0 OK), or, for an RPC reply, the failure OP-TEE handles for that RPC.
  * RETURN_FROM_RPC for a thread that is not the guest's call in an RPC: mediator-rpc.test.ts.
  */
@@ -11,7 +12,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as M from "../fakes/optee-msg.ts";
 import * as O from "../fakes/optee.ts";
-import { bootTee, misdeeds, stillWorks, watching, type TeeGuest } from "../fakes/tee-guest.ts";
+import { bootTee, misdeeds, stillWorks, watching, type GuestBuffer, type RpcHooks, type TeeGuest } from "../fakes/tee-guest.ts";
 import { holds, HOLDS_RPC_BUFFERS } from "../fuzz/invariants.ts";
 
 const NONCONTIG_OUT = M.OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | M.OPTEE_MSG_ATTR_NONCONTIG;
@@ -33,6 +34,18 @@ const timeTa: O.TaScript = function* (call) {
   if (call.op === "open") return;
   return { ret: (yield* call.api.cmd(M.OPTEE_RPC_CMD_GET_TIME, [{ type: "value", dir: "out", a: 0n, b: 0n, c: 0n }])).ret };
 };
+
+/** A driver answering SHM_ALLOC with `buf` under `cookie` (anything else as Linux does). */
+function replyWith(buf: GuestBuffer, cookie: bigint): RpcHooks {
+  return {
+    onCmd: (arg) => {
+      if (arg.cmd !== M.OPTEE_RPC_CMD_SHM_ALLOC) return false;
+      arg.params[0] = M.param(NONCONTIG_OUT, buf.bufPtr, buf.size, cookie);
+      arg.ret = M.TEE_SUCCESS;
+      return true;
+    },
+  };
+}
 
 /** A TA whose open asks for a 2-page SHM_ALLOC buffer and keeps it (never SHM_FREE): `got` says if it came. */
 function keepingTa(got: { mobj?: O.Mobj | undefined }): O.TaScript {
@@ -64,7 +77,7 @@ test("two guests may register the same cookie: each partition has its own; unreg
   assert.is(g2.unregister(COOKIE).arg.ret, 0);
 });
 
-test("a page-list memref under the cookie of a live buffer is refused (OP-TEE would file it under that cookie)", () => {
+test("a page-list memref under the cookie of a registered buffer is refused (OP-TEE would file it under that cookie)", () => {
   const { m, g1 } = bootTee();
   const s = session(g1);
   assert.is(g1.register(g1.buffer(4096), COOKIE).arg.ret, 0);
@@ -76,38 +89,43 @@ test("a page-list memref under the cookie of a live buffer is refused (OP-TEE wo
   assert.equal([ok.a0, ok.arg.ret], [0, 0], "under a cookie of its own it passes");
 });
 
-test("REGISTER_SHM under the cookie of a live SHM_ALLOC buffer is refused", () => {
-  const { m, g1 } = bootTee();
+test("an SHM_ALLOC reply under the cookie of a buffer it registered is taken: Linux lends tee-supplicant's buffers so", () => {
+  const { m, g1, g2 } = bootTee();
+  // Linux: tee-supplicant's buffer is registered when allocated (REGISTER_SHM, cookie = its tee_shm), then lent
+  // to OP-TEE by the SHM_ALLOC reply under the same cookie; OP-TEE frees it (SHM_FREE), then Linux unregisters it.
+  const buf = g1.buffer(8192);
+  assert.is(g1.register(buf, COOKIE).arg.ret, 0);
+  let lent = 0;
+  m.optee.ta = function* (call) {
+    if (call.op !== "open") return;
+    const mobj = yield* call.api.shmAlloc(8192);
+    lent = m.optee.shmOf(1).filter((b) => b.cookie === COOKIE).length;
+    if (mobj) yield* call.api.shmFree(mobj);
+    return { ret: mobj ? 0 : M.TEE_ERROR_OUT_OF_MEMORY };
+  };
+  const open = g1.openSession(undefined, [], replyWith(buf, COOKIE));
+  assert.equal([open.a0, open.arg.ret], [0, 0], "the allocation succeeded");
+  assert.is(lent, 2, "OP-TEE held it twice under the cookie: registered and lent");
+  assert.equal(m.optee.shmOf(1).map((b) => b.cookie), [COOKIE], "SHM_FREE let the lent one go");
+  assert.is(g1.unregister(COOKIE).arg.ret, 0, "then the registration goes");
+  assert.equal(m.optee.shmOf(1), []);
+  assert.equal(misdeeds(m), []);
+  stillWorks(g2);
+});
+
+test("an SHM_ALLOC reply under the cookie of a buffer OP-TEE still holds from another: BAD_PARAMETERS, no page list", () => {
+  const { m, g1, g2 } = bootTee();
   const got: { mobj?: O.Mobj } = {};
   m.optee.ta = keepingTa(got);
   assert.equal(g1.openSession().arg.ret, 0);
   assert.ok(got.mobj, "OP-TEE holds an SHM_ALLOC buffer");
   const cookie = got.mobj!.cookie;
-  const r = watching(m, () => g1.register(g1.buffer(4096), cookie));
-  assertRefused(r.result, "REGISTER_SHM under an SHM_ALLOC buffer's cookie");
-  assert.equal(r.smcs, []);
-  assert.equal(m.optee.shmOf(1).map((b) => b.cookie), [cookie]);
-});
-
-test("an SHM_ALLOC reply under the cookie of a live registered buffer: OP-TEE gets BAD_PARAMETERS and no page list", () => {
-  const { m, g1, g2 } = bootTee();
-  assert.is(g1.register(g1.buffer(4096), COOKIE).arg.ret, 0);
-  const got: { mobj?: O.Mobj } = {};
-  m.optee.ta = keepingTa(got);
-  const open = g1.openSession(undefined, [], {
-    onCmd: (arg, g) => {
-      if (arg.cmd !== M.OPTEE_RPC_CMD_SHM_ALLOC) return false;
-      const buf = g.buffer(Number(arg.params[0].b));
-      arg.params[0] = M.param(NONCONTIG_OUT, buf.bufPtr, buf.size, COOKIE);
-      arg.ret = M.TEE_SUCCESS;
-      return true;
-    },
-  });
+  const lists = m.optee.seen.filter((s) => s.use === "page-list").length;
+  const open = g1.openSession(undefined, [], replyWith(g1.buffer(8192), cookie));
   assert.equal([open.a0, open.arg.ret], [0, 0]);
-  assert.is(got.mobj, undefined, "the allocation failed in OP-TEE");
-  assert.equal(m.optee.shmOf(1).map((b) => b.cookie), [COOKIE], "no second buffer under the cookie");
-  assert.is(m.optee.seen.filter((s) => s.use === "page-list").length, 1, "only the registration's page list was read");
-  assert.is(g1.unregister(COOKIE).arg.ret, 0, "the registered buffer is still the cookie's");
+  assert.is(got.mobj, undefined, "the second allocation failed in OP-TEE");
+  assert.equal(m.optee.shmOf(1).map((b) => b.cookie), [cookie], "no second buffer under the cookie");
+  assert.is(m.optee.seen.filter((s) => s.use === "page-list").length, lists, "OP-TEE read no page list for it");
   assert.equal(misdeeds(m), []);
   stillWorks(g2);
 });

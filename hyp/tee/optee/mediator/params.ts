@@ -9,7 +9,7 @@ import { callAddList } from "./calls";
 import { listError, listFree, listPages, listTranslate } from "./pagelist";
 import { logRefused } from "./log";
 import { writeGuest } from "./guestmem";
-import { shmCookieLive } from "./shm";
+import { shmCookieLive, SHM_REGISTERED } from "./shm";
 
 /** Data pages of the last buffer translated by paramsTranslate (REGISTER_SHM needs them). */
 export let translatedPages: u32 = 0;
@@ -91,10 +91,10 @@ function tmemTranslate(g: u32, c: i32, param: usize): u32 {
     logRefused(g, "memref by physical address (no static shared memory for guests)", bufPtr);
     return M.TEE_ERROR_BAD_PARAMETERS;
   }
-  // OP-TEE files a page-list memref under its cookie for the call (mobj_reg_shm_alloc puts even a temporary one
-  // in reg_shm_list): it must not name a buffer the guest holds.
+  // OP-TEE files a page-list memref under its cookie (mobj_reg_shm_alloc puts even a temporary one in
+  // reg_shm_list): a REGISTER_SHM's, or a temporary one, must not name a buffer the guest has registered.
   const cookie = load<u64>(param + M.PARAM_C);
-  if (shmCookieLive(g, cookie)) return refuseIdentifier(g, "page-list memref under the cookie of a live buffer", cookie);
+  if (shmCookieLive(g, SHM_REGISTERED, cookie)) return refuseIdentifier(g, "page-list memref under the cookie of a registered buffer", cookie);
   const translated = listTranslate(g, bufPtr, load<u64>(param + M.PARAM_B));
   if (translated == 0) {
     logRefused(g, "page list", bufPtr);

@@ -179,8 +179,8 @@ function shmAllocAnswered(g: u32, c: i32, shadow: usize, n: u32): void {
     logRefused(g, "SHM_ALLOC reply smaller than asked", size);
     return shmAllocRefused(shadow, M.TEE_ERROR_BAD_PARAMETERS);
   }
-  if (shmCookieLive(g, cookie)) {
-    logRefused(g, "SHM_ALLOC reply under the cookie of a live buffer", cookie);
+  if (shmCookieLive(g, SHM_RPC, cookie)) {
+    logRefused(g, "SHM_ALLOC reply under the cookie of a buffer it lent OP-TEE so already", cookie);
     return shmAllocRefused(shadow, M.TEE_ERROR_BAD_PARAMETERS);
   }
   const translated = listTranslate(g, bufPtr, size);

@@ -102,7 +102,7 @@ function prepareRegister(g: u32, call: Call, shadow: usize, n: u32): u32 {
     logRefused(g, "REGISTER_SHM without a page list", attr);
     return M.TEE_ERROR_BAD_PARAMETERS;
   }
-  // Its cookie names no live buffer of the guest: paramsTranslate refused a page list under one.
+  // Its cookie names no buffer the guest has registered: paramsTranslate refused a page list under one.
   const record = shmReserve(g, SHM_REGISTERED, load<u64>(param + M.PARAM_C), translatedPages);
   if (record == SHM_NONE) {
     logLimit(g, shmLimitWasCount ? LIMIT_SHM_BUFFERS : LIMIT_SHM_PAGES);
