@@ -48,7 +48,7 @@ OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h
 
 
-.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz bench-stint clean
+.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -206,9 +206,13 @@ TEST_ONLY = $(if $(filter-out qemu-virt configs/qemu-virt.ts,$(SETUP)),--only $(
 test: deps $(SYSTEM_TEST_INPUTS)
 	$(TSX) tools/test/run.ts $(TEST_ONLY) test/unit test/system
 
-# The hostile-guest fuzzer over 10^7 inputs (FUZZ_INPUTS=…), one worker per core: ~25 min on 2 cores.
-fuzz: deps $(W)/hyp.wasm
+# The property-based mediator fuzzer (fast-check) over 10^7 guest inputs (FUZZ_INPUTS=…), one worker per core.
+# A break is shrunk and saved as build/fuzz/failure-<seed>.json; make fuzz-replay FILE=<that file> runs it again.
+fuzz: $(W)/hyp.wasm
 	$(TSX) tools/test/fuzz.ts
+
+fuzz-replay: $(W)/hyp.wasm
+	$(TSX) tools/test/fuzz.ts --replay $(FILE)
 
 test-unit: $(W)/hyp.wasm
 	$(TSX) tools/test/run.ts test/unit

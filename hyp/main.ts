@@ -17,6 +17,7 @@ import { stage2Translate } from "./core/stage2";
 import { vgicSyncLrs } from "./vgic/exports";
 import { accountSet, KIND_IRQ, KIND_SHIFT } from "./core/account";
 export * from "./vgic/exports";
+export { mediatorHolds, mediatorPoolHolder } from "./tee/optee/mediator/exports";
 // Brings in the abort handler asc --use routes to (see asconfig.json).
 import "./hw/abort";
 import { teeRegister } from "./core/tee-ops";

@@ -203,6 +203,11 @@ export class OpteeModel {
     return this.clients.get(client)?.threads.map((t) => t.state) ?? [];
   }
 
+  /** Where the RPC argument buffers a client's threads hold are (physical addresses). */
+  rpcArgPasOf(client: number): bigint[] {
+    return (this.clients.get(client)?.threads ?? []).filter((t) => t.rpcArg).map((t) => t.rpcArg!.pa);
+  }
+
   /** Preallocated RPC argument buffers a client's threads hold (cookies). */
   rpcArgsOf(client: number): bigint[] {
     return (this.clients.get(client)?.threads ?? []).filter((t) => t.rpcArg).map((t) => t.rpcArg!.cookie);

@@ -59,6 +59,13 @@ export function openArg(uuid = new Uint8Array(16).fill(0x11), extra: M.MsgParam[
   });
 }
 
+/** The parameters each RPC command handleCmd serves needs. */
+const PARAMS_NEEDED: Record<number, number> = {
+  [M.OPTEE_RPC_CMD_SHM_ALLOC]: 1, [M.OPTEE_RPC_CMD_SHM_FREE]: 1, [M.OPTEE_RPC_CMD_LOAD_TA]: 2, [M.OPTEE_RPC_CMD_GET_TIME]: 1,
+};
+/** More than the guest would allocate for OP-TEE at once (its kernel would fail the allocation). */
+const MAX_SHM_ALLOC = 64 << 20;
+
 export class TeeGuest {
   /** Bump allocator over guest RAM, well past the kernel and initramfs. */
   private next = GUEST_RAM_IPA + 0x1000_0000n;
@@ -72,7 +79,8 @@ export class TeeGuest {
   taImage = new Uint8Array(0);
   private cookieSeq = 0n;
 
-  constructor(readonly m: Machine, readonly index: number, readonly cpu: number) {}
+  /** `cpu`: where its SMCs are made; a driver of a guest with several vCPUs moves (the fuzzer's does). */
+  constructor(readonly m: Machine, readonly index: number, public cpu: number) {}
 
   static of(m: Machine, g: { index: number; cpu: number }): TeeGuest {
     return new TeeGuest(m, g.index, g.cpu);
@@ -213,9 +221,18 @@ export class TeeGuest {
   handleCmd(arg: M.MsgArg): void {
     const p = arg.params;
     arg.ret = M.TEE_SUCCESS;
+    // As Linux checks num_params first: a request it cannot read (its buffer holds something else) is refused.
+    if (p.length < (PARAMS_NEEDED[arg.cmd] ?? 0)) {
+      arg.ret = M.TEE_ERROR_BAD_PARAMETERS;
+      return;
+    }
     switch (arg.cmd) {
       case M.OPTEE_RPC_CMD_SHM_ALLOC: {
         const size = Number(p[0].b);
+        if (size > MAX_SHM_ALLOC) {
+          arg.ret = M.TEE_ERROR_OUT_OF_MEMORY;
+          break;
+        }
         const buf = this.buffer(size);
         const cookie = this.newCookie();
         this.shmBuffers.set(cookie, buf);
@@ -253,7 +270,7 @@ export class TeeGuest {
  * A trusted application for tests (the model's `ta`): open always succeeds;
  * invoke reports itself in value outputs (a = input a + 1, or func for a pure
  * output; b = session), inverts every byte of an INOUT memref, writes
- * "hello" into an OUTPUT one (size 5), and answers a NULL output memref with
+ * "hello" into an OUTPUT one of 5 bytes or more (size 5), and answers a NULL output memref with
  * the size it would need (42), as TAs do for TEE_ERROR_SHORT_BUFFER.
  */
 export const echoTa: O.TaScript = function* (call) {
@@ -269,7 +286,8 @@ export const echoTa: O.TaScript = function* (call) {
         const bytes = call.api.read(p.mem, 0, p.mem.size);
         call.api.write(p.mem, 0, bytes.map((b) => b ^ 0xff));
       } else {
-        call.api.write(p.mem, 0, new TextEncoder().encode("hello"));
+        // A buffer too small for it only learns the size needed, as a TA answers TEE_ERROR_SHORT_BUFFER.
+        if (p.mem.size >= 5) call.api.write(p.mem, 0, new TextEncoder().encode("hello"));
         p.mem.size = 5;
       }
     }

@@ -1,13 +1,41 @@
 /** Entry points, per-CPU frames, the boot configuration and the sandbox's bounds checks. */
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTION_PARK, Machine } from "../fakes/machine.ts";
 import { bootConfigBlob } from "../../tools/build/bootconfig.ts";
 
-test("an out-of-bounds read in the core traps instead of reading memory", () => {
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+test("the self-test reads past the end of linear memory (V8, which checks every access, traps on it)", () => {
   const m = new Machine();
   assert.throws(() => m.core.selfTestOutOfBounds(), (e: Error) => e instanceof WebAssembly.RuntimeError && /out of bounds/.test(e.message));
   assert.not.ok(m.lines("selftest").some((l) => l.startsWith("FAILED")));
+});
+
+/** The Makefile's WASM_RT_FLAGS: what the firmware's wasm2c output is compiled with. */
+function firmwareWasmRtFlags(): string[] {
+  const line = readFileSync(join(ROOT, "Makefile"), "utf8").split("\n").find((l) => l.startsWith("WASM_RT_FLAGS :="));
+  assert.ok(line, "the Makefile sets WASM_RT_FLAGS");
+  return line!.slice("WASM_RT_FLAGS :=".length).trim().split(/\s+/).filter(Boolean);
+}
+
+test("the C build bounds-checks: the core's wasm2c output, compiled with the firmware's WASM_RT_FLAGS, traps with WASM_RT_TRAP_OOB", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hyp-oob-"));
+  try {
+    execFileSync("wasm2c", [join(ROOT, "build/hyp.wasm"), "--module-name=hypcore", "-o", join(dir, "hypcore.c")]);
+    copyFileSync("/usr/include/wasm-rt.h", join(dir, "wasm-rt.h")); // as the Makefile does
+    const host = join(dir, "host");
+    execFileSync("gcc", ["-O1", "-w", ...firmwareWasmRtFlags(), "-I", dir, join(dir, "hypcore.c"),
+      join(ROOT, "test/unit/fixtures/oob/host.c"), "-o", host]);
+    // wasm-rt.h's wasm_rt_trap_t: WASM_RT_TRAP_OOB = 1. "read <value>" would mean the access went unchecked.
+    assert.is(execFileSync(host, { encoding: "utf8" }).trim(), "trap 1");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the selftest flag makes boot trap, before anything reaches the secure world", () => {

@@ -10,7 +10,8 @@ import type { Setup } from "../../configs/setup.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { Machine } from "../fakes/machine.ts";
 import * as O from "../fakes/optee.ts";
-import { echoTa, misdeeds, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
+import { echoTa, misdeeds, openArg, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
+import { holds, HOLDS_CALLS, HOLDS_POOL_PAGES, HOLDS_SHM_BUFFERS } from "../fuzz/invariants.ts";
 
 function boot(setup: Setup = defaultSetup, call = 3): Machine {
   const m = new Machine("virtualized", setupBootConfig(setup, { faultTest: { guest: 1, call } }));
@@ -62,11 +63,20 @@ test("onCrash \"restart\": the faulting guest starts again from its images and w
 test("after a fault the withdrawn guest holds nothing in the mediator, and tee1 carries on", () => {
   const m = boot(undefined, 40);
   const g2 = TeeGuest.of(m, TEE2);
-  // Sessions left open hold nothing in the pool, but registered buffers do: take some, then fault.
-  for (let i = 0; i < 39; i++) g2.openSession();
-  g2.openSession();
+  // Before the fault tee2 holds registered buffers and a call suspended in an RPC (with its shadow page).
+  for (const cookie of [0x21n, 0x22n, 0x23n]) assert.is(g2.register(g2.buffer(8192), cookie).arg.ret, 0);
+  let preempt = true;
+  m.optee.preempt = () => preempt && !(preempt = false);
+  const suspended = g2.start(g2.putArg(openArg()));
+  assert.is(Number(suspended[0]), O.RPC_FOREIGN_INTR, "a call left in an RPC");
+  const held = [HOLDS_SHM_BUFFERS, HOLDS_CALLS, HOLDS_POOL_PAGES].map((what) => holds(m, 1, what));
+  assert.equal(held, [3, 1, 1], "buffers, calls and pool pages held before the fault");
+  for (let i = 0; i < 35; i++) g2.openSession(); // calls 5-39
+  g2.openSession(); // call 40 traps
   assert.equal(m.faults.length, 1);
   assert.ok(m.hw.console.some((l) => l.includes("optee tee2: after VM_DESTROYED it holds 0 buffers, 0 RPC buffers, 0 calls, 0 pool pages")));
+  assert.equal([0, 1, 2, 3].map((what) => holds(m, 1, what)), [0, 0, 0, 0]);
+  assert.equal(m.optee.shmOf(2), [], "OP-TEE dropped them at VM_DESTROYED");
   stillWorks(TeeGuest.of(m, TEE1));
 });
 

@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { Machine } from "../fakes/machine.ts";
+import * as M from "../fakes/optee-msg.ts";
 import * as O from "../fakes/optee.ts";
 import { bootTee, echoTa, openArg as openArgFor, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
 
@@ -31,7 +32,7 @@ test("every guest starts from images C copies in: one ACTION_LOAD_GUEST per gues
 
 test("SYSTEM_RESET restarts a TEE guest: VM_DESTROYED, RAM reloaded, VM_CREATED, vCPU 0 at its entry; tee2 never notices", () => {
   const { m, g1, g2 } = bootTee();
-  g2.openSession(); // tee2 holds a session across tee1's reboot
+  const held = g2.openSession().arg.session; // tee2 holds a session across tee1's reboot
   const { smcs } = watching(m, () => psci(m, 0, PSCI_SYSTEM_RESET));
   assert.equal(lifecycleSmcs(smcs), [[O.OPTEE_SMC_VM_DESTROYED, 1, 0], [O.OPTEE_SMC_VM_CREATED, 1, 0]]);
   assert.equal(m.hw.loads.filter((g) => g === 0).length, 2, "tee1's RAM loaded again");
@@ -42,6 +43,8 @@ test("SYSTEM_RESET restarts a TEE guest: VM_DESTROYED, RAM reloaded, VM_CREATED,
   assert.ok(m.hw.console.some((l) => l.includes("tee1") && l.includes("rebooting (PSCI SYSTEM_RESET)")));
   assert.ok(m.hw.console.some((l) => l.includes("tee1") && l.includes("start 2")));
   assert.is(m.firmware.poweredOff, false);
+  const invoke = g2.invoke(held, 7, [M.param(M.OPTEE_MSG_ATTR_TYPE_VALUE_INOUT, 41, 0)]);
+  assert.equal([invoke.a0, invoke.arg.ret, invoke.arg.params[0].a], [O.OK, 0, 42n], "tee2's session from before still works");
   stillWorks(g2);
   stillWorks(g1);
 });

@@ -6,7 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  OOM_ALLOWED, XtestTracker, caseRanges, checkNative, compareWithNative, guestLines, parseXtest, type XtestReport,
+  OOM_ALLOWED, XtestTracker, caseRanges, checkNative, compareWithNative, guestLines, parseXtest, xtestRunsOverlap,
+  type XtestReport,
 } from "../../tools/run/xtest-report.ts";
 
 const tag = (name: string, text: string) => text.trim().split("\n").map((l) => `[${name}] ${l}`);
@@ -220,6 +221,18 @@ test("caseRanges shortens runs of consecutive cases", () => {
   assert.is(caseRanges(pkcs), "pkcs11_1000..pkcs11_1030");
   assert.is(caseRanges(["regression_1034", "pkcs11_1001", "pkcs11_1000"]), "pkcs11_1000 pkcs11_1001 regression_1034");
   assert.is(caseRanges([]), "none");
+});
+
+test("two guests' xtest runs overlap only when each started before the other ended (xtest.test.ts asserts it)", () => {
+  const start = (g: string) => `[${g}] XTEST-START name=${g} args=-t,regression,1001`;
+  const end = (g: string) => `[${g}] XTEST-END name=${g} status=0 seconds=3.10`;
+  const noise = "[tee1] * regression_1001 Core self tests";
+  assert.is(xtestRunsOverlap([start("tee1"), start("tee2"), noise, end("tee1"), end("tee2")], "tee1", "tee2").overlap, true);
+  assert.is(xtestRunsOverlap([start("tee2"), start("tee1"), end("tee1"), end("tee2")], "tee1", "tee2").overlap, true, "one inside the other");
+  assert.is(xtestRunsOverlap([start("tee1"), noise, end("tee1"), start("tee2"), end("tee2")], "tee1", "tee2").overlap, false, "one after the other");
+  assert.is(xtestRunsOverlap([start("tee2"), end("tee2"), start("tee1"), end("tee1")], "tee1", "tee2").overlap, false, "the other way round");
+  const missing = xtestRunsOverlap([start("tee1"), start("tee2"), end("tee1")], "tee1", "tee2");
+  assert.equal(missing, { overlap: false, where: "tee1 lines 0-2, tee2 lines 1--1" }, "a run that never ended");
 });
 
 test.run();

@@ -59,6 +59,17 @@ export function guestLines(name: string, lines: string[]): string[] {
   return lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
 }
 
+/**
+ * Whether guests a's and b's xtest runs overlapped on the machine's console (lines in the order they arrived):
+ * each printed XTEST-START before the other printed XTEST-END. `where` gives the four line numbers (-1: missing).
+ */
+export function xtestRunsOverlap(lines: string[], a: string, b: string): { overlap: boolean; where: string } {
+  const at = (name: string, marker: string) => lines.findIndex((l) => l.startsWith(`[${name}] ${marker} `));
+  const [aStart, aEnd, bStart, bEnd] = [at(a, "XTEST-START"), at(a, "XTEST-END"), at(b, "XTEST-START"), at(b, "XTEST-END")];
+  const overlap = [aStart, aEnd, bStart, bEnd].every((i) => i >= 0) && aStart < bEnd && bStart < aEnd;
+  return { overlap, where: `${a} lines ${aStart}-${aEnd}, ${b} lines ${bStart}-${bEnd}` };
+}
+
 /** Follows one guest's console line by line (for progress while it runs); `report` is the state so far. */
 export class XtestTracker {
   private r: XtestReport;

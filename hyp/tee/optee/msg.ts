@@ -65,3 +65,4 @@ export const TEE_ERROR_GENERIC: u32 = 0xffff0000;
 export const TEE_ERROR_BAD_PARAMETERS: u32 = 0xffff0006;
 export const TEE_ERROR_OUT_OF_MEMORY: u32 = 0xffff000c;
 export const TEE_ORIGIN_COMMS: u32 = 2;
+export const TEE_ORIGIN_TEE: u32 = 3;

@@ -9,9 +9,23 @@ import { callAddList } from "./calls";
 import { listError, listFree, listPages, listTranslate } from "./pagelist";
 import { logRefused } from "./log";
 import { writeGuest } from "./guestmem";
+import { shmCookieLive, SHM_REGISTERED } from "./shm";
 
 /** Data pages of the last buffer translated by paramsTranslate (REGISTER_SHM needs them). */
 export let translatedPages: u32 = 0;
+/**
+ * Who the guest is told refused its call (ret_origin): COMMS for what the mediator could not carry (a page list it
+ * cannot translate, a limit), TEE for an identifier that is not the guest's to use — what OP-TEE's own entry
+ * code (entry_std.c) answers with TEE_ERROR_BAD_PARAMETERS for a cookie or session it does not accept.
+ */
+export let refusalOrigin: u32 = M.TEE_ORIGIN_COMMS;
+
+/** Refuses a call for an identifier (cookie) that is not the guest's to use now. */
+export function refuseIdentifier(g: u32, what: string, value: u64): u32 {
+  logRefused(g, what, value);
+  refusalOrigin = M.TEE_ORIGIN_TEE;
+  return M.TEE_ERROR_BAD_PARAMETERS;
+}
 
 @inline export function paramAt(arg: usize, i: u32): usize {
   return arg + <usize>(M.OPTEE_MSG_ARG_SIZE + i * M.OPTEE_MSG_PARAM_SIZE);
@@ -49,6 +63,7 @@ export function anyMemref(arg: usize, n: u32): bool {
  */
 export function paramsTranslate(g: u32, c: i32, arg: usize, n: u32): u32 {
   translatedPages = 0;
+  refusalOrigin = M.TEE_ORIGIN_COMMS;
   for (let i: u32 = 0; i < n; i++) {
     const param = paramAt(arg, i);
     const type = paramType(param);
@@ -76,6 +91,10 @@ function tmemTranslate(g: u32, c: i32, param: usize): u32 {
     logRefused(g, "memref by physical address (no static shared memory for guests)", bufPtr);
     return M.TEE_ERROR_BAD_PARAMETERS;
   }
+  // OP-TEE files a page-list memref under its cookie (mobj_reg_shm_alloc puts even a temporary one in
+  // reg_shm_list): a REGISTER_SHM's, or a temporary one, must not name a buffer the guest has registered.
+  const cookie = load<u64>(param + M.PARAM_C);
+  if (shmCookieLive(g, SHM_REGISTERED, cookie)) return refuseIdentifier(g, "page-list memref under the cookie of a registered buffer", cookie);
   const translated = listTranslate(g, bufPtr, load<u64>(param + M.PARAM_B));
   if (translated == 0) {
     logRefused(g, "page list", bufPtr);
@@ -110,8 +129,8 @@ export function resultsCopyBack(g: u32, shadow: usize, argIpa: u64, n: u32): voi
 }
 
 /** Answers the guest's call itself: ret and ret_origin in its argument, as OP-TEE reports a refused call. */
-export function refuseInArg(g: u32, shadow: usize, argIpa: u64, ret: u32): void {
+export function refuseInArg(g: u32, shadow: usize, argIpa: u64, ret: u32, origin: u32): void {
   store<u32>(shadow + M.MSG_RET, ret);
-  store<u32>(shadow + M.MSG_RET_ORIGIN, M.TEE_ORIGIN_COMMS);
+  store<u32>(shadow + M.MSG_RET_ORIGIN, origin);
   writeGuest(g, argIpa + M.MSG_RET, shadow + M.MSG_RET, 8);
 }

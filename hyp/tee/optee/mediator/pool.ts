@@ -65,6 +65,13 @@ export function poolPageAt(pa: u64): usize {
   return poolOwns(page) ? page : 0;
 }
 
+/** Who holds the pool page at physical address pa: guest + 1, 0 if free, -1 if pa is not a pool page. */
+export function poolHolderAt(pa: u64): i32 {
+  const page = poolPageAt(pa);
+  if (page == 0) return -1;
+  return <i32>load<u8>(holder + <usize>((page - pages) / PAGE_SIZE));
+}
+
 /** Takes back every page guest g holds, by the pool's own holder bytes (its call records may be wrong). */
 export function poolDiscard(g: u32): void {
   if (g >= MAX_GUESTS) return;

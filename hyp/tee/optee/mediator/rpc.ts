@@ -23,7 +23,7 @@ import { PAGE_MASK, PAGE_SIZE, poolPa } from "./pool";
 import { rpcBufferAdd, rpcBufferFind, rpcBufferIpa, rpcBufferLimitWasCount, rpcBufferRemove, rpcBufferShadow,
   rpcBufferSize, RPC_BUFFER_NONE } from "./rpcbuf";
 import { statCount, statHeld, STAT_RPC } from "./stats";
-import { shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_RPC } from "./shm";
+import { shmCookieLive, shmFind, shmLimitWasCount, shmRelease, shmReserve, SHM_NONE, SHM_RPC } from "./shm";
 
 /** The guest's reply to an RPC_CMD, copied once before the mediator reads any of it. */
 const reply = memory.data(<i32>PAGE_SIZE, 8);
@@ -94,26 +94,44 @@ export function returnFromRpc(cpu: u32, g: u32, client: u32): i32 {
 /**
  * RPC_ALLOC answered: a1:a2 = the guest's buffer, a4:a5 = its cookie. OP-TEE
  * gets a shadow page instead (or 0, "no memory", if the buffer is not the
- * guest's, too big or past the limit).
+ * guest's, too big, past the limit, without a cookie or under the cookie of a live one).
  */
 function allocAnswered(cpu: u32, g: u32, c: i32): void {
   const ipa = (smcReg(cpu, 1) << 32) | smcReg(cpu, 2);
   const cookie = (smcReg(cpu, 4) << 32) | smcReg(cpu, 5);
-  const size = callAt(g, c).rpcSize;
   let pa: u64 = 0;
-  if (ipa != 0) {
-    if ((ipa & PAGE_MASK) != 0 || size > PAGE_SIZE || size == 0 || !ipaInRam(g, ipa, <u64>size)) {
-      logRefused(g, "RPC argument buffer not in its RAM, unaligned or over a page", ipa);
-    } else {
-      const b = rpcBufferAdd(g, cookie, ipa, size);
-      if (b == RPC_BUFFER_NONE) logLimit(g, rpcBufferLimitWasCount ? LIMIT_RPC_BUFFERS : LIMIT_POOL);
-      else pa = poolPa(rpcBufferShadow(g, b));
-    }
+  if (cookie == 0) {
+    // OP-TEE frees a buffer by RPC_FREE of its cookie, and sends none for 0 (thread_rpc_free_arg): its shadow
+    // would stay taken for the guest's whole life.
+    if (ipa != 0) logRefused(g, "RPC argument buffer without a cookie", ipa);
+  } else if (rpcBufferFind(g, cookie) != RPC_BUFFER_NONE) {
+    // RPC_CMD and RPC_FREE name buffers by cookie, so it must stay the live buffer's alone. OP-TEE gets no
+    // cookie either: for 0 thread_rpc_free_arg sends no RPC_FREE, which would free the live buffer's shadow
+    // while another of the guest's threads still has OP-TEE write to it.
+    logRefused(g, "RPC argument buffer under the cookie of a live one", cookie);
+    setSmcReg(cpu, 4, 0);
+    setSmcReg(cpu, 5, 0);
+  } else if (ipa != 0) {
+    pa = allocShadow(g, ipa, cookie, callAt(g, c).rpcSize);
   }
-  // a4:a5 keep the guest's cookie even when refused: OP-TEE then sends RPC_FREE for it, and the
+  // Otherwise a4:a5 keep the guest's cookie even when refused: OP-TEE then sends RPC_FREE for it, and the
   // guest frees its buffer as after any failed allocation.
   setSmcReg(cpu, 1, pa >> 32);
   setSmcReg(cpu, 2, pa & 0xffffffff);
+}
+
+/** A shadow for guest g's RPC argument buffer at ipa; its physical address, or 0 when refused. */
+function allocShadow(g: u32, ipa: u64, cookie: u64, size: u32): u64 {
+  if ((ipa & PAGE_MASK) != 0 || size > PAGE_SIZE || size == 0 || !ipaInRam(g, ipa, <u64>size)) {
+    logRefused(g, "RPC argument buffer not in its RAM, unaligned or over a page", ipa);
+    return 0;
+  }
+  const b = rpcBufferAdd(g, cookie, ipa, size);
+  if (b == RPC_BUFFER_NONE) {
+    logLimit(g, rpcBufferLimitWasCount ? LIMIT_RPC_BUFFERS : LIMIT_POOL);
+    return 0;
+  }
+  return poolPa(rpcBufferShadow(g, b));
 }
 
 /**
@@ -159,6 +177,10 @@ function shmAllocAnswered(g: u32, c: i32, shadow: usize, n: u32): void {
   const asked = load<u64>(paramAt(shadow, 0) + M.PARAM_B);
   if (size < asked) {
     logRefused(g, "SHM_ALLOC reply smaller than asked", size);
+    return shmAllocRefused(shadow, M.TEE_ERROR_BAD_PARAMETERS);
+  }
+  if (shmCookieLive(g, SHM_RPC, cookie)) {
+    logRefused(g, "SHM_ALLOC reply under the cookie of a buffer it lent OP-TEE so already", cookie);
     return shmAllocRefused(shadow, M.TEE_ERROR_BAD_PARAMETERS);
   }
   const translated = listTranslate(g, bufPtr, size);

@@ -4,7 +4,8 @@
  * a pool page: OP-TEE only ever gets the shadow's address, and the mediator
  * copies the request to the guest and the reply back, so a guest can never
  * point OP-TEE at memory that is not its own. The guest's cookie passes to
- * OP-TEE unchanged; it is how both sides name the buffer.
+ * OP-TEE unchanged; it is how both sides name the buffer, so it names one
+ * live buffer of the guest at most (rpc.ts refuses a second under it).
  */
 import { MAX_GUESTS } from "../../../core/guest";
 import { MAX_RPC_BUFFERS_PER_GUEST } from "./limits";

@@ -5,6 +5,14 @@
  * it go (UNREGISTER_SHM succeeded, RPC SHM_FREE, or the guest is destroyed),
  * and counts against the guest's limits all that time. Cookies are the
  * guest's own (Linux uses the tee_shm's address); they are only compared.
+ *
+ * A cookie names at most one live buffer of each kind of a guest: OP-TEE keeps
+ * both kinds in one list per guest (mobj_dyn_shm.c reg_shm_list, banked per
+ * partition with CFG_NS_VIRTUALIZATION) and accepts a duplicate, after which a
+ * cookie no longer says which buffer UNREGISTER_SHM or SHM_FREE means — to
+ * OP-TEE or to these records. One of each kind is Linux's own way: a
+ * tee-supplicant buffer is registered (REGISTER_SHM) and then lent by an
+ * SHM_ALLOC reply under the same cookie, its tee_shm's address.
  */
 import { MAX_GUESTS } from "../../../core/guest";
 import { MAX_SHM_BUFFERS_PER_GUEST, MAX_SHM_PAGES_PER_GUEST } from "./limits";
@@ -97,6 +105,15 @@ export function shmFind(g: u32, kind: u32, cookie: u64): i32 {
     if (r.state == HELD && r.kind == kind && r.cookie == cookie) return <i32>i;
   }
   return SHM_NONE;
+}
+
+/** Whether guest g has a buffer of this kind named `cookie` held or on its way. */
+export function shmCookieLive(g: u32, kind: u32, cookie: u64): bool {
+  for (let i: u32 = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) {
+    const r = at(g, i);
+    if (r.state != FREE && r.kind == kind && r.cookie == cookie) return true;
+  }
+  return false;
 }
 
 /** Buffers guest g holds (held or on their way). */

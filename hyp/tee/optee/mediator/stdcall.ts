@@ -20,7 +20,7 @@ import { readGuest } from "./guestmem";
 import { latencyEnd, LATENCY_BOTTOM_HALF } from "./latency";
 import { notifStop } from "./notif";
 import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, logRefused } from "./log";
-import { anyMemref, paramAt, paramsTranslate, refuseInArg, resultsCopyBack, translatedPages } from "./params";
+import { anyMemref, paramAt, paramsTranslate, refuseInArg, refusalOrigin, resultsCopyBack, translatedPages } from "./params";
 import { accountMessage } from "../../../core/account";
 import { PAGE_MASK, PAGE_SIZE, poolAlloc, poolFree, poolPa } from "./pool";
 import { rpcRequested } from "./rpc";
@@ -69,7 +69,7 @@ export function callWithArg(cpu: u32, g: u32, client: u32): i32 {
   }
   const refused = prepare(g, c, shadow, n);
   if (refused != M.TEE_SUCCESS) {
-    refuseInArg(g, shadow, argIpa, refused);
+    refuseInArg(g, shadow, argIpa, refused, refusalOrigin);
     callClose(g, c);
     return answer(cpu, smc.OPTEE_SMC_RETURN_OK);
   }
@@ -102,6 +102,7 @@ function prepareRegister(g: u32, call: Call, shadow: usize, n: u32): u32 {
     logRefused(g, "REGISTER_SHM without a page list", attr);
     return M.TEE_ERROR_BAD_PARAMETERS;
   }
+  // Its cookie names no buffer the guest has registered: paramsTranslate refused a page list under one.
   const record = shmReserve(g, SHM_REGISTERED, load<u64>(param + M.PARAM_C), translatedPages);
   if (record == SHM_NONE) {
     logLimit(g, shmLimitWasCount ? LIMIT_SHM_BUFFERS : LIMIT_SHM_PAGES);
