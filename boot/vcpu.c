@@ -7,6 +7,7 @@
 #include "arch.h"
 #include "frame.h"
 #include "gic.h"
+#include "guests.h"
 #include "hyp.h"
 #include "hyp_core.h"
 
@@ -70,14 +71,18 @@ void vcpu_el2_init(void)
 	__asm__ volatile("isb");
 }
 
-void vcpu_load_controls(struct frame *f)
+/*
+ * Loads the EL2 controls the core asks for, as C allows them (guests.h): VTTBR from C's own table (the caller
+ * checked that the frame names the same), VTCR as tools/abi/el2.ts fixes it, HCR with the isolation bits forced.
+ */
+void vcpu_load_controls(unsigned cpu, struct frame *f)
 {
 	if (!f->controls_dirty)
 		return;
-	sysreg_write(vtcr_el2, f->vtcr);
-	sysreg_write(vttbr_el2, f->vttbr);
+	sysreg_write(vtcr_el2, VTCR_GUEST);
+	sysreg_write(vttbr_el2, guest_vttbr(cpu));
 	sysreg_write(vmpidr_el2, f->vmpidr);
-	sysreg_write(hcr_el2, f->hcr);
+	sysreg_write(hcr_el2, guest_hcr(f->hcr));
 	__asm__ volatile("isb");
 	if (f->controls_dirty == CONTROLS_RESET_EL1) {
 		sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
