@@ -218,7 +218,10 @@ test: deps $(SYSTEM_TEST_INPUTS)
 fuzz: deps $(W)/hyp.wasm
 	$(TSX) tools/test/fuzz.ts
 
-test-unit: $(W)/hyp.wasm
+# The headers test/unit/c-glue.test.ts builds the C glue for the host with.
+HOST_TEST_HEADERS := $(W)/gen/hypcore.h $(G)/board.h $(ABI_C)
+
+test-unit: $(W)/hyp.wasm $(HOST_TEST_HEADERS)
 	$(TSX) tools/test/run.ts test/unit
 
 test-system: $(SYSTEM_TEST_INPUTS)
