@@ -11,8 +11,6 @@
 #include "hyp.h"
 #include "hyp_core.h"
 
-#define INTID_NONE 1023u
-
 static volatile bool core_ready;
 struct frame *cpu_frames[MAX_CPUS];
 
@@ -53,7 +51,7 @@ static uint32_t run_guest(unsigned cpu, struct frame *frame)
 	account_stint(cpu, frame);
 	uint64_t kind = guest_run(frame, spsr);
 	gic_lrs_save(frame);
-	uint32_t intid = kind == EXIT_IRQ ? gic_acknowledge() : INTID_NONE;
+	uint32_t intid = kind == EXIT_IRQ ? gic_acknowledge() : INTID_SPURIOUS;
 	return core_enter_guest_exit(cpu, intid);
 }
 

@@ -14,10 +14,9 @@ import { consoleInput } from "../vdev/console-input";
 import { platform } from "./platform";
 import { teeInterrupt, teeKicked, teeOwnsInterrupt } from "./tee";
 
-/** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
-export const KICK_SGI: u32 = 1;
-/** Spurious: nothing was pending by the time it was acknowledged. */
-const INTID_SPURIOUS: u32 = 1023;
+// KICK_SGI (sent by boot/gic_v*.c when a CPU has made work for another) and INTID_SPURIOUS: tools/abi/irq.ts.
+export { KICK_SGI } from "../gen/irq";
+import { INTID_SPURIOUS, KICK_SGI } from "../gen/irq";
 
 let unexpectedLogged: u32 = 0;
 

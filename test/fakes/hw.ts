@@ -30,6 +30,7 @@ import {
 } from "../../tools/abi/bootconfig.ts";
 import { HCR_FORBIDDEN, HCR_ISOLATION, SPSR_M_EL0T, SPSR_M_EL1H, SPSR_M_EL1T, VTCR_GUEST } from "../../tools/abi/el2.ts";
 import { IMAGE_SLOTS, MAX_CPUS, MAX_GUESTS, NO_GUEST } from "../../tools/abi/limits.ts";
+import * as P from "../../tools/abi/platform.ts";
 import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
 
 export interface RamRegion {
@@ -85,8 +86,6 @@ export interface FakePlatform {
   imageStore: { base: bigint; size: bigint };
 }
 
-const PLATFORM_INFO_SIZE = 104;
-const PLATFORM_FLAG_DEVICE_TREE = 1, PLATFORM_FLAG_PSCI = 2;
 
 export function qemuVirtPlatform(): FakePlatform {
   return {
@@ -392,24 +391,24 @@ export class FakeHardware {
     if (!text.endsWith("\n")) throw new Error(`console write without a line end: ${JSON.stringify(text)}`);
   }
 
-  /** As boot/glue.c: the record of boot/include/platform.h, at most `max` bytes. */
+  /** As boot/glue.c: the platform record (tools/abi/platform.ts), at most `max` bytes. */
   private platformInfoCopy(dst: number, max: number): number {
     const p = this.platform;
-    const rec = Buffer.alloc(PLATFORM_INFO_SIZE);
-    rec.writeUInt32LE(1, 0);
-    rec.writeUInt32LE(p.gicVersion, 4);
-    rec.writeUInt32LE(p.listRegisters, 8);
-    rec.writeUInt32LE(p.consoleIntid, 12);
-    rec.writeBigUInt64LE(p.gicvPa, 16);
-    rec.writeUInt32LE((p.deviceTree ? PLATFORM_FLAG_DEVICE_TREE : 0) | (p.psci ? PLATFORM_FLAG_PSCI : 0), 24);
-    const ram = p.deviceTree ? p.ram.slice(0, 4) : [];
-    rec.writeUInt32LE(ram.length, 28);
+    const rec = Buffer.alloc(P.PLATFORM_INFO_SIZE);
+    rec.writeUInt32LE(P.PLATFORM_INFO_VERSION, P.PI_VERSION_AT);
+    rec.writeUInt32LE(p.gicVersion, P.PI_GIC_VERSION_AT);
+    rec.writeUInt32LE(p.listRegisters, P.PI_LIST_REGISTERS_AT);
+    rec.writeUInt32LE(p.consoleIntid, P.PI_CONSOLE_INTID_AT);
+    rec.writeBigUInt64LE(p.gicvPa, P.PI_GICV_PA_AT);
+    rec.writeUInt32LE((p.deviceTree ? P.PLATFORM_FLAG_DEVICE_TREE : 0) | (p.psci ? P.PLATFORM_FLAG_PSCI : 0), P.PI_FLAGS_AT);
+    const ram = p.deviceTree ? p.ram.slice(0, P.PLATFORM_MAX_RAM) : [];
+    rec.writeUInt32LE(ram.length, P.PI_RAM_COUNT_AT);
     ram.forEach((r, i) => {
-      rec.writeBigUInt64LE(r.base, 32 + 16 * i);
-      rec.writeBigUInt64LE(r.size, 40 + 16 * i);
+      rec.writeBigUInt64LE(r.base, P.PI_RAM_AT + P.PI_RAM_RECORD * i);
+      rec.writeBigUInt64LE(r.size, P.PI_RAM_AT + P.PI_RAM_RECORD * i + 8);
     });
-    rec.writeUInt32LE(p.reserved.length, 96);
-    const n = Math.min(max >>> 0, PLATFORM_INFO_SIZE);
+    rec.writeUInt32LE(p.reserved.length, P.PI_RESERVED_COUNT_AT);
+    const n = Math.min(max >>> 0, P.PLATFORM_INFO_SIZE);
     this.bytes(dst, n).set(rec.subarray(0, n));
     return n;
   }

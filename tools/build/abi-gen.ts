@@ -11,7 +11,9 @@ import * as action from "../abi/action.ts";
 import * as bootconfig from "../abi/bootconfig.ts";
 import * as el2 from "../abi/el2.ts";
 import * as frame from "../abi/frame.ts";
+import * as irq from "../abi/irq.ts";
 import * as limits from "../abi/limits.ts";
+import * as platform from "../abi/platform.ts";
 import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -70,10 +72,10 @@ function actionHeader(): string {
 
 function abiHeader(): string {
   return [
-    cBanner("tools/abi/limits.ts and tools/abi/el2.ts"),
-    "/* Limits and EL2 values the core and C share (C only, not for assembly). */",
+    cBanner("tools/abi/limits.ts, irq.ts, platform.ts and el2.ts"),
+    "/* Limits, interrupt numbers, the platform record and EL2 values the core and C share (C only). */",
     "#pragma once",
-    ...numbers(limits).map(([name, v]) => `#define ${name} ${v}u`),
+    ...[limits, irq, platform].flatMap(numbers).map(([name, v]) => `#define ${name} ${v}u`),
     ...numbers(el2).map(([name, v]) => `#define ${name} ${hex(v)}ull`),
   ].join("\n") + "\n";
 }
@@ -136,6 +138,8 @@ export function abiFiles(): Record<string, string> {
     "as/limits.ts": asNumbers("tools/abi/limits.ts", limits, () => "u32"),
     "as/bootconfig.ts": asNumbers("tools/abi/bootconfig.ts", bootconfig, () => "u32"),
     "as/el2.ts": asNumbers("tools/abi/el2.ts", el2, () => "u64"),
+    "as/irq.ts": asNumbers("tools/abi/irq.ts", irq, () => "u32"),
+    "as/platform.ts": asNumbers("tools/abi/platform.ts", platform, () => "u32"),
     "as/guest-layout.ts": asGuestLayout(),
   };
 }
