@@ -45,7 +45,7 @@ LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segme
 # configs/guest-layout.ts); tools/build/abi-gen.ts writes C's frame.h, action.h and abi.h and the core's hyp/gen/.
 ABI_SRC := $(wildcard tools/abi/*.ts) configs/guest-layout.ts tools/build/abi-gen.ts
 ABI_C := $(addprefix $(W)/gen/,frame.h action.h abi.h)
-ABI_AS := $(addprefix hyp/gen/,frame.ts action.ts limits.ts bootconfig.ts el2.ts irq.ts platform.ts guest-layout.ts)
+ABI_AS := $(addprefix hyp/gen/,frame.ts action.ts limits.ts bootconfig.ts el2.ts irq.ts platform.ts account.ts guest-layout.ts)
 HYP_TS := $(filter-out hyp/gen/%,$(shell find hyp -name '*.ts')) $(ABI_AS) asconfig.json
 BOOT_C := $(wildcard boot/*.c boot/rt/*.c)
 BOOT_S := $(wildcard boot/*.S)

@@ -12,8 +12,6 @@
 #include "hyp_core.h"
 
 
-#define CONTROLS_LOAD 1
-#define CONTROLS_RESET_EL1 2
 /* SCTLR_EL1 at reset: its RES1 bits, MMU and caches off (what Linux's boot protocol expects). */
 #define SCTLR_EL1_RESET 0x30d00800ull
 
@@ -110,7 +108,7 @@ void vcpu_inject_sync(struct frame *f, uint64_t esr, uint64_t far)
 	sysreg_write(esr_el1, esr);
 	sysreg_write(far_el1, far);
 	f->pc = sysreg_read(vbar_el1) + offset;
-	f->pstate = 0x3c5;
+	f->pstate = SPSR_EL1H_MASKED;
 }
 
 void stage2_invalidate(uint32_t vmid)

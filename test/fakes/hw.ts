@@ -21,7 +21,7 @@ export class CorePanic extends Error {}
 export class CRefusal extends Error {}
 
 /** Every guest sees its RAM at this IPA (configs/guest-layout.ts). */
-export const GUEST_RAM_IPA = 0x4000_0000n;
+export const GUEST_RAM_IPA = BigInt(GUEST_LAYOUT.ramIpa);
 export const PAGE = 4096;
 const PAGE_N = 4096n;
 import {
@@ -32,6 +32,7 @@ import { HCR_FORBIDDEN, HCR_ISOLATION, SPSR_M_EL0T, SPSR_M_EL1H, SPSR_M_EL1T, VT
 import { IMAGE_SLOTS, MAX_CPUS, MAX_GUESTS, NO_GUEST } from "../../tools/abi/limits.ts";
 import * as P from "../../tools/abi/platform.ts";
 import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
+import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 
 export interface RamRegion {
   /** The guest's index in the boot configuration. */
@@ -87,14 +88,17 @@ export interface FakePlatform {
 }
 
 
+/** QEMU virt's hypervisor regions (configs/boards/qemu-virt.ts, as boot's board.h has them). */
+const HYP = qemuVirt.hypervisor;
+
 export function qemuVirtPlatform(): FakePlatform {
   return {
-    gicVersion: 3, listRegisters: 4, consoleIntid: 33, gicvPa: 0n, deviceTree: true, psci: true,
+    gicVersion: 3, listRegisters: 4, consoleIntid: qemuVirt.uart0Intid, gicvPa: 0n, deviceTree: true, psci: true,
     ram: [{ base: 0x4000_0000n, size: 0xc000_0000n }],
     // QEMU's device tree itself (the C reserves the blob it read) and OP-TEE's reserved-memory nodes.
     reserved: [{ base: 0x4000_0000n, size: 0x10_0000n }, { base: 0x0e10_0000n, size: 0xf0_0000n }, { base: 0x4200_0000n, size: 0x20_0000n }],
-    hypervisor: { base: 0x6000_0000n, size: 0x180_0000n },
-    imageStore: { base: BigInt(qemuVirt.hypervisor.imageStore.base), size: BigInt(qemuVirt.hypervisor.imageStore.size) },
+    hypervisor: { base: BigInt(HYP.image.base), size: BigInt(HYP.wasmMemory.base + HYP.wasmMemory.size - HYP.image.base) },
+    imageStore: { base: BigInt(HYP.imageStore.base), size: BigInt(HYP.imageStore.size) },
   };
 }
 
@@ -118,7 +122,7 @@ export class FakeHardware {
   bootConfig: Uint8Array | undefined;
   memory: WebAssembly.Memory | undefined;
   /** Where linear memory "is" in physical memory (the board's HYP_WASM_MEM_PA on QEMU virt). */
-  linearMemoryPa = 0x6080_0000n;
+  linearMemoryPa = BigInt(HYP.wasmMemory.base);
   /** Physical CPUs kicked, in order. */
   readonly kicks: number[] = [];
   /** Exceptions injected: the CPU, ESR_EL1 and FAR_EL1. */
@@ -233,7 +237,7 @@ export class FakeHardware {
         consoleWrite: (ptr: number, len: number) => this.consoleWrite(ptr, len),
         bootConfigCopy: (dst: number, max: number) => this.bootConfigCopy(dst, max),
         linearMemoryPa: () => this.linearMemoryPa,
-        cpuEntryPa: () => 0x6000_0000n,
+        cpuEntryPa: () => BigInt(HYP.image.base),
         kickCpu: (cpu: number) => void this.kicks.push(cpu),
         injectException: (cpu: number, esr: bigint, far: bigint) => void this.injected.push({ cpu, esr, far }),
         gicDeactivate: (intid: number) => void this.deactivated.push(intid),

@@ -29,6 +29,11 @@ export const SMC_REGS = 8;
  */
 export const LR_COUNT = 4;
 
+/** controls_dirty: load hcr, vttbr, vtcr and vmpidr before the next entry. */
+export const CONTROLS_LOAD = 1;
+/** controls_dirty: the same, and EL1 back to its reset state (MMU off): a vCPU (re)starts. */
+export const CONTROLS_RESET_EL1 = 2;
+
 export const FRAME_FIELDS: readonly FrameField[] = [
   { c: "smc", offset: 0x000, type: "u64", count: SMC_REGS, doc: "x0..x7 of an SMC the run loop performs for this CPU (results written back)" },
   { c: "x", macro: "X0", js: "x0", offset: 0x040, type: "u64", count: 31, doc: "the guest's x0..x30" },

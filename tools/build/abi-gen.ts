@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import * as account from "../abi/account.ts";
 import * as action from "../abi/action.ts";
 import * as bootconfig from "../abi/bootconfig.ts";
 import * as el2 from "../abi/el2.ts";
@@ -51,6 +52,8 @@ function frameHeader(): string {
     `#define FRAME_SIZE ${hex(frame.FRAME_SIZE)}`,
     ...frame.FRAME_FIELDS.map((f) => `#define ${frame.frameMacro(f)} ${hex(f.offset)}`),
     `#define FRAME_LR_COUNT ${frame.LR_COUNT}`,
+    `#define CONTROLS_LOAD ${frame.CONTROLS_LOAD}`,
+    `#define CONTROLS_RESET_EL1 ${frame.CONTROLS_RESET_EL1}`,
     ...Object.entries(frame.EXIT_KINDS).map(([name, code]) => `#define ${name} ${code}`),
     "#ifndef __ASSEMBLER__",
     "#include <stdint.h>",
@@ -72,10 +75,10 @@ function actionHeader(): string {
 
 function abiHeader(): string {
   return [
-    cBanner("tools/abi/limits.ts, irq.ts, platform.ts and el2.ts"),
+    cBanner("tools/abi/limits.ts, irq.ts, platform.ts, account.ts and el2.ts"),
     "/* Limits, interrupt numbers, the platform record and EL2 values the core and C share (C only). */",
     "#pragma once",
-    ...[limits, irq, platform].flatMap(numbers).map(([name, v]) => `#define ${name} ${v}u`),
+    ...[limits, irq, platform, account].flatMap(numbers).map(([name, v]) => `#define ${name} ${v}u`),
     ...numbers(el2).map(([name, v]) => `#define ${name} ${hex(v)}ull`),
   ].join("\n") + "\n";
 }
@@ -93,6 +96,8 @@ function asFrame(): string {
     asConst("FRAME_SIZE", frame.FRAME_SIZE, "u32"),
     asConst("SMC_REGS", frame.SMC_REGS, "u32"),
     asConst("LR_COUNT", frame.LR_COUNT, "u32"),
+    asConst("CONTROLS_LOAD", frame.CONTROLS_LOAD, "u64"),
+    asConst("CONTROLS_RESET_EL1", frame.CONTROLS_RESET_EL1, "u64"),
     ...frame.FRAME_FIELDS.flatMap((f) => [`/** ${f.doc} */`, asConst(frame.frameMacro(f), f.offset, "u32")]),
     ...Object.entries(frame.EXIT_KINDS).map(([name, code]) => asConst(name, code, "u32")),
   ].join("\n") + "\n";
@@ -139,6 +144,7 @@ export function abiFiles(): Record<string, string> {
     "as/bootconfig.ts": asNumbers("tools/abi/bootconfig.ts", bootconfig, () => "u32"),
     "as/el2.ts": asNumbers("tools/abi/el2.ts", el2, () => "u64"),
     "as/irq.ts": asNumbers("tools/abi/irq.ts", irq, () => "u32"),
+    "as/account.ts": asNumbers("tools/abi/account.ts", account, () => "u32"),
     "as/platform.ts": asNumbers("tools/abi/platform.ts", platform, () => "u32"),
     "as/guest-layout.ts": asGuestLayout(),
   };
