@@ -14,7 +14,6 @@ import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
 import * as L from "../abi/bootconfig.ts";
 import { IMAGE_SLOT_NAMES, MAX_GUESTS, MAX_VCPUS } from "../abi/limits.ts";
 
-export * from "../abi/bootconfig.ts";
 
 export interface BootOptions {
   /** Make the core read past its linear memory at boot, to prove the sandbox traps. */
