@@ -1,7 +1,9 @@
 /**
  * The "hw" imports of the core (hyp/hw/imports.ts), implemented for Node.
- * Like boot/glue.c, every pointer is checked against linear memory; unlike
- * it, a violation throws, so a test sees it at once.
+ * Like boot/glue.c, every pointer is checked against linear memory (core_range)
+ * and an import handed one outside does nothing (as in C, the core's abort
+ * message is read only as far as it lies in linear memory); the fake also records it in
+ * `linearRefusals`, which test/fakes/tee-guest.ts's misdeeds() reports.
  *
  * Physical memory: linear memory is at `linearMemoryPa`; each guest's RAM
  * window (from the boot configuration's guest records) is backed lazily by
@@ -135,6 +137,8 @@ export class FakeHardware {
   consoleInputOn = true;
   /** VMIDs whose stage-2 TLB entries were invalidated. */
   readonly invalidated: number[] = [];
+  /** Pointers into linear memory C would have refused (boot/core.c's core_range): outside it, or misaligned. */
+  readonly linearRefusals: { what: string; ptr: number; len: number }[] = [];
   /** guestRamRead/guestRamWrite calls C refused: not wholly inside the RAM of the guest the calling CPU runs. */
   readonly ramRefusals: { op: "read" | "write"; pa: bigint; len: number }[] = [];
   /** What the timeNs import answers (the generic timer, in nanoseconds): a test moves it. */
@@ -365,7 +369,8 @@ export class FakeHardware {
 
   /** The guestRamRead/guestRamWrite imports (boot/glue.c): `ptr` is in linear memory (checked, throws), `pa` the caller's. */
   private guestRamCopy(op: "read" | "write", pa: bigint, ptr: number, len: number): number {
-    const linear = this.bytes(ptr, len >>> 0);
+    const linear = this.coreRange(`guestRam${op === "read" ? "Read" : "Write"}`, ptr, len >>> 0);
+    if (!linear) return 0;
     pa = BigInt.asUintN(64, pa);
     if (!this.callerOwns(pa, len >>> 0)) {
       this.ramRefusals.push({ op, pa, len: len >>> 0 });
@@ -389,8 +394,20 @@ export class FakeHardware {
     throw new CRefusal(what);
   }
 
+  /** boot/core.c's core_range: [ptr, ptr + len) of linear memory, or undefined (recorded) when C would refuse it. */
+  private coreRange(what: string, ptr: number, len: number, align = 1): Uint8Array | undefined {
+    const size = this.memory!.buffer.byteLength;
+    if (ptr < 0 || len < 0 || ptr + len > size || ptr % align !== 0) {
+      this.linearRefusals.push({ what, ptr, len });
+      return undefined;
+    }
+    return new Uint8Array(this.memory!.buffer, ptr, len);
+  }
+
   private consoleWrite(ptr: number, len: number): void {
-    const text = Buffer.from(this.bytes(ptr, len)).toString("latin1");
+    const bytes = this.coreRange("consoleWrite", ptr, len);
+    if (!bytes) return;
+    const text = Buffer.from(bytes).toString("latin1");
     for (const line of text.split("\n").slice(0, -1)) this.console.push(line);
     if (!text.endsWith("\n")) throw new Error(`console write without a line end: ${JSON.stringify(text)}`);
   }
@@ -413,23 +430,28 @@ export class FakeHardware {
     });
     rec.writeUInt32LE(p.reserved.length, P.PI_RESERVED_COUNT_AT);
     const n = Math.min(max >>> 0, P.PLATFORM_INFO_SIZE);
-    this.bytes(dst, n).set(rec.subarray(0, n));
+    const to = this.coreRange("platformInfoCopy", dst, n);
+    if (!to) return 0;
+    to.set(rec.subarray(0, n));
     return n;
   }
 
   private bootConfigCopy(dst: number, max: number): number {
     // Like the board: the region is always there, holding zeros when the loader put nothing in it.
-    const region = new Uint8Array(4096);
+    const region = new Uint8Array(HYP.bootConfig.size);
     if (this.bootConfig) region.set(this.bootConfig);
-    const n = Math.min(max, region.length);
-    this.bytes(dst, n).set(region.subarray(0, n));
+    const n = Math.min(max >>> 0, region.length);
+    const to = this.coreRange("bootConfigCopy", dst, n);
+    if (!to) return 0;
+    to.set(region.subarray(0, n));
     return n;
   }
 
   /** An AssemblyScript string: UTF-16, byte length in the u32 before it. */
   private string(ptr: number): string {
-    if (ptr === 0) return "(null)";
+    const size = this.memory!.buffer.byteLength;
+    if (ptr < 4 || ptr > size) return ""; // as boot/glue.c's string_ascii: nothing it cannot read
     const len = new DataView(this.memory!.buffer).getUint32(ptr - 4, true);
-    return Buffer.from(this.bytes(ptr, len)).toString("utf16le");
+    return ptr + len <= size ? Buffer.from(this.bytes(ptr, len)).toString("utf16le") : "";
   }
 }

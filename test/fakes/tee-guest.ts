@@ -322,5 +322,6 @@ export function misdeeds(m: Machine): string[] {
     ...m.optee.violations.map((v) => `OP-TEE was given ${v.use} ${hex(v.pa)} by client ${v.client}: ${v.why}`),
     ...m.optee.argChanged.map((a) => `client ${a.client}'s argument at ${hex(a.pa)} changed while OP-TEE ran`),
     ...m.hw.ramRefusals.map((r) => `guestRam${r.op === "read" ? "Read" : "Write"} refused ${hex(r.pa)}+${r.len} (the core should have checked)`),
+    ...m.hw.linearRefusals.map((r) => `${r.what} was handed ${r.ptr}+${r.len}, outside linear memory (C refused it)`),
   ];
 }

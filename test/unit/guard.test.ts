@@ -74,4 +74,16 @@ test("HCR_EL2: C forces the isolation bits on and TGE/E2H off, whatever the fram
   assert.equal(m.faults, []);
 });
 
+test("a pointer outside linear memory makes an import do nothing, as core_range does in C", () => {
+  const m = boot();
+  const hw = m.hw.imports().hw as Record<string, (...a: unknown[]) => unknown>;
+  const end = m.core.memory.buffer.byteLength;
+  m.hw.currentCpu = TEE1.cpu;
+  assert.is(hw.guestRamRead(0x8000_0000n, end - 8, 64), 0);
+  assert.is(hw.bootConfigCopy(end, 4096), 0);
+  assert.is(hw.platformInfoCopy(-1, 104), 0);
+  assert.equal(m.hw.linearRefusals.map((r) => r.what), ["guestRamRead", "bootConfigCopy", "platformInfoCopy"]);
+  assert.equal(m.hw.ramRefusals, [], "the guest range is not looked at once the linear one is refused");
+});
+
 test.run();
