@@ -18,10 +18,12 @@ import * as platform from "../abi/platform.ts";
 import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 
 const hex = (n: number) => `0x${n.toString(16)}`;
-const banner = (from: string, comment: (s: string) => string) =>
-  comment(`Generated from ${from} by tools/build/abi-gen.ts: do not edit.`);
-const cBanner = (from: string) => banner(from, (s) => `/* ${s} */`);
-const asBanner = (from: string) => banner(from, (s) => `// ${s}`);
+const generated = (from: string) => `Generated from ${from} by tools/build/abi-gen.ts: do not edit.`;
+/** A C header: where it comes from, what it holds, its lines. */
+const cFile = (from: string, what: string, lines: string[]) =>
+  [`/* ${generated(from)} */`, `/* ${what} */`, "#pragma once", ...lines].join("\n") + "\n";
+/** One of the core's files. */
+const asFile = (from: string, lines: string[]) => [`// ${generated(from)}`, ...lines].join("\n") + "\n";
 
 /** The module's exported numbers, in source order. */
 function numbers(module: object): [string, number][] {
@@ -45,10 +47,7 @@ function frameStruct(): string[] {
 }
 
 function frameHeader(): string {
-  return [
-    cBanner("tools/abi/frame.ts"),
-    "/* The per-CPU frame in the core's linear memory: offsets (also for assembly) and struct frame. */",
-    "#pragma once",
+  return cFile("tools/abi/frame.ts", "The per-CPU frame in the core's linear memory: offsets (also for assembly) and struct frame.", [
     `#define FRAME_SIZE ${hex(frame.FRAME_SIZE)}`,
     ...frame.FRAME_FIELDS.map((f) => `#define ${frame.frameMacro(f)} ${hex(f.offset)}`),
     `#define FRAME_LR_COUNT ${frame.LR_COUNT}`,
@@ -59,40 +58,34 @@ function frameHeader(): string {
     "#include <stdint.h>",
     ...frameStruct(),
     "#endif",
-  ].join("\n") + "\n";
+  ]);
 }
 
 function actionHeader(): string {
-  return [
-    cBanner("tools/abi/action.ts"),
-    "/* The core's answers to the run loop. */",
-    "#pragma once",
+  return cFile("tools/abi/action.ts", "The core's answers to the run loop.", [
     ...action.ACTIONS.map((a) => `#define ${a.name} ${a.code}u /* ${a.doc} */`),
     `#define ACTION_KIND(a) ((a) & ${hex(action.ACTION_KIND_MASK)}u)`,
     `#define ACTION_GUEST(a) (((a) >> ${action.ACTION_GUEST_SHIFT}) & 0xffu)`,
-  ].join("\n") + "\n";
+  ]);
 }
 
 function abiHeader(): string {
-  return [
-    cBanner("tools/abi/limits.ts, irq.ts, platform.ts, account.ts and el2.ts"),
-    "/* Limits, interrupt numbers, the platform record and EL2 values the core and C share (C only). */",
-    "#pragma once",
+  const what = "Limits, interrupt numbers, the platform record, the profile's slots and EL2 values the core and C share (C only: not for assembly).";
+  return cFile("tools/abi/limits.ts, irq.ts, platform.ts, account.ts and el2.ts", what, [
     ...[limits, irq, platform, account].flatMap(numbers).map(([name, v]) => `#define ${name} ${v}u`),
     ...numbers(el2).map(([name, v]) => `#define ${name} ${hex(v)}ull`),
-  ].join("\n") + "\n";
+  ]);
 }
 
 // ---- the core (AssemblyScript) --------------------------------------------------------------------------
 const asConst = (name: string, v: number, type: string) => `export const ${name}: ${type} = ${hex(v)};`;
 
 function asNumbers(from: string, module: object, type: (name: string, v: number) => string): string {
-  return [asBanner(from), ...numbers(module).map(([name, v]) => asConst(name, v, type(name, v)))].join("\n") + "\n";
+  return asFile(from, numbers(module).map(([name, v]) => asConst(name, v, type(name, v))));
 }
 
 function asFrame(): string {
-  return [
-    asBanner("tools/abi/frame.ts"),
+  return asFile("tools/abi/frame.ts", [
     asConst("FRAME_SIZE", frame.FRAME_SIZE, "u32"),
     asConst("SMC_REGS", frame.SMC_REGS, "u32"),
     asConst("LR_COUNT", frame.LR_COUNT, "u32"),
@@ -100,24 +93,22 @@ function asFrame(): string {
     asConst("CONTROLS_RESET_EL1", frame.CONTROLS_RESET_EL1, "u64"),
     ...frame.FRAME_FIELDS.flatMap((f) => [`/** ${f.doc} */`, asConst(frame.frameMacro(f), f.offset, "u32")]),
     ...Object.entries(frame.EXIT_KINDS).map(([name, code]) => asConst(name, code, "u32")),
-  ].join("\n") + "\n";
+  ]);
 }
 
 function asAction(): string {
-  return [
-    asBanner("tools/abi/action.ts"),
+  return asFile("tools/abi/action.ts", [
     ...action.ACTIONS.flatMap((a) => [`/** ${a.doc[0].toUpperCase()}${a.doc.slice(1)}. */`, asConst(a.name, a.code, "u32")]),
     asConst("ACTION_KIND_MASK", action.ACTION_KIND_MASK, "u32"),
     asConst("ACTION_GUEST_SHIFT", action.ACTION_GUEST_SHIFT, "u32"),
-  ].join("\n") + "\n";
+  ]);
 }
 
 /** What every guest sees (configs/guest-layout.ts), as the core's constants. */
 function asGuestLayout(): string {
   const L = GUEST_LAYOUT;
   const SPI_BASE = 32, PPI_BASE = 16;
-  return [
-    asBanner("configs/guest-layout.ts"),
+  return asFile("configs/guest-layout.ts", [
     asConst("GUEST_LAYOUT_RAM_IPA", L.ramIpa, "u64"),
     asConst("GUEST_LAYOUT_GICD", L.gicd.ipa, "u64"),
     asConst("GUEST_LAYOUT_GICD_SIZE", L.gicd.size, "u64"),
@@ -130,7 +121,7 @@ function asGuestLayout(): string {
     asConst("GUEST_UART_INTID", SPI_BASE + L.uart.spi, "u32"),
     asConst("VTIMER_INTID", PPI_BASE + L.timerPpis[2], "u32"),
     asConst("GUEST_OPTEE_NOTIF_INTID", SPI_BASE + L.optee.notifSpi, "u32"),
-  ].join("\n") + "\n";
+  ]);
 }
 
 export function abiFiles(): Record<string, string> {
