@@ -164,10 +164,13 @@ struct c_test {
 };
 
 static const struct c_test tests[] = {
-	{ "guestDeclare refuses RAM that is not free, the hypervisor's, another guest's, and anything after the seal", declare_refuses_what_is_not_free_ram },
+	{ "guestDeclare refuses RAM that is not free, the hypervisor's, another guest's, and anything after the seal",
+	  declare_refuses_what_is_not_free_ram },
 	{ "guest_ram_allows: only the RAM of the guest the calling CPU runs, to the byte", ram_allows_only_the_calling_cpus_guest },
-	{ "guestRamRead/Write copy the caller's RAM; a foreign range is refused and contained", copies_reach_the_callers_ram_and_a_foreign_range_is_refused },
-	{ "guestStage2Declare: tables in linear memory, VMID not 0 and no other guest's, before the seal", stage2_declare_takes_only_tables_in_linear_memory_and_unique_vmids },
+	{ "guestRamRead/Write copy the caller's RAM; a foreign range is refused and contained",
+	  copies_reach_the_callers_ram_and_a_foreign_range_is_refused },
+	{ "guestStage2Declare: tables in linear memory, VMID not 0 and no other guest's, before the seal",
+	  stage2_declare_takes_only_tables_in_linear_memory_and_unique_vmids },
 	{ "SPSR: only EL0t, EL1t and EL1h (AArch64) are entered", only_el0t_el1t_el1h_are_entered },
 	{ "entry: the SPSR always, the VTTBR whenever the controls are loaded", entry_checks_the_spsr_always_and_the_vttbr_when_loaded },
 	{ "HCR_EL2: the isolation bits forced on, TGE and E2H off", hcr_isolation_bits_are_forced },

@@ -374,7 +374,8 @@ export class FakeHardware {
     pa = BigInt.asUintN(64, pa);
     if (!this.callerOwns(pa, len >>> 0)) {
       this.ramRefusals.push({ op, pa, len: len >>> 0 });
-      this.refuse(`a guest RAM copy of 0x${pa.toString(16)}+${len >>> 0} (not the RAM of guest ${this.guestOf(this.currentCpu)}, which this CPU runs)`);
+      const g = this.guestOf(this.currentCpu);
+      this.refuse(`a guest RAM copy of 0x${pa.toString(16)}+${len >>> 0} (not the RAM of guest ${g}, which this CPU runs)`);
       return 0;
     }
     if (op === "read") linear.set(this.ramRead(pa, len >>> 0));

@@ -100,12 +100,12 @@ export class Machine {
     const spsr = this.get(cpu, FRAME.pstate), dirty = this.get(cpu, FRAME.controlsDirty);
     const refused = this.hw.entryRefused(cpu, spsr, dirty, this.get(cpu, FRAME.vttbr));
     if (refused) {
-      const g = this.hw.guestOf(cpu);
+      const g = this.hw.guestOf(cpu), what = `${refused.why} (0x${refused.value.toString(16)})`;
       if (g === NO_GUEST) {
-        this.hw.console.push(`[hyp] cpu ${cpu}: C refused to enter a guest on a CPU that runs none: ${refused.why} (0x${refused.value.toString(16)}): parking`);
+        this.hw.console.push(`[hyp] cpu ${cpu}: C refused to enter a guest on a CPU that runs none: ${what}: parking`);
         return ACTION_PARK;
       }
-      this.hw.console.push(`[hyp] cpu ${cpu}: C refused to enter guest ${g}: ${refused.why} (0x${refused.value.toString(16)}): only that guest is stopped`);
+      this.hw.console.push(`[hyp] cpu ${cpu}: C refused to enter guest ${g}: ${what}: only that guest is stopped`);
       this.faults.push({ cpu, guest: g, what: refused.why });
       return this.enter(cpu, "guestFault", () => this.core.guestFault(cpu, g));
     }

@@ -25,5 +25,9 @@ export const setup: Setup = {
   name: "three-guests",
   board: qemuVirt,
   opteeVariant: "virt",
-  guests: [guest("tee1", [0, 1], 0x8000_0000, 512, true), guest("tee2", [2], 0xa000_0000, 512, true), guest("plain", [3], 0xc000_0000, 256, false)],
+  guests: [
+    guest("tee1", [0, 1], 0x8000_0000, 512, true),
+    guest("tee2", [2], 0xa000_0000, 512, true),
+    guest("plain", [3], 0xc000_0000, 256, false),
+  ],
 };

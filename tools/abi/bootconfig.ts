@@ -20,7 +20,10 @@ export const BC_GUEST_COUNT_AT = 12;
 /** BOOT_FLAG_FAULT_TEST: the guest and which of its OP-TEE calls (from 1) the planted fault hits. */
 export const BC_FAULT_GUEST_AT = 16;
 export const BC_FAULT_CALL_AT = 20;
-/** BOOT_FLAG_GUARD_TEST: the guest whose first OP-TEE call is copied from another guest's RAM, and the guest entered in EL2h after its first. */
+/**
+ * BOOT_FLAG_GUARD_TEST: the guest whose first Trusted-OS call makes the core copy from another guest's RAM, and
+ * the guest the core asks C to enter in EL2h after its first.
+ */
 export const BC_GUARD_FOREIGN_RAM_AT = 24;
 export const BC_GUARD_BAD_SPSR_AT = 28;
 export const BOOT_CONFIG_HEADER = 32;

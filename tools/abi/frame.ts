@@ -45,7 +45,8 @@ export const FRAME_FIELDS: readonly FrameField[] = [
   { c: "exit_kind", offset: 0x160, type: "u64", doc: "EXIT_*: which vector the guest left through" },
   {
     c: "serving", offset: 0x168, type: "u32",
-    doc: "the guest whose event the core is handling (NO_GUEST: none); C clears it before every core call, the core sets it: a trap while serving one stops only that guest (boot/core.c)",
+    doc: "the guest whose event the core is handling (NO_GUEST: none); C clears it before every core call, the core " +
+      "sets it: a trap while serving one stops only that guest (boot/core.c)",
   },
   { c: "hcr", offset: 0x180, type: "u64", doc: "HCR_EL2 the core asks for; C forces the isolation bits (abi.h)" },
   { c: "vttbr", offset: 0x188, type: "u64", doc: "VTTBR_EL2; C loads only the guest's own, declared at boot" },

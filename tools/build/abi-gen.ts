@@ -70,7 +70,8 @@ function actionHeader(): string {
 }
 
 function abiHeader(): string {
-  const what = "Limits, interrupt numbers, the platform record, the profile's slots and EL2 values the core and C share (C only: not for assembly).";
+  const what = "Limits, interrupt numbers, the platform record, the profile's slots and EL2 values the core and C " +
+    "share (C only: not for assembly).";
   return cFile("tools/abi/limits.ts, irq.ts, platform.ts, account.ts and el2.ts", what, [
     ...[limits, irq, platform, account].flatMap(numbers).map(([name, v]) => `#define ${name} ${v}u`),
     ...numbers(el2).map(([name, v]) => `#define ${name} ${hex(v)}ull`),

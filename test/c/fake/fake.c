@@ -1,6 +1,7 @@
 /*
  * The fake hardware layer of the host build: what boot/glue.c and boot/guests.c call besides each other,
- * reduced to records the tests read (_start, which cpuEntryPa names, is the host program's own). core_refusal_recover mirrors boot/core.c: when the fault can be contained
+ * reduced to records the tests read (_start, which cpuEntryPa names, is the host program's own).
+ * core_refusal_recover mirrors boot/core.c: when the fault can be contained
  * it does not return (here: longjmp to the test's fake_resume), otherwise it returns.
  */
 #include <stdarg.h>
