@@ -41,11 +41,16 @@ CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror=implicit-function-declaration \
 GEN_CFLAGS := -Wno-unused-value -Wno-unused-function -Wno-unused-parameter -Wno-unused-variable -Wno-unused-but-set-variable
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,--gc-sections -Wl,-T,$(B)/hyp.ld
 
-HYP_TS := $(shell find hyp -name '*.ts') asconfig.json
+# Every layout and constant the core, C and assembly share is written once in tools/abi/ (and
+# configs/guest-layout.ts); tools/build/abi-gen.ts writes C's frame.h, action.h and abi.h and the core's hyp/gen/.
+ABI_SRC := $(wildcard tools/abi/*.ts) configs/guest-layout.ts tools/build/abi-gen.ts
+ABI_C := $(addprefix $(W)/gen/,frame.h action.h abi.h)
+ABI_AS := $(addprefix hyp/gen/,frame.ts action.ts limits.ts bootconfig.ts el2.ts irq.ts platform.ts account.ts guest-layout.ts)
+HYP_TS := $(filter-out hyp/gen/%,$(shell find hyp -name '*.ts')) $(ABI_AS) asconfig.json
 BOOT_C := $(wildcard boot/*.c boot/rt/*.c)
 BOOT_S := $(wildcard boot/*.S)
 OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
-HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h
+HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h $(ABI_C)
 
 
 .PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint clean
@@ -77,6 +82,9 @@ $(W)/gen/hypcore.c $(W)/gen/hypcore.h: $(W)/hyp.wasm
 	wasm2c $< --module-name=hypcore -o $(W)/gen/hypcore.c
 	cp /usr/include/wasm-rt.h $(W)/gen/wasm-rt.h
 
+$(ABI_C) $(ABI_AS) &: $(ABI_SRC) node_modules/.stamp
+	$(TSX) tools/build/abi-gen.ts $(W)/gen hyp/gen
+
 $(G)/board.h: configs/boards/$(BOARD).ts configs/boards/board.ts tools/build/board-header.ts node_modules/.stamp
 	@mkdir -p $(G)
 	$(TSX) tools/build/board-header.ts $(BOARD) $@
@@ -92,7 +100,7 @@ $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/%.o: %.S $(G)/board.h
+$(O)/%.o: %.S $(G)/board.h $(ABI_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -D__ASSEMBLER__ -c $< -o $@
 
@@ -214,7 +222,10 @@ fuzz: $(W)/hyp.wasm
 fuzz-replay: $(W)/hyp.wasm
 	$(TSX) tools/test/fuzz.ts --replay $(FILE)
 
-test-unit: $(W)/hyp.wasm
+# The headers test/unit/c-glue.test.ts builds the C glue for the host with.
+HOST_TEST_HEADERS := $(W)/gen/hypcore.h $(G)/board.h $(ABI_C)
+
+test-unit: $(W)/hyp.wasm $(HOST_TEST_HEADERS)
 	$(TSX) tools/test/run.ts test/unit
 
 test-system: $(SYSTEM_TEST_INPUTS)

@@ -13,10 +13,13 @@
  * (see README, "When the core faults"). A trap while the core serves no
  * guest, or inside guestFault itself, stops the machine (stop.c).
  */
+#include "action.h"
 #include "arch.h"
 #include "hyp.h"
 #include "hyp_core.h"
 #include "frame.h"
+#include "guests.h"
+#include "rt/format.h"
 #include "rt/trap.h"
 
 /* wasm2c passes this to every import; the imports keep no state in it. */
@@ -40,13 +43,20 @@ static uint32_t faulted_guest[MAX_CPUS];
 /* What current_export names while guestFault runs: a trap there is not contained a second time. */
 static const char GUEST_FAULT[] = "guestFault";
 
-#define SERVING_NONE 0xffu
-
 static void serving_clear(unsigned cpu)
 {
 	struct frame *f = cpu_frame(cpu);
 	if (f)
-		f->serving = SERVING_NONE;
+		f->serving = NO_GUEST;
+}
+
+/* The guest a fault on this CPU now costs: in a core call, not already recovering, serving one. Else NO_GUEST. */
+static uint32_t containable_guest(unsigned cpu)
+{
+	struct frame *f = cpu_frame(cpu);
+	if (cpu >= MAX_CPUS || !current_export[cpu] || current_export[cpu] == GUEST_FAULT || !f || f->serving >= NO_GUEST)
+		return NO_GUEST;
+	return f->serving;
 }
 
 /*
@@ -56,13 +66,31 @@ static void serving_clear(unsigned cpu)
 void core_trap_recover(const char *what, uintptr_t pc)
 {
 	unsigned cpu = this_cpu();
-	struct frame *f = cpu_frame(cpu);
-	/* In a core call (current_export set), not already recovering, and serving a guest. */
-	if (cpu >= MAX_CPUS || !current_export[cpu] || current_export[cpu] == GUEST_FAULT || !f || f->serving >= SERVING_NONE)
+	uint32_t g = containable_guest(cpu);
+	if (g == NO_GUEST)
 		return;
-	faulted_guest[cpu] = f->serving;
+	faulted_guest[cpu] = g;
 	console_printf("[hyp] cpu %u: core trapped: %s in export %s at pc 0x%lx while serving guest %u: only that guest is stopped\n",
-		       cpu, what, core_current_export(cpu), (unsigned long)pc, (unsigned)f->serving);
+		       cpu, what, core_current_export(cpu), (unsigned long)pc, (unsigned)g);
+	recovery_resume(&recovery[cpu]);
+}
+
+void core_refusal_recover(const char *fmt, ...)
+{
+	char what[128];
+	va_list args;
+	va_start(args, fmt);
+	format_line(what, sizeof what, fmt, args);
+	va_end(args);
+	unsigned cpu = this_cpu();
+	uint32_t g = containable_guest(cpu);
+	if (g == NO_GUEST) {
+		console_printf("[hyp] cpu %u: C refused %s in export %s, serving no guest\n", cpu, what, core_current_export(cpu));
+		return;
+	}
+	faulted_guest[cpu] = g;
+	console_printf("[hyp] cpu %u: C refused %s in export %s while serving guest %u: only that guest is stopped\n", cpu, what,
+		       core_current_export(cpu), (unsigned)g);
 	recovery_resume(&recovery[cpu]);
 }
 
@@ -153,6 +181,23 @@ uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid)
 uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded)
 {
 	return CORE_ENTER(cpu, "guestLoaded", Z_hypcoreZ_guestLoaded(&instance, cpu, g, loaded ? 1 : 0));
+}
+
+/*
+ * C refused to enter the guest on `cpu` (runloop.c): the core treats it as a fault while serving that guest
+ * (guestFault: thrown away, withdrawn, stopped or restarted). A trap inside is not contained a second time.
+ */
+uint32_t core_enter_guest_refused(unsigned cpu, const char *why, uint64_t value)
+{
+	uint32_t g = guest_of(cpu);
+	if (g == NO_GUEST) {
+		console_printf("[hyp] cpu %u: C refused to enter a guest on a CPU that runs none: %s (0x%lx): parking\n", cpu, why,
+			       (unsigned long)value);
+		return ACTION_PARK;
+	}
+	console_printf("[hyp] cpu %u: C refused to enter guest %u: %s (0x%lx): only that guest is stopped\n", cpu, (unsigned)g, why,
+		       (unsigned long)value);
+	return CORE_ENTER(cpu, GUEST_FAULT, Z_hypcoreZ_guestFault(&instance, cpu, g));
 }
 
 uint32_t core_frame_offset(unsigned cpu)

@@ -62,7 +62,6 @@
 #define ICH_LR_PRIORITY(lr) (((lr) >> 48) & 0xff)
 #define ICH_LR_PINTID(lr) (((lr) >> 32) & 0x3ff)
 
-#define INTID_SPURIOUS 1023u
 #define SGI_COUNT 16u
 
 static unsigned lr_count;

@@ -7,6 +7,7 @@
 #include "hyp.h"
 #include "hyp_core.h"
 #include "devtree.h"
+#include "guests.h"
 #include "platform.h"
 
 void Z_hwZ_consoleWrite(struct Z_hw_instance_t *hw, u32 ptr, u32 len)
@@ -111,9 +112,7 @@ void Z_hwZ_cacheClean(struct Z_hw_instance_t *hw, u32 ptr, u32 len)
 	const char *start = core_range(ptr, len, 1);
 	if (!start)
 		return;
-	for (uintptr_t line = (uintptr_t)start & ~63ul; line < (uintptr_t)start + len; line += 64)
-		__asm__ volatile("dc cvac, %0" ::"r"(line) : "memory");
-	__asm__ volatile("dsb ish" ::: "memory");
+	cache_clean_range(start, len);
 }
 
 u32 Z_hwZ_consoleRead(struct Z_hw_instance_t *hw)
@@ -133,11 +132,17 @@ void Z_hwZ_consoleInputEnable(struct Z_hw_instance_t *hw, u32 on)
  * range is the calling guest's own RAM; C checks it again against its own
  * table (guests.c): the RAM of the guest this CPU runs, and nothing else, so
  * that even a wrong answer from the core can neither touch the hypervisor nor
- * another guest.
+ * another guest. A refusal is a fault of the core while serving that guest:
+ * the guest is stopped (core.c), the others carry on.
  */
 static bool guest_ram_range(u64 pa, u32 len)
 {
-	return guest_ram_allows(this_cpu(), pa, len);
+	unsigned cpu = this_cpu();
+	if (guest_ram_allows(cpu, pa, len))
+		return true;
+	core_refusal_recover("a guest RAM copy of 0x%lx+%u (not the RAM of guest %u, which this CPU runs)", (unsigned long)pa,
+			     (unsigned)len, (unsigned)guest_of(cpu));
+	return false;
 }
 
 u32 Z_hwZ_guestRamRead(struct Z_hw_instance_t *hw, u64 pa, u32 dst, u32 len)

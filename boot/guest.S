@@ -1,7 +1,8 @@
 /*
- * Entering a guest and coming back. guest_run(frame) saves the hypervisor's
- * callee-saved registers on its stack, loads the guest's x0..x30, pc and
- * pstate from the frame (in the core's linear memory) and ERETs. A guest
+ * Entering a guest and coming back. guest_run(frame, spsr) saves the hypervisor's
+ * callee-saved registers on its stack, loads the guest's x0..x30 and pc from
+ * the frame (in the core's linear memory) and ERETs in `spsr`, which the run
+ * loop has checked. A guest
  * exit lands in the lower-EL vectors (vectors.S), which store the guest's
  * registers straight back into the same frame (found through TPIDR_EL2) and
  * branch to guest_exit_common, which "returns" from guest_run with the exit
@@ -20,10 +21,9 @@ guest_run:
 	stp	x25, x26, [sp, #64]
 	stp	x27, x28, [sp, #80]
 	msr	tpidr_el2, x0
+	msr	spsr_el2, x1		/* checked by the caller (guests.h), not read from the frame again */
 	ldr	x1, [x0, #FRAME_PC]
 	msr	elr_el2, x1
-	ldr	x1, [x0, #FRAME_PSTATE]
-	msr	spsr_el2, x1
 	add	x0, x0, #FRAME_X0
 	ldp	x2, x3, [x0, #16]
 	ldp	x4, x5, [x0, #32]

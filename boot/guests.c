@@ -1,37 +1,25 @@
 /*
- * C's own table of the guests' RAM and images, and the loader that (re)starts
- * a guest from pristine copies.
+ * C's own table of the guests: their RAM, images and stage-2 tables, and the
+ * guest each physical CPU runs.
  *
- * The core declares each guest once at boot (guestDeclare, guestImageDeclare):
- * its RAM, its physical CPUs and its images. C checks every range against the
- * board and the hypervisor's own regions here, so that later the core names a
- * guest by number and nothing else: it cannot make the loader clear or copy
- * anywhere but that guest's RAM. The table is sealed at the first load. It is
- * also C's last line for the mediator's copies (glue.c): a CPU copies to and
- * from the RAM of the guest it runs, and nothing else.
+ * The core declares each guest once at boot (guestDeclare, guestImageDeclare,
+ * guestStage2Declare). C checks every range against the board and the
+ * hypervisor's own regions here, so that later the core names a guest by
+ * number and nothing else: it cannot make the loader (loader.c) clear or copy
+ * anywhere but that guest's RAM. The table is sealed at the first load.
  *
- * guest_load runs in the run loop, outside the core's lock (ACTION_LOAD_GUEST):
- * clearing 512 MiB and copying ~45 MiB takes a while, and other CPUs keep
- * entering the core meanwhile.
+ * It is also C's last line for what the core hands over at run time: a CPU
+ * copies to and from the RAM of the guest it runs and nothing else (glue.c),
+ * and enters that guest only in EL0 or EL1 (AArch64) with the guest's own
+ * stage-2 tables (runloop.c, vcpu.c).
+ *
+ * No hardware is touched here: the file is also built for the host and
+ * unit-tested (test/unit/c-glue.test.ts).
  */
-#include "arch.h"
 #include "devtree.h"
+#include "guests.h"
 #include "hyp.h"
 #include "hyp_core.h"
-
-#define MAX_GUESTS 4u
-#define IMAGE_SLOTS 3u
-
-struct image {
-	uint64_t store_pa;
-	uint32_t size;
-	uint32_t ram_offset;
-};
-
-struct guest_ram {
-	uint64_t pa, size;
-	struct image images[IMAGE_SLOTS];
-};
 
 static struct guest_ram guests[MAX_GUESTS];
 static volatile bool sealed;
@@ -56,6 +44,14 @@ static bool is_hypervisors(uint64_t pa, uint64_t len)
 	       overlaps(pa, len, HYP_IMAGE_STORE_PA, HYP_IMAGE_STORE_SIZE);
 }
 
+static bool cpus_free_for(uint32_t g, uint32_t cpus)
+{
+	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++)
+		if ((cpus >> cpu & 1) && guest_of_cpu[cpu] && guest_of_cpu[cpu] < g + 1)
+			return false; /* another guest's CPU */
+	return true;
+}
+
 u32 Z_hwZ_guestDeclare(struct Z_hw_instance_t *hw, u32 g, u64 pa, u64 size, u32 cpus)
 {
 	(void)hw;
@@ -67,9 +63,8 @@ u32 Z_hwZ_guestDeclare(struct Z_hw_instance_t *hw, u32 g, u64 pa, u64 size, u32 
 	for (u32 other = 0; other < g; other++)
 		if (guests[other].size && overlaps(pa, size, guests[other].pa, guests[other].size))
 			return 0;
-	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++)
-		if ((cpus >> cpu & 1) && guest_of_cpu[cpu] && guest_of_cpu[cpu] < g + 1)
-			return 0; /* another guest's CPU */
+	if (!cpus_free_for(g, cpus))
+		return 0;
 	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
 		if (guest_of_cpu[cpu] == g + 1)
 			guest_of_cpu[cpu] = 0; /* declared again: its old CPUs go */
@@ -80,14 +75,6 @@ u32 Z_hwZ_guestDeclare(struct Z_hw_instance_t *hw, u32 g, u64 pa, u64 size, u32 
 	return 1;
 }
 
-bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len)
-{
-	if (cpu >= MAX_CPUS || !guest_of_cpu[cpu])
-		return false;
-	const struct guest_ram *guest = &guests[guest_of_cpu[cpu] - 1];
-	return inside(pa, len, guest->pa, guest->size);
-}
-
 u32 Z_hwZ_guestImageDeclare(struct Z_hw_instance_t *hw, u32 g, u32 slot, u64 store_pa, u32 size, u32 ram_offset)
 {
 	(void)hw;
@@ -96,36 +83,69 @@ u32 Z_hwZ_guestImageDeclare(struct Z_hw_instance_t *hw, u32 g, u32 slot, u64 sto
 	if (!inside(store_pa, size, HYP_IMAGE_STORE_PA, HYP_IMAGE_STORE_SIZE) ||
 	    !inside(guests[g].pa + ram_offset, size, guests[g].pa, guests[g].size))
 		return 0;
-	guests[g].images[slot] = (struct image){ store_pa, size, ram_offset };
+	guests[g].images[slot] = (struct guest_image){ store_pa, size, ram_offset };
 	return 1;
 }
 
-/* The guest's code was written through the data side: no stale instruction may survive from its last run. */
-static void sync_instruction_cache(uint64_t pa, uint64_t len)
-{
-	for (uint64_t line = pa & ~63ull; line < pa + len; line += 64)
-		__asm__ volatile("dc cvau, %0" ::"r"(line) : "memory");
-	__asm__ volatile("dsb ish; ic ialluis; dsb ish; isb" ::: "memory");
-}
+/* VTTBR_EL2: VMID in bits 48-63, the root table's address in bits 1-47 (4 KiB aligned here), CnP in bit 0. */
+#define VTTBR_VMID(v) ((v) >> 48)
+#define VTTBR_BADDR(v) ((v) & 0x0000fffffffff000ull)
 
 /*
- * Clears guest g's RAM (nothing of its last run reaches the next) and copies its images in. Returns false for a
- * guest C does not know.
+ * Declares guest g's stage-2 translation: the only VTTBR_EL2 C will load for it. Its tables must lie in the
+ * core's linear memory (nowhere a guest or the secure world can write) and its VMID be non-zero and no other
+ * guest's (a shared VMID would share TLB entries).
  */
-bool guest_load(uint32_t g)
+u32 Z_hwZ_guestStage2Declare(struct Z_hw_instance_t *hw, u32 g, u64 vttbr)
+{
+	(void)hw;
+	if (sealed || g >= MAX_GUESTS || !guests[g].size)
+		return 0;
+	if (vttbr != (VTTBR_VMID(vttbr) << 48 | VTTBR_BADDR(vttbr)) || VTTBR_VMID(vttbr) == 0 ||
+	    !inside(VTTBR_BADDR(vttbr), 4096, HYP_WASM_MEM_PA, HYP_WASM_MEM_SIZE))
+		return 0;
+	for (u32 other = 0; other < MAX_GUESTS; other++)
+		if (other != g && guests[other].vttbr && VTTBR_VMID(guests[other].vttbr) == VTTBR_VMID(vttbr))
+			return 0;
+	guests[g].vttbr = vttbr;
+	return 1;
+}
+
+uint32_t guest_of(unsigned cpu)
+{
+	return cpu < MAX_CPUS && guest_of_cpu[cpu] ? guest_of_cpu[cpu] - 1u : NO_GUEST;
+}
+
+const struct guest_ram *guest_sealed(uint32_t g)
 {
 	sealed = true;
-	if (g >= MAX_GUESTS || !guests[g].size)
-		return false;
-	const struct guest_ram *guest = &guests[g];
-	memset((void *)(uintptr_t)guest->pa, 0, guest->size);
-	for (u32 slot = 0; slot < IMAGE_SLOTS; slot++) {
-		const struct image *image = &guest->images[slot];
-		if (!image->size)
-			continue;
-		uint64_t to = guest->pa + image->ram_offset;
-		memcpy((void *)(uintptr_t)to, (const void *)(uintptr_t)image->store_pa, image->size);
-		sync_instruction_cache(to, image->size);
-	}
-	return true;
+	return g < MAX_GUESTS && guests[g].size ? &guests[g] : NULL;
+}
+
+bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len)
+{
+	uint32_t g = guest_of(cpu);
+	return g != NO_GUEST && inside(pa, len, guests[g].pa, guests[g].size);
+}
+
+uint64_t guest_vttbr(unsigned cpu)
+{
+	uint32_t g = guest_of(cpu);
+	return g != NO_GUEST ? guests[g].vttbr : 0;
+}
+
+const char *guest_entry_refused(unsigned cpu, uint64_t spsr, const struct frame *f, uint64_t *value)
+{
+	*value = spsr;
+	if (!guest_spsr_allowed(spsr))
+		return "SPSR_EL2 is not EL0t, EL1t or EL1h (AArch64)";
+	if (!f->controls_dirty)
+		return NULL; /* the EL2 controls loaded last time stay */
+	*value = f->vttbr;
+	uint64_t own = guest_vttbr(cpu);
+	if (!own)
+		return "C has no stage-2 tables declared for it";
+	if (f->vttbr != own)
+		return "VTTBR_EL2 is not its own";
+	return NULL;
 }

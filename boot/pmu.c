@@ -11,9 +11,6 @@
 #include "frame.h"
 #include "hyp.h"
 
-#define PMU_EVENT_INST_RETIRED 0x08u
-#define PMU_EVENT_CPU_CYCLES 0x11u
-
 /*
  * PMEVTYPER<n>_EL0 filter for "EL2 only": P and U exclude EL1 and EL0 (Secure ones directly; Non-secure ones
  * because NSK and NSU differ from P and U), NSH includes EL2, and M (0, unlike P) excludes EL3.
@@ -27,10 +24,15 @@
 #define ACCOUNT_PROBES 16u
 #define MDCR_EL2_HPME (1u << 7)
 
+/* A slot of the core's table: written once in tools/abi/account.ts (abi.h); checked here. */
 struct account_entry {
 	uint32_t key, count;
 	uint64_t total;
 };
+_Static_assert(sizeof(struct account_entry) == ACCOUNT_ENTRY, "account_entry size");
+_Static_assert(__builtin_offsetof(struct account_entry, key) == ACCOUNT_KEY_AT, "account_entry.key");
+_Static_assert(__builtin_offsetof(struct account_entry, count) == ACCOUNT_COUNT_AT, "account_entry.count");
+_Static_assert(__builtin_offsetof(struct account_entry, total) == ACCOUNT_TOTAL_AT, "account_entry.total");
 
 /*
  * PMEVCNTR<n>_EL0 and PMEVTYPER<n>_EL0 name n in the instruction (CRm = 8 + n / 8 or 12 + n / 8, op2 = n % 8),

@@ -7,10 +7,9 @@
 #include "action.h"
 #include "arch.h"
 #include "frame.h"
+#include "guests.h"
 #include "hyp.h"
 #include "hyp_core.h"
-
-#define INTID_NONE 1023u
 
 static volatile bool core_ready;
 struct frame *cpu_frames[MAX_CPUS];
@@ -33,14 +32,26 @@ static void boot_cpu_init(void)
 	__atomic_store_n(&core_ready, true, __ATOMIC_RELEASE);
 }
 
+/*
+ * Enters the guest, after C's own checks of what the core left in the frame (guests.h): the SPSR it is entered
+ * in, read once here and handed to guest_run so that nothing can change it after the check, and, when the
+ * core asks for them to be loaded, its EL2 controls. A refusal stops that guest only.
+ */
 static uint32_t run_guest(unsigned cpu, struct frame *frame)
 {
-	vcpu_load_controls(frame);
+	uint64_t spsr = __atomic_load_n(&frame->pstate, __ATOMIC_RELAXED);
+	if (__builtin_expect(!guest_spsr_allowed(spsr) || frame->controls_dirty, 0)) {
+		uint64_t value;
+		const char *why = guest_entry_refused(cpu, spsr, frame, &value);
+		if (why)
+			return core_enter_guest_refused(cpu, why, value);
+	}
+	vcpu_load_controls(cpu, frame);
 	gic_lrs_load(frame);
 	account_stint(cpu, frame);
-	uint64_t kind = guest_run(frame);
+	uint64_t kind = guest_run(frame, spsr);
 	gic_lrs_save(frame);
-	uint32_t intid = kind == EXIT_IRQ ? gic_acknowledge() : INTID_NONE;
+	uint32_t intid = kind == EXIT_IRQ ? gic_acknowledge() : INTID_SPURIOUS;
 	return core_enter_guest_exit(cpu, intid);
 }
 

@@ -7,12 +7,11 @@
 #include "arch.h"
 #include "frame.h"
 #include "gic.h"
+#include "guests.h"
 #include "hyp.h"
 #include "hyp_core.h"
 
 
-#define CONTROLS_LOAD 1
-#define CONTROLS_RESET_EL1 2
 /* SCTLR_EL1 at reset: its RES1 bits, MMU and caches off (what Linux's boot protocol expects). */
 #define SCTLR_EL1_RESET 0x30d00800ull
 
@@ -70,14 +69,18 @@ void vcpu_el2_init(void)
 	__asm__ volatile("isb");
 }
 
-void vcpu_load_controls(struct frame *f)
+/*
+ * Loads the EL2 controls the core asks for, as C allows them (guests.h): VTTBR from C's own table (the caller
+ * checked that the frame names the same), VTCR as tools/abi/el2.ts fixes it, HCR with the isolation bits forced.
+ */
+void vcpu_load_controls(unsigned cpu, struct frame *f)
 {
 	if (!f->controls_dirty)
 		return;
-	sysreg_write(vtcr_el2, f->vtcr);
-	sysreg_write(vttbr_el2, f->vttbr);
+	sysreg_write(vtcr_el2, VTCR_GUEST);
+	sysreg_write(vttbr_el2, guest_vttbr(cpu));
 	sysreg_write(vmpidr_el2, f->vmpidr);
-	sysreg_write(hcr_el2, f->hcr);
+	sysreg_write(hcr_el2, guest_hcr(f->hcr));
 	__asm__ volatile("isb");
 	if (f->controls_dirty == CONTROLS_RESET_EL1) {
 		sysreg_write(sctlr_el1, SCTLR_EL1_RESET);
@@ -105,7 +108,7 @@ void vcpu_inject_sync(struct frame *f, uint64_t esr, uint64_t far)
 	sysreg_write(esr_el1, esr);
 	sysreg_write(far_el1, far);
 	f->pc = sysreg_read(vbar_el1) + offset;
-	f->pstate = 0x3c5;
+	f->pstate = SPSR_EL1H_MASKED;
 }
 
 void stage2_invalidate(uint32_t vmid)

@@ -10,7 +10,8 @@
 # probe below answers with output (possibly empty) and exit status 0, whatever is or is not installed.
 set -euo pipefail
 
-# libc6-dev: TF-A's host tool fiptool includes <sys/mount.h> and <stdint.h>, which gcc alone does not bring.
+# libc6-dev: TF-A's host tool fiptool includes <sys/mount.h> and <stdint.h>, which gcc alone does not bring;
+# gcc and libc6-dev also build the C glue for the host unit tests (test/unit/c-glue.test.ts).
 # dosfstools, mtools: make sdcard writes a FAT file system into a file, without root or loop devices.
 PACKAGES=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu wabt device-tree-compiler dpkg-dev
   libssl-dev libc6-dev cpio xz-utils make gcc ca-certificates debian-archive-keyring dosfstools mtools)

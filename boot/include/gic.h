@@ -17,11 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "abi.h" /* KICK_SGI, VTIMER_PPI, INTID_SPURIOUS: tools/abi/irq.ts */
+
 struct frame;
 
-#define KICK_SGI 1u	 /* hyp/core/irq.ts KICK_SGI */
-#define VTIMER_PPI 27u	 /* EL1 virtual timer */
-#define MAINTENANCE_PPI 25u /* the virtual interface's maintenance interrupt: hyp/core/irq.ts MAINTENANCE_INTID */
 #define HYP_PRIORITY 0x80u
 
 /* Boot CPU: distributor on, the console's and OP-TEE's SPIs routed to it. */

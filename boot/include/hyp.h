@@ -7,11 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi.h"
 #include "board.h"
 
 struct frame;
-
-#define MAX_CPUS 8u
 
 /* console.c: PL011 output, whole lines under the console lock. */
 void console_write(const char *text, size_t len);
@@ -57,11 +56,11 @@ uint32_t core_enter_guest_exit(unsigned cpu, uint32_t intid);
 uint32_t core_enter_interrupt(unsigned cpu, uint32_t intid);
 uint32_t core_frame_offset(unsigned cpu);
 uint32_t core_enter_guest_loaded(unsigned cpu, uint32_t g, bool loaded);
+/* C refused to enter the guest on `cpu` (guests.h): says why, then the core stops it as after a fault. */
+uint32_t core_enter_guest_refused(unsigned cpu, const char *why, uint64_t value);
 
-/* guests.c: C's own table of the guests' RAM and images; the loader behind ACTION_LOAD_GUEST. */
+/* loader.c: the loader behind ACTION_LOAD_GUEST, from C's own table of the guests (guests.h). */
 bool guest_load(uint32_t g);
-/* Is [pa, pa + len) inside the RAM of the guest physical CPU `cpu` runs? */
-bool guest_ram_allows(unsigned cpu, uint64_t pa, uint64_t len);
 /* Each CPU's frame, once the run loop has it from the core (NULL before): read on every core entry, so inline. */
 extern struct frame *cpu_frames[MAX_CPUS];
 static inline struct frame *cpu_frame(unsigned cpu)
@@ -74,7 +73,7 @@ static inline struct frame *cpu_frame(unsigned cpu)
 
 /* vcpu.c: EL2/EL1 state around the vCPU of this CPU. */
 void vcpu_el2_init(void);
-void vcpu_load_controls(struct frame *f);
+void vcpu_load_controls(unsigned cpu, struct frame *f);
 void vcpu_inject_sync(struct frame *f, uint64_t esr, uint64_t far);
 void stage2_invalidate(uint32_t vmid);
 
@@ -82,6 +81,10 @@ void stage2_invalidate(uint32_t vmid);
 uint32_t pmu_el2_init(unsigned cpu);
 void account_attach(unsigned cpu, struct frame *f, uint32_t event);
 void account_stint(unsigned cpu, struct frame *f);
+
+/* guest.S: enters the guest whose state is in `f`, in `spsr` (checked: guests.h); returns the EXIT_* kind when it
+ * traps back. */
+uint64_t guest_run(struct frame *f, uint64_t spsr);
 
 /* entry.S */
 void _start(void);

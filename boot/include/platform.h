@@ -1,15 +1,14 @@
 /*
  * What the core learns about the machine at boot (the platformInfoCopy
- * import): the GIC it drives and what the firmware's device tree said. Laid
- * out for hyp/core/platform.ts, which reads it field by field; little endian.
+ * import): the GIC it drives and what the firmware's device tree said. Its
+ * layout is written once in tools/abi/platform.ts (abi.h here, the core's
+ * reader in hyp/core/platform.ts); the asserts below prove this struct
+ * matches it. Little endian.
  */
 #pragma once
 #include <stdint.h>
 
-#define PLATFORM_INFO_VERSION 1u
-#define PLATFORM_MAX_RAM 4u
-#define PLATFORM_FLAG_DEVICE_TREE (1u << 0) /* a well-formed device tree was found */
-#define PLATFORM_FLAG_PSCI (1u << 1)	    /* the firmware answers SMCs (a /psci node) */
+#include "abi.h"
 
 struct platform_info {
 	uint32_t version;	/* +0  PLATFORM_INFO_VERSION */
@@ -24,6 +23,16 @@ struct platform_info {
 	uint32_t pad;
 };
 
-_Static_assert(sizeof(struct platform_info) == 104, "platform_info layout (hyp/core/platform.ts)");
+_Static_assert(sizeof(struct platform_info) == PLATFORM_INFO_SIZE, "platform_info size");
+_Static_assert(__builtin_offsetof(struct platform_info, version) == PI_VERSION_AT, "platform_info.version");
+_Static_assert(__builtin_offsetof(struct platform_info, gic_version) == PI_GIC_VERSION_AT, "platform_info.gic_version");
+_Static_assert(__builtin_offsetof(struct platform_info, list_registers) == PI_LIST_REGISTERS_AT, "platform_info.list_registers");
+_Static_assert(__builtin_offsetof(struct platform_info, console_intid) == PI_CONSOLE_INTID_AT, "platform_info.console_intid");
+_Static_assert(__builtin_offsetof(struct platform_info, gicv_pa) == PI_GICV_PA_AT, "platform_info.gicv_pa");
+_Static_assert(__builtin_offsetof(struct platform_info, flags) == PI_FLAGS_AT, "platform_info.flags");
+_Static_assert(__builtin_offsetof(struct platform_info, ram_count) == PI_RAM_COUNT_AT, "platform_info.ram_count");
+_Static_assert(__builtin_offsetof(struct platform_info, ram) == PI_RAM_AT, "platform_info.ram");
+_Static_assert(sizeof(((struct platform_info *)0)->ram[0]) == PI_RAM_RECORD, "platform_info.ram[]");
+_Static_assert(__builtin_offsetof(struct platform_info, reserved_count) == PI_RESERVED_COUNT_AT, "platform_info.reserved_count");
 
 void platform_info_fill(struct platform_info *info);

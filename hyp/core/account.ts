@@ -37,8 +37,9 @@ export const MMIO_DEV_PL011: u32 = 3;
  * registers, each its own kind; 128 filled up. A power of two.
  */
 export const ACCOUNT_SLOTS: u32 = 256;
-/** A slot: key u32, count u32, total u64 (as boot/pmu.c's struct account_entry). */
-export const ACCOUNT_ENTRY: u32 = 16;
+// A slot (key u32, count u32, total u64; boot/pmu.c's struct account_entry): tools/abi/account.ts.
+export { ACCOUNT_ENTRY } from "../gen/account";
+import { ACCOUNT_ENTRY } from "../gen/account";
 
 const tables = memory.data(<i32>(MAX_CPUS * ACCOUNT_SLOTS * ACCOUNT_ENTRY), 16);
 

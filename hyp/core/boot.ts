@@ -24,7 +24,7 @@ import { stage2Build, stage2Reset } from "./stage2";
 import { guestOfCpu, vcpuBind, vcpuClearAll, vcpuOfCpu } from "./vcpu";
 import { vttbrOf } from "../arch/el2";
 import { PSCI_0_2_FN64_CPU_ON } from "../arch/smccc";
-import { cpuEntryPa, stage2Invalidate } from "../hw/imports";
+import { cpuEntryPa, guestStage2Declare, stage2Invalidate } from "../hw/imports";
 import { lineEnd, lineStart, lineStartGuest, logLine, put, putDec, putHex } from "../lib/log";
 import { teeOps } from "./tee-ops";
 import { teeCallReturned, teeNotifReturned } from "./tee";
@@ -33,6 +33,7 @@ import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
 import { accountInit } from "./account";
 import { faultTestAnnounce } from "./fault";
+import { guardTestAnnounce } from "./guard-test";
 
 /** The CPU TF-A enters first (BL33 runs on it alone until it starts the others). */
 export const BOOT_CPU: u32 = 0;
@@ -49,6 +50,7 @@ export function bootCpuStart(cpu: u32): u32 {
   bootConfigLoad();
   if ((bootConfig.flags & BOOT_FLAG_SELFTEST_OOB) != 0) selfTestOutOfBounds();
   faultTestAnnounce();
+  guardTestAnnounce();
   setUpGuests();
   teeOps().probeBegin(cpu);
   return requestSmc(cpu, SMC_OWNER_PROBE);
@@ -107,11 +109,15 @@ function setUpGuests(): void {
     const vmid = g + 1; // VMID 0 is left unused
     stage2Invalidate(vmid);
     guest.vttbr = root != 0 ? vttbrOf(vmid, root) : 0;
+    // C enters the guest with this VTTBR and no other (boot/guests.c).
+    const refused = root != 0 && guestStage2Declare(g, guest.vttbr) == 0;
+    if (refused) guest.vttbr = 0;
     pl011Reset(g);
     // Guest.cpus holds the physical CPU of vCPU i in its byte i: the table vgicInit wants.
     vgicInit(g, guest.vcpuCount, changetype<usize>(guest) + offsetof<Guest>("cpus"));
     lineStartGuest("guest", guestNamePtr(g));
     if (root == 0) put("no room for its stage-2 tables: it will not run");
+    else if (refused) put("C refused its stage-2 tables: it will not run");
     else {
       put(guest.vcpuCount == 1 ? "1 vCPU" : ""); if (guest.vcpuCount != 1) { putDec(guest.vcpuCount); put(" vCPUs"); }
       put(", RAM "); putHex(guest.ramPa); put("+"); putDec(guest.ramSize >> 20); put(" MiB at IPA ");

@@ -2,17 +2,9 @@
  * The partition table: the guests this boot runs, each with its physical
  * CPUs and RAM, read from the boot configuration. Static for the whole boot.
  */
-export const MAX_GUESTS: u32 = 4;
-export const MAX_VCPUS: u32 = 8;
-export const NO_GUEST: u32 = 0xff;
-export const GUEST_NAME_MAX: u32 = 16;
-
-/** The guest may use OP-TEE (it gets a client id and its Trusted-OS calls are mediated). */
-export const GUEST_FLAG_TEE: u32 = 1 << 0;
-/** A reboot starts the guest again from its pristine images (else it stays off). */
-export const GUEST_FLAG_RESTART_ON_RESET: u32 = 1 << 1;
-/** A core fault while serving the guest restarts it (else it stays off). */
-export const GUEST_FLAG_RESTART_ON_CRASH: u32 = 1 << 2;
+export { MAX_GUESTS, MAX_VCPUS, NO_GUEST } from "../gen/limits";
+import { MAX_GUESTS } from "../gen/limits";
+export { GUEST_FLAG_RESTART_ON_CRASH, GUEST_FLAG_RESTART_ON_RESET, GUEST_FLAG_TEE } from "../gen/bootconfig";
 
 export const GUEST_OFF: u32 = 0;
 export const GUEST_RUNNING: u32 = 1;

@@ -14,16 +14,15 @@ import { consoleInput } from "../vdev/console-input";
 import { platform } from "./platform";
 import { teeInterrupt, teeKicked, teeOwnsInterrupt } from "./tee";
 
-/** The SGI one CPU sends another when it has made work for it (boot/gic.c sends it). */
-export const KICK_SGI: u32 = 1;
+// KICK_SGI (sent by boot/gic_v*.c when a CPU has made work for another) and INTID_SPURIOUS: tools/abi/irq.ts.
+export { KICK_SGI } from "../gen/irq";
+import { INTID_SPURIOUS, KICK_SGI, MAINTENANCE_PPI } from "../gen/irq";
 /**
- * The virtual interface's maintenance interrupt (a PPI): asked for only as underflow (run.ts enterGuest), when
+ * The virtual interface's maintenance interrupt: asked for only as underflow (run.ts enterGuest), when
  * interrupts wait that found no free list register. The exit it causes is all it is for: the flush before the
  * next entry fills the LRs the guest has completed.
  */
-export const MAINTENANCE_INTID: u32 = 25;
-/** Spurious: nothing was pending by the time it was acknowledged. */
-const INTID_SPURIOUS: u32 = 1023;
+export const MAINTENANCE_INTID: u32 = MAINTENANCE_PPI;
 
 let unexpectedLogged: u32 = 0;
 

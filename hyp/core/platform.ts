@@ -3,18 +3,9 @@
  * version, which picks the virtual GIC's register front end (vgic/v3 or
  * vgic/v2) and how stage 2 gives a guest its CPU interface; how many list
  * registers the hardware has (ICH_VTR_EL2 or GICH_VTR); the console's
- * interrupt; what the firmware's device tree said about RAM. Layout
- * (little endian; boot/include/platform.h):
- *
- *   +0  u32 version         PLATFORM_INFO_VERSION
- *   +4  u32 gicVersion      2 or 3
- *   +8  u32 listRegisters
- *   +12 u32 consoleIntid
- *   +16 u64 gicvPa          GICv2: the virtual CPU interface; 0 on GICv3
- *   +24 u32 flags           PLATFORM_FLAG_*
- *   +28 u32 ramCount        ≤ 4
- *   +32 {u64 base, u64 size} ram[4]
- *   +96 u32 reservedCount
+ * interrupt; what the firmware's device tree said about RAM. Its layout is
+ * written once in tools/abi/platform.ts (hyp/gen/platform.ts here; C's
+ * struct is checked against it).
  *
  * Read once, by the boot CPU, before the partition table (bootconfig.ts).
  * Without a record the defaults are QEMU virt's (GICv3, 4 list registers).
@@ -22,13 +13,10 @@
 import { platformInfoCopy } from "../hw/imports";
 import { lineEnd, lineStart, put, putDec, putHex } from "../lib/log";
 
-export const PLATFORM_INFO_VERSION: u32 = 1;
-const PLATFORM_INFO_SIZE: u32 = 104;
-const MAX_RAM: u32 = 4;
-export const PLATFORM_FLAG_DEVICE_TREE: u32 = 1 << 0;
-export const PLATFORM_FLAG_PSCI: u32 = 1 << 1;
+import * as P from "../gen/platform";
+export { PLATFORM_FLAG_DEVICE_TREE, PLATFORM_FLAG_PSCI, PLATFORM_INFO_VERSION } from "../gen/platform";
 
-const record = memory.data(<i32>PLATFORM_INFO_SIZE, 8);
+const record = memory.data(<i32>P.PLATFORM_INFO_SIZE, 8);
 
 export class Platform {
   gicVersion: u32 = 3;
@@ -43,36 +31,36 @@ export const platform = new Platform();
 
 /** Reads the record and says in one line what the hypervisor runs on. */
 export function platformLoad(): void {
-  const copied = platformInfoCopy(record, PLATFORM_INFO_SIZE);
-  if (copied < PLATFORM_INFO_SIZE || load<u32>(record) != PLATFORM_INFO_VERSION) {
+  const copied = platformInfoCopy(record, P.PLATFORM_INFO_SIZE);
+  if (copied < P.PLATFORM_INFO_SIZE || load<u32>(record, P.PI_VERSION_AT) != P.PLATFORM_INFO_VERSION) {
     lineStart("platform");
-    put("no platform record from C (version "); putHex(load<u32>(record)); put("): assuming GICv3, 4 list registers");
+    put("no platform record from C (version "); putHex(load<u32>(record, P.PI_VERSION_AT)); put("): assuming GICv3, 4 list registers");
     lineEnd();
     return;
   }
-  const gic = load<u32>(record, 4);
+  const gic = load<u32>(record, P.PI_GIC_VERSION_AT);
   platform.gicVersion = gic == 2 ? 2 : 3;
-  platform.listRegisters = load<u32>(record, 8);
-  platform.consoleIntid = load<u32>(record, 12);
-  platform.gicvPa = load<u64>(record, 16);
-  platform.flags = load<u32>(record, 24);
+  platform.listRegisters = load<u32>(record, P.PI_LIST_REGISTERS_AT);
+  platform.consoleIntid = load<u32>(record, P.PI_CONSOLE_INTID_AT);
+  platform.gicvPa = load<u64>(record, P.PI_GICV_PA_AT);
+  platform.flags = load<u32>(record, P.PI_FLAGS_AT);
   report();
 }
 
 function report(): void {
   lineStart("platform");
   put("GICv"); putDec(platform.gicVersion); put(", "); putDec(platform.listRegisters); put(" list registers; ");
-  if ((platform.flags & PLATFORM_FLAG_DEVICE_TREE) == 0) {
+  if ((platform.flags & P.PLATFORM_FLAG_DEVICE_TREE) == 0) {
     put("no device tree: no RAM to give guests");
   } else {
     put("RAM");
-    const count = load<u32>(record, 28);
-    for (let i: u32 = 0; i < count && i < MAX_RAM; i++) {
-      const at = record + 32 + <usize>(i << 4);
+    const count = load<u32>(record, P.PI_RAM_COUNT_AT);
+    for (let i: u32 = 0; i < count && i < P.PLATFORM_MAX_RAM; i++) {
+      const at = record + P.PI_RAM_AT + <usize>(i * P.PI_RAM_RECORD);
       put(i == 0 ? " " : ", "); putHex(load<u64>(at)); put("+"); putDec(load<u64>(at, 8) >> 20); put(" MiB");
     }
-    put(", "); putDec(load<u32>(record, 96)); put(" reserved regions (device tree); ");
-    put((platform.flags & PLATFORM_FLAG_PSCI) != 0 ? "PSCI" : "no PSCI: spin table, no SMC");
+    put(", "); putDec(load<u32>(record, P.PI_RESERVED_COUNT_AT)); put(" reserved regions (device tree); ");
+    put((platform.flags & P.PLATFORM_FLAG_PSCI) != 0 ? "PSCI" : "no PSCI: spin table, no SMC");
   }
   lineEnd();
 }

@@ -13,11 +13,12 @@ import { cpuOfVcpu, guestAt, guestCount, guestNamePtr, MAX_GUESTS } from "./gues
 import { FRAME_ACCOUNT_EVENT, frameGet, MAX_CPUS } from "./percpu";
 import { lineEnd, lineStart, put, putDec, putHex, putName } from "../lib/log";
 import { profileSmcccName } from "./profile-names";
+import * as A from "../gen/account";
 
 /** One guest's kinds merged over its CPUs (each vCPU has its own physical CPU and table). */
 const MERGED_SLOTS: u32 = ACCOUNT_SLOTS * 2;
 const merged = memory.data(<i32>(MERGED_SLOTS * ACCOUNT_ENTRY), 16);
-const INST_RETIRED: u64 = 0x08;
+const INST_RETIRED: u64 = A.PMU_EVENT_INST_RETIRED;
 
 export function profileReportAll(): void {
   for (let g: u32 = 0; g < guestCount() && g < MAX_GUESTS; g++) profileReport(g);
@@ -36,8 +37,8 @@ export function profileReport(g: u32): void {
   const kinds = mergeGuest(g);
   let exits: u64 = 0, total: u64 = 0;
   for (let i: u32 = 0; i < MERGED_SLOTS; i++) {
-    exits += <u64>load<u32>(slot(i), 4);
-    total += load<u64>(slot(i), 8);
+    exits += <u64>load<u32>(slot(i), A.ACCOUNT_COUNT_AT);
+    total += load<u64>(slot(i), A.ACCOUNT_TOTAL_AT);
   }
   put(": "); putDec(exits); put(" exits, "); putDec(total); put(" EL2 "); put(unit);
   put(" (PMU event "); putHex(event); put(", EL2 only), "); putDec(kinds); put(" kinds");
@@ -59,14 +60,14 @@ function mergeGuest(g: u32): u32 {
     const table = accountTable(cpu);
     for (let i: u32 = 0; i < ACCOUNT_SLOTS; i++) {
       const from = table + <usize>(i * ACCOUNT_ENTRY);
-      const key = load<u32>(from);
+      const key = load<u32>(from, A.ACCOUNT_KEY_AT);
       if (key == 0) continue;
       let j = key % MERGED_SLOTS;
       while (load<u32>(slot(j)) != 0 && load<u32>(slot(j)) != key) j = (j + 1) % MERGED_SLOTS;
       if (load<u32>(slot(j)) == 0) kinds++;
       store<u32>(slot(j), key);
-      store<u32>(slot(j), load<u32>(slot(j), 4) + load<u32>(from, 4), 4);
-      store<u64>(slot(j), load<u64>(slot(j), 8) + load<u64>(from, 8), 8);
+      store<u32>(slot(j), load<u32>(slot(j), A.ACCOUNT_COUNT_AT) + load<u32>(from, A.ACCOUNT_COUNT_AT), A.ACCOUNT_COUNT_AT);
+      store<u64>(slot(j), load<u64>(slot(j), A.ACCOUNT_TOTAL_AT) + load<u64>(from, A.ACCOUNT_TOTAL_AT), A.ACCOUNT_TOTAL_AT);
     }
   }
   return kinds;
@@ -82,11 +83,11 @@ function printCostliestFirst(g: u32, kinds: u32): void {
     let best: u32 = MERGED_SLOTS;
     for (let i: u32 = 0; i < MERGED_SLOTS; i++) {
       if (load<u32>(slot(i)) == 0) continue;
-      if (best == MERGED_SLOTS || load<u64>(slot(i), 8) > load<u64>(slot(best), 8)) best = i;
+      if (best == MERGED_SLOTS || load<u64>(slot(i), A.ACCOUNT_TOTAL_AT) > load<u64>(slot(best), A.ACCOUNT_TOTAL_AT)) best = i;
     }
     if (best == MERGED_SLOTS) return;
-    const count = load<u32>(slot(best), 4);
-    const total = load<u64>(slot(best), 8);
+    const count = load<u32>(slot(best), A.ACCOUNT_COUNT_AT);
+    const total = load<u64>(slot(best), A.ACCOUNT_TOTAL_AT);
     lineStart("profile");
     putName(guestNamePtr(g), 16); put(" "); putKind(load<u32>(slot(best)));
     put(" count="); putDec(count); put(" el2="); putDec(total);
@@ -101,8 +102,8 @@ function printRest(g: u32, kinds: u32): void {
   let count: u64 = 0, total: u64 = 0;
   for (let i: u32 = 0; i < MERGED_SLOTS; i++) {
     if (load<u32>(slot(i)) == 0) continue;
-    count += <u64>load<u32>(slot(i), 4);
-    total += load<u64>(slot(i), 8);
+    count += <u64>load<u32>(slot(i), A.ACCOUNT_COUNT_AT);
+    total += load<u64>(slot(i), A.ACCOUNT_TOTAL_AT);
   }
   lineStart("profile");
   putName(guestNamePtr(g), 16); put(" other:"); putDec(kinds); put("-kinds");

@@ -14,8 +14,9 @@ export const VCPU_STARTING: u8 = 2; // CPU_ON accepted; enters the guest at its 
 export const VCPU_RUNNING: u8 = 3;
 
 /** controlsDirty values: what C loads before the next entry. */
-export const CONTROLS_LOAD: u64 = 1; // HCR, VTTBR, VTCR, VMPIDR
-export const CONTROLS_RESET_EL1: u64 = 2; // … and EL1 back to its reset state (MMU off)
+// CONTROLS_LOAD (HCR, VTTBR, VTCR, VMPIDR) and CONTROLS_RESET_EL1 (… and EL1 reset): tools/abi/frame.ts.
+export { CONTROLS_LOAD, CONTROLS_RESET_EL1 } from "../gen/frame";
+import { CONTROLS_RESET_EL1 } from "../gen/frame";
 
 const guestOf = memory.data(<i32>F.MAX_CPUS, 8);
 const vcpuIndex = memory.data(<i32>F.MAX_CPUS, 8);

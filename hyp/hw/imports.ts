@@ -83,8 +83,9 @@ export declare function consoleInputEnable(on: u32): void;
  * Copies `len` bytes of guest RAM at physical address `pa` into linear memory
  * at `dst`. The core has already checked that the range is the calling
  * guest's own RAM; C checks again that it lies in the RAM of the guest the
- * calling CPU runs (as declared by guestDeclare). Returns 1 when copied, 0
- * when refused.
+ * calling CPU runs (as declared by guestDeclare). Returns 1 when copied. A
+ * refusal is a fault of the core: while it serves a guest, that guest is
+ * stopped (guestFault) and the call does not return; otherwise it returns 0.
  */
 @external("hw", "guestRamRead")
 export declare function guestRamRead(pa: u64, dst: usize, len: u32): u32;
@@ -108,6 +109,15 @@ export declare function timeNs(): u64;
  */
 @external("hw", "guestDeclare")
 export declare function guestDeclare(g: u32, ramPa: u64, ramSize: u64, cpus: u32): u32;
+
+/**
+ * Declares guest g's stage-2 translation (VTTBR_EL2: VMID and root table) to C, the only one C will load for
+ * it: before every entry C checks that the frame names this one and loads its own copy. C refuses tables
+ * outside linear memory, VMID 0 or another guest's VMID, and an undeclared guest. Returns 1 when accepted.
+ * Only before the first ACTION_LOAD_GUEST.
+ */
+@external("hw", "guestStage2Declare")
+export declare function guestStage2Declare(g: u32, vttbr: u64): u32;
 
 /**
  * Declares image `slot` of guest g: `size` bytes at `storePa` in the image store, copied to its RAM at

@@ -1,27 +1,40 @@
 /**
  * The "hw" imports of the core (hyp/hw/imports.ts), implemented for Node.
- * Like boot/glue.c, every pointer is checked against linear memory; unlike
- * it, a violation throws, so a test sees it at once.
+ * Like boot/glue.c, every pointer is checked against linear memory (core_range)
+ * and an import handed one outside does nothing (as in C, the core's abort
+ * message is read only as far as it lies in linear memory); the fake also records it in
+ * `linearRefusals`, which test/fakes/tee-guest.ts's misdeeds() reports.
  *
  * Physical memory: linear memory is at `linearMemoryPa`; each guest's RAM
  * window (from the boot configuration's guest records) is backed lazily by
- * 4 KiB pages, so a 512 MiB window costs nothing until written. The
- * guestRamRead/guestRamWrite imports copy only ranges wholly inside one
- * guest's RAM, as boot/glue.c does; anything else (the hypervisor's region
- * 0x60000000-0x617fffff, secure memory, a range straddling two guests) is
- * refused with 0 and recorded in `ramRefusals`.
+ * 4 KiB pages, so a 512 MiB window costs nothing until written.
+ *
+ * C's own checks are mirrored exactly (boot/guests.c, boot/glue.c, boot/core.c):
+ * the guestRamRead/guestRamWrite imports copy only ranges wholly inside the RAM
+ * of the guest the calling CPU runs; a refusal is recorded in `ramRefusals`,
+ * said in one line, and, while the core serves a guest, contained like a trap
+ * (the Machine calls guestFault) — else the import answers 0. Before every
+ * guest entry the Machine checks the SPSR and VTTBR as boot/runloop.c does
+ * (entryRefused) and "loads" the EL2 controls as boot/vcpu.c does (`loaded`).
  */
 
 export class CorePanic extends Error {}
+/** C refused what the core handed it while serving a guest: contained like a trap (the Machine calls guestFault). */
+export class CRefusal extends Error {}
 
 /** Every guest sees its RAM at this IPA (configs/guest-layout.ts). */
-export const GUEST_RAM_IPA = 0x4000_0000n;
+export const GUEST_RAM_IPA = BigInt(GUEST_LAYOUT.ramIpa);
 export const PAGE = 4096;
 const PAGE_N = 4096n;
 import {
-  BOOT_CONFIG_HEADER as BC_HEADER, BOOT_CONFIG_MAGIC as BC_MAGIC, GUEST_FLAG_TEE, GUEST_RECORD as BC_RECORD,
-} from "../../tools/build/bootconfig.ts";
+  BOOT_CONFIG_HEADER as BC_HEADER, BOOT_CONFIG_MAGIC as BC_MAGIC, BC_GUEST_COUNT_AT, GR_FLAGS_AT, GR_NAME_AT, GR_NAME_SIZE,
+  GR_RAM_IPA_AT, GR_RAM_PA_AT, GR_RAM_SIZE_AT, GUEST_FLAG_TEE, GUEST_RECORD as BC_RECORD,
+} from "../../tools/abi/bootconfig.ts";
+import { HCR_FORBIDDEN, HCR_ISOLATION, SPSR_M_EL0T, SPSR_M_EL1H, SPSR_M_EL1T, VTCR_GUEST } from "../../tools/abi/el2.ts";
+import { IMAGE_SLOTS, MAX_CPUS, MAX_GUESTS, NO_GUEST } from "../../tools/abi/limits.ts";
+import * as P from "../../tools/abi/platform.ts";
 import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
+import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 
 export interface RamRegion {
   /** The guest's index in the boot configuration. */
@@ -44,15 +57,16 @@ export function ramRegionsOf(blob: Uint8Array | undefined): RamRegion[] {
   if (!blob || blob.length < BC_HEADER) return [];
   const v = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (v.getUint32(0, true) !== BC_MAGIC) return [];
-  const count = Math.min(v.getUint32(12, true), Math.floor((blob.length - BC_HEADER) / BC_RECORD));
+  const count = Math.min(v.getUint32(BC_GUEST_COUNT_AT, true), Math.floor((blob.length - BC_HEADER) / BC_RECORD));
   const regions: RamRegion[] = [];
   for (let i = 0; i < count; i++) {
     const r = BC_HEADER + i * BC_RECORD;
-    const name = Buffer.from(blob.subarray(r, r + 16)).toString("latin1").replace(/\0.*$/s, "");
+    const at = r + GR_NAME_AT;
+    const name = Buffer.from(blob.subarray(at, at + GR_NAME_SIZE)).toString("latin1").replace(/\0.*$/s, "");
     regions.push({
       index: i, name,
-      pa: v.getBigUint64(r + 16, true), size: v.getBigUint64(r + 24, true), ipa: v.getBigUint64(r + 32, true),
-      tee: (v.getUint32(r + 68, true) & GUEST_FLAG_TEE) !== 0,
+      pa: v.getBigUint64(r + GR_RAM_PA_AT, true), size: v.getBigUint64(r + GR_RAM_SIZE_AT, true),
+      ipa: v.getBigUint64(r + GR_RAM_IPA_AT, true), tee: (v.getUint32(r + GR_FLAGS_AT, true) & GUEST_FLAG_TEE) !== 0,
     });
   }
   return regions;
@@ -75,21 +89,31 @@ export interface FakePlatform {
   imageStore: { base: bigint; size: bigint };
 }
 
-const PLATFORM_INFO_SIZE = 104;
-const PLATFORM_FLAG_DEVICE_TREE = 1, PLATFORM_FLAG_PSCI = 2;
+
+/** QEMU virt's hypervisor regions (configs/boards/qemu-virt.ts, as boot's board.h has them). */
+const HYP = qemuVirt.hypervisor;
 
 export function qemuVirtPlatform(): FakePlatform {
   return {
-    gicVersion: 3, listRegisters: 4, consoleIntid: 33, gicvPa: 0n, deviceTree: true, psci: true,
+    gicVersion: 3, listRegisters: 4, consoleIntid: qemuVirt.uart0Intid, gicvPa: 0n, deviceTree: true, psci: true,
     ram: [{ base: 0x4000_0000n, size: 0xc000_0000n }],
     // QEMU's device tree itself (the C reserves the blob it read) and OP-TEE's reserved-memory nodes.
     reserved: [{ base: 0x4000_0000n, size: 0x10_0000n }, { base: 0x0e10_0000n, size: 0xf0_0000n }, { base: 0x4200_0000n, size: 0x20_0000n }],
-    hypervisor: { base: 0x6000_0000n, size: 0x180_0000n },
-    imageStore: { base: BigInt(qemuVirt.hypervisor.imageStore.base), size: BigInt(qemuVirt.hypervisor.imageStore.size) },
+    hypervisor: { base: BigInt(HYP.image.base), size: BigInt(HYP.wasmMemory.base + HYP.wasmMemory.size - HYP.image.base) },
+    imageStore: { base: BigInt(HYP.imageStore.base), size: BigInt(HYP.imageStore.size) },
   };
 }
 
 const overlaps = (a: bigint, alen: bigint, b: bigint, blen: bigint) => a < b + blen && b < a + alen;
+/** boot/guests.c's inside(): [pa, pa + len) in [base, base + size), len not 0. */
+const inside = (pa: bigint, len: bigint, base: bigint, size: bigint) => len !== 0n && pa >= base && len <= size && pa - base <= size - len;
+
+interface DeclaredGuest {
+  pa: bigint;
+  size: bigint;
+  vttbr: bigint;
+  images: { storePa: bigint; size: number; ramOffset: number }[];
+}
 
 export class FakeHardware {
   /** The machine boot/platform.c would describe (platformInfoCopy), and what boot/guests.c checks RAM against. */
@@ -100,7 +124,7 @@ export class FakeHardware {
   bootConfig: Uint8Array | undefined;
   memory: WebAssembly.Memory | undefined;
   /** Where linear memory "is" in physical memory (the board's HYP_WASM_MEM_PA on QEMU virt). */
-  linearMemoryPa = 0x6080_0000n;
+  linearMemoryPa = BigInt(HYP.wasmMemory.base);
   /** Physical CPUs kicked, in order. */
   readonly kicks: number[] = [];
   /** Exceptions injected: the CPU, ESR_EL1 and FAR_EL1. */
@@ -115,21 +139,29 @@ export class FakeHardware {
   readonly cleaned: { ptr: number; len: number }[] = [];
   /** VMIDs whose stage-2 TLB entries were invalidated. */
   readonly invalidated: number[] = [];
-  /** guestRamRead/guestRamWrite calls the fake refused (0 returned): not wholly inside one guest's RAM. */
+  /** Pointers into linear memory C would have refused (boot/core.c's core_range): outside it, or misaligned. */
+  readonly linearRefusals: { what: string; ptr: number; len: number }[] = [];
+  /** guestRamRead/guestRamWrite calls C refused: not wholly inside the RAM of the guest the calling CPU runs. */
   readonly ramRefusals: { op: "read" | "write"; pa: bigint; len: number }[] = [];
   /** What the timeNs import answers (the generic timer, in nanoseconds): a test moves it. */
   nowNs = 0n;
   /** Guest RAM windows added by a test, besides those of the boot configuration. */
   readonly extraRegions: RamRegion[] = [];
   /** C's guest table (boot/guests.c), as the core declared it; sealed at the first load. */
-  readonly declared = new Map<number, { pa: bigint; size: bigint; images: { storePa: bigint; size: number; ramOffset: number }[] }>();
+  readonly declared = new Map<number, DeclaredGuest>();
   private sealed = false;
   /** Which guest each physical CPU runs, as declared (boot/guests.c's guest_of_cpu). */
   readonly guestOfCpu = new Map<number, number>();
   /** The CPU in the core now (the Machine sets it before each export call, as this_cpu() is in C). */
   currentCpu = 0;
+  /** The export the CPU is in (boot/core.c's current_export; undefined: none), set by the Machine. */
+  currentExport: string | undefined;
+  /** The guest the core serves on the current CPU (its frame's serving), read by the Machine. */
+  serving: () => number = () => NO_GUEST;
   /** Guests loaded by ACTION_LOAD_GUEST, in order. */
   readonly loads: number[] = [];
+  /** The EL2 controls C loaded on each CPU before its last entry (boot/vcpu.c's vcpu_load_controls). */
+  readonly loaded = new Map<number, { hcr: bigint; vttbr: bigint; vtcr: bigint; vmpidr: bigint }>();
   /** Sparse backing of guest RAM: page number (pa / 4096) → its bytes. */
   private readonly pages = new Map<bigint, Uint8Array>();
   private regionsCache: { blob: Uint8Array | undefined; regions: RamRegion[] } | undefined;
@@ -138,27 +170,38 @@ export class FakeHardware {
   private guestDeclare(g: number, pa: bigint, size: bigint, cpus: number): number {
     const p = this.platform;
     const inRam = p.deviceTree && size > 0n && p.ram.some((r) => pa >= r.base && pa + size <= r.base + r.size);
-    if (this.sealed || g >= 4 || !inRam || p.reserved.some((r) => overlaps(pa, size, r.base, r.size))) return 0;
+    if (this.sealed || g >= MAX_GUESTS || !inRam || p.reserved.some((r) => overlaps(pa, size, r.base, r.size))) return 0;
     if (overlaps(pa, size, p.hypervisor.base, p.hypervisor.size)) return 0;
     if (overlaps(pa, size, p.imageStore.base, p.imageStore.size)) return 0;
+    if (cpus === 0 || cpus >>> MAX_CPUS !== 0) return 0;
     for (const [other, d] of this.declared) if (other < g && overlaps(pa, size, d.pa, d.size)) return 0;
-    if (cpus === 0 || cpus >>> 8 !== 0) return 0;
-    for (let cpu = 0; cpu < 8; cpu++) {
+    for (let cpu = 0; cpu < MAX_CPUS; cpu++) {
       const owner = this.guestOfCpu.get(cpu);
       if ((cpus >>> cpu) & 1 && owner !== undefined && owner < g) return 0;
     }
     for (const [cpu, owner] of [...this.guestOfCpu]) if (owner === g) this.guestOfCpu.delete(cpu);
-    for (let cpu = 0; cpu < 8; cpu++) if ((cpus >>> cpu) & 1) this.guestOfCpu.set(cpu, g);
-    this.declared.set(g, { pa, size, images: [] });
+    for (let cpu = 0; cpu < MAX_CPUS; cpu++) if ((cpus >>> cpu) & 1) this.guestOfCpu.set(cpu, g);
+    this.declared.set(g, { pa, size, vttbr: 0n, images: [] });
     return 1;
   }
 
   private guestImageDeclare(g: number, slot: number, storePa: bigint, size: number, ramOffset: number): number {
     const d = this.declared.get(g), store = this.platform.imageStore;
-    if (this.sealed || !d || slot >= 3 || size === 0) return 0;
-    if (storePa < store.base || storePa + BigInt(size) > store.base + store.size) return 0;
-    if (BigInt(ramOffset) + BigInt(size) > d.size) return 0;
+    if (this.sealed || !d || slot >= IMAGE_SLOTS) return 0;
+    if (!inside(storePa, BigInt(size), store.base, store.size) || !inside(d.pa + BigInt(ramOffset), BigInt(size), d.pa, d.size)) return 0;
     d.images[slot] = { storePa, size, ramOffset };
+    return 1;
+  }
+
+  /** As boot/guests.c: tables in linear memory, 4 KiB aligned, a VMID that is not 0 and no other guest's. */
+  private guestStage2Declare(g: number, vttbr: bigint): number {
+    const d = this.declared.get(g);
+    vttbr = BigInt.asUintN(64, vttbr);
+    const vmid = vttbr >> 48n, base = vttbr & 0x0000_ffff_ffff_f000n;
+    if (this.sealed || !d || vttbr !== ((vmid << 48n) | base) || vmid === 0n) return 0;
+    if (!inside(base, 4096n, this.linearMemoryPa, BigInt(this.memory?.buffer.byteLength ?? 0))) return 0;
+    for (const [other, o] of this.declared) if (other !== g && o.vttbr !== 0n && o.vttbr >> 48n === vmid) return 0;
+    d.vttbr = vttbr;
     return 1;
   }
 
@@ -172,13 +215,35 @@ export class FakeHardware {
     return true;
   }
 
+  /** boot/guests.c's guest_of: the guest `cpu` runs, or NO_GUEST. */
+  guestOf(cpu: number): number {
+    return this.guestOfCpu.get(cpu) ?? NO_GUEST;
+  }
+
+  /** boot/guests.c's guest_entry_refused: why the guest on `cpu` cannot be entered with this state, or undefined. */
+  entryRefused(cpu: number, spsr: bigint, controlsDirty: bigint, vttbr: bigint): { why: string; value: bigint } | undefined {
+    const mode = Number(spsr & 0x1fn);
+    if (![SPSR_M_EL0T, SPSR_M_EL1T, SPSR_M_EL1H].includes(mode)) return { why: "SPSR_EL2 is not EL0t, EL1t or EL1h (AArch64)", value: spsr };
+    if (controlsDirty === 0n) return undefined;
+    const own = this.declared.get(this.guestOf(cpu))?.vttbr ?? 0n;
+    if (own === 0n) return { why: "C has no stage-2 tables declared for it", value: vttbr };
+    if (vttbr !== own) return { why: "VTTBR_EL2 is not its own", value: vttbr };
+    return undefined;
+  }
+
+  /** boot/vcpu.c's vcpu_load_controls: C's own VTTBR and VTCR, HCR with the isolation bits forced. */
+  loadControls(cpu: number, hcr: bigint, vmpidr: bigint): void {
+    const vttbr = this.declared.get(this.guestOf(cpu))?.vttbr ?? 0n;
+    this.loaded.set(cpu, { hcr: (hcr | BigInt(HCR_ISOLATION)) & ~BigInt(HCR_FORBIDDEN), vttbr, vtcr: BigInt(VTCR_GUEST), vmpidr });
+  }
+
   imports(): WebAssembly.Imports {
     return {
       hw: {
         consoleWrite: (ptr: number, len: number) => this.consoleWrite(ptr, len),
         bootConfigCopy: (dst: number, max: number) => this.bootConfigCopy(dst, max),
         linearMemoryPa: () => this.linearMemoryPa,
-        cpuEntryPa: () => 0x6000_0000n,
+        cpuEntryPa: () => BigInt(HYP.image.base),
         kickCpu: (cpu: number) => void this.kicks.push(cpu),
         injectException: (cpu: number, esr: bigint, far: bigint) => void this.injected.push({ cpu, esr, far }),
         gicDeactivate: (intid: number) => void this.deactivated.push(intid),
@@ -193,6 +258,7 @@ export class FakeHardware {
         guestDeclare: (g: number, pa: bigint, size: bigint, cpus: number) => this.guestDeclare(g, pa, size, cpus),
         guestImageDeclare: (g: number, slot: number, storePa: bigint, size: number, ramOffset: number) =>
           this.guestImageDeclare(g, slot, storePa, size, ramOffset),
+        guestStage2Declare: (g: number, vttbr: bigint) => this.guestStage2Declare(g, vttbr),
         panic: (msg: number, file: number, line: number, col: number) => {
           throw new CorePanic(`core aborted: ${this.string(msg)} at ${this.string(file)}:${line}:${col}`);
         },
@@ -298,19 +364,21 @@ export class FakeHardware {
     return pa;
   }
 
-  /** The guestRamRead/guestRamWrite imports: `ptr` is in linear memory (checked, throws), `pa` in one guest's RAM (else 0). */
   /** boot/guests.c's guest_ram_allows: the range lies in the RAM of the guest the calling CPU runs. */
   private callerOwns(pa: bigint, len: number): boolean {
-    const g = this.guestOfCpu.get(this.currentCpu);
-    const d = g === undefined ? undefined : this.declared.get(g);
-    return d !== undefined && len > 0 && pa >= d.pa && pa + BigInt(len) <= d.pa + d.size;
+    const d = this.declared.get(this.guestOf(this.currentCpu));
+    return d !== undefined && inside(pa, BigInt(len), d.pa, d.size);
   }
 
+  /** The guestRamRead/guestRamWrite imports (boot/glue.c): `ptr` is in linear memory (checked, throws), `pa` the caller's. */
   private guestRamCopy(op: "read" | "write", pa: bigint, ptr: number, len: number): number {
-    const linear = this.bytes(ptr, len >>> 0);
+    const linear = this.coreRange(`guestRam${op === "read" ? "Read" : "Write"}`, ptr, len >>> 0);
+    if (!linear) return 0;
     pa = BigInt.asUintN(64, pa);
-    if (!this.regionOf(pa, len >>> 0) || !this.callerOwns(pa, len >>> 0)) {
+    if (!this.callerOwns(pa, len >>> 0)) {
       this.ramRefusals.push({ op, pa, len: len >>> 0 });
+      const g = this.guestOf(this.currentCpu);
+      this.refuse(`a guest RAM copy of 0x${pa.toString(16)}+${len >>> 0} (not the RAM of guest ${g}, which this CPU runs)`);
       return 0;
     }
     if (op === "read") linear.set(this.ramRead(pa, len >>> 0));
@@ -318,47 +386,76 @@ export class FakeHardware {
     return 1;
   }
 
+  /** boot/core.c's core_refusal_recover: contained to the guest being served (throws CRefusal), else one line. */
+  private refuse(what: string): void {
+    const cpu = this.currentCpu, where = this.currentExport ?? "(none)";
+    const g = this.currentExport && this.currentExport !== "guestFault" ? this.serving() : NO_GUEST;
+    if (g >= NO_GUEST) {
+      this.console.push(`[hyp] cpu ${cpu}: C refused ${what} in export ${where}, serving no guest`);
+      return;
+    }
+    this.console.push(`[hyp] cpu ${cpu}: C refused ${what} in export ${where} while serving guest ${g}: only that guest is stopped`);
+    throw new CRefusal(what);
+  }
+
+  /** boot/core.c's core_range: [ptr, ptr + len) of linear memory, or undefined (recorded) when C would refuse it. */
+  private coreRange(what: string, ptr: number, len: number, align = 1): Uint8Array | undefined {
+    const size = this.memory!.buffer.byteLength;
+    if (ptr < 0 || len < 0 || ptr + len > size || ptr % align !== 0) {
+      this.linearRefusals.push({ what, ptr, len });
+      return undefined;
+    }
+    return new Uint8Array(this.memory!.buffer, ptr, len);
+  }
+
   private consoleWrite(ptr: number, len: number): void {
-    const text = Buffer.from(this.bytes(ptr, len)).toString("latin1");
+    const bytes = this.coreRange("consoleWrite", ptr, len);
+    if (!bytes) return;
+    const text = Buffer.from(bytes).toString("latin1");
     for (const line of text.split("\n").slice(0, -1)) this.console.push(line);
     if (!text.endsWith("\n")) throw new Error(`console write without a line end: ${JSON.stringify(text)}`);
   }
 
-  /** As boot/glue.c: the record of boot/include/platform.h, at most `max` bytes. */
+  /** As boot/glue.c: the platform record (tools/abi/platform.ts), at most `max` bytes. */
   private platformInfoCopy(dst: number, max: number): number {
     const p = this.platform;
-    const rec = Buffer.alloc(PLATFORM_INFO_SIZE);
-    rec.writeUInt32LE(1, 0);
-    rec.writeUInt32LE(p.gicVersion, 4);
-    rec.writeUInt32LE(p.listRegisters, 8);
-    rec.writeUInt32LE(p.consoleIntid, 12);
-    rec.writeBigUInt64LE(p.gicvPa, 16);
-    rec.writeUInt32LE((p.deviceTree ? PLATFORM_FLAG_DEVICE_TREE : 0) | (p.psci ? PLATFORM_FLAG_PSCI : 0), 24);
-    const ram = p.deviceTree ? p.ram.slice(0, 4) : [];
-    rec.writeUInt32LE(ram.length, 28);
+    const rec = Buffer.alloc(P.PLATFORM_INFO_SIZE);
+    rec.writeUInt32LE(P.PLATFORM_INFO_VERSION, P.PI_VERSION_AT);
+    rec.writeUInt32LE(p.gicVersion, P.PI_GIC_VERSION_AT);
+    rec.writeUInt32LE(p.listRegisters, P.PI_LIST_REGISTERS_AT);
+    rec.writeUInt32LE(p.consoleIntid, P.PI_CONSOLE_INTID_AT);
+    rec.writeBigUInt64LE(p.gicvPa, P.PI_GICV_PA_AT);
+    rec.writeUInt32LE((p.deviceTree ? P.PLATFORM_FLAG_DEVICE_TREE : 0) | (p.psci ? P.PLATFORM_FLAG_PSCI : 0), P.PI_FLAGS_AT);
+    const ram = p.deviceTree ? p.ram.slice(0, P.PLATFORM_MAX_RAM) : [];
+    rec.writeUInt32LE(ram.length, P.PI_RAM_COUNT_AT);
     ram.forEach((r, i) => {
-      rec.writeBigUInt64LE(r.base, 32 + 16 * i);
-      rec.writeBigUInt64LE(r.size, 40 + 16 * i);
+      rec.writeBigUInt64LE(r.base, P.PI_RAM_AT + P.PI_RAM_RECORD * i);
+      rec.writeBigUInt64LE(r.size, P.PI_RAM_AT + P.PI_RAM_RECORD * i + 8);
     });
-    rec.writeUInt32LE(p.reserved.length, 96);
-    const n = Math.min(max >>> 0, PLATFORM_INFO_SIZE);
-    this.bytes(dst, n).set(rec.subarray(0, n));
+    rec.writeUInt32LE(p.reserved.length, P.PI_RESERVED_COUNT_AT);
+    const n = Math.min(max >>> 0, P.PLATFORM_INFO_SIZE);
+    const to = this.coreRange("platformInfoCopy", dst, n);
+    if (!to) return 0;
+    to.set(rec.subarray(0, n));
     return n;
   }
 
   private bootConfigCopy(dst: number, max: number): number {
     // Like the board: the region is always there, holding zeros when the loader put nothing in it.
-    const region = new Uint8Array(4096);
+    const region = new Uint8Array(HYP.bootConfig.size);
     if (this.bootConfig) region.set(this.bootConfig);
-    const n = Math.min(max, region.length);
-    this.bytes(dst, n).set(region.subarray(0, n));
+    const n = Math.min(max >>> 0, region.length);
+    const to = this.coreRange("bootConfigCopy", dst, n);
+    if (!to) return 0;
+    to.set(region.subarray(0, n));
     return n;
   }
 
   /** An AssemblyScript string: UTF-16, byte length in the u32 before it. */
   private string(ptr: number): string {
-    if (ptr === 0) return "(null)";
+    const size = this.memory!.buffer.byteLength;
+    if (ptr < 4 || ptr > size) return ""; // as boot/glue.c's string_ascii: nothing it cannot read
     const len = new DataView(this.memory!.buffer).getUint32(ptr - 4, true);
-    return Buffer.from(this.bytes(ptr, len)).toString("utf16le");
+    return ptr + len <= size ? Buffer.from(this.bytes(ptr, len)).toString("utf16le") : "";
   }
 }

@@ -7,23 +7,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FirmwareModel } from "./firmware.ts";
-import { FakeHardware } from "./hw.ts";
+import { CRefusal, FakeHardware } from "./hw.ts";
+import { ACTION, ACTION_GUEST_SHIFT, ACTION_KIND_MASK } from "../../tools/abi/action.ts";
+import { EXIT_KINDS, FRAME as ABI_FRAME, SMC_REGS } from "../../tools/abi/frame.ts";
+import { NO_GUEST } from "../../tools/abi/limits.ts";
 import { OpteeModel, type SecureWorldKind } from "./optee.ts";
 
-export const ACTION_PARK = 0;
-export const ACTION_SMC = 1;
-export const ACTION_RUN_GUEST = 2;
-export const ACTION_WAIT = 3;
-export const ACTION_LOAD_GUEST = 4;
-const SMC_REGS = 8;
-
-/** Frame offsets (hyp/core/percpu.ts). */
-export const FRAME = {
-  x0: 0x040, pc: 0x138, pstate: 0x140, esr: 0x148, far: 0x150, hpfar: 0x158, exitKind: 0x160, serving: 0x168,
-  hcr: 0x180, vttbr: 0x188, vtcr: 0x190, vmpidr: 0x198, controlsDirty: 0x1a0, lr: 0x1c0,
-} as const;
-export const EXIT_SYNC = 0;
-export const EXIT_IRQ = 1;
+// Written once in tools/abi/ (boot's action.h and frame.h and the core's hyp/gen/ are generated from it).
+export const { ACTION_PARK, ACTION_SMC, ACTION_RUN_GUEST, ACTION_WAIT, ACTION_LOAD_GUEST } = ACTION;
+export const FRAME = ABI_FRAME;
+export const { EXIT_SYNC, EXIT_IRQ } = EXIT_KINDS;
 
 export type CpuState = "parked" | "off" | "guest" | "waiting" | "in SMC";
 
@@ -69,23 +62,28 @@ export class Machine {
     const instance = new WebAssembly.Instance(compiled, this.hw.imports());
     this.core = instance.exports as unknown as CoreExports;
     this.hw.memory = this.core.memory;
+    this.hw.serving = () => Number(this.get(this.hw.currentCpu, FRAME.serving) & 0xffff_ffffn);
   }
 
   /**
-   * One core call as boot/core.c makes it: the serving mark cleared first; a trap while the core serves a guest
-   * is contained (guestFault, whose own trap is not); any other trap reaches the test.
+   * One core call as boot/core.c makes it: the serving mark cleared first; a trap (or a refusal by C) while the
+   * core serves a guest is contained (guestFault, whose own trap is not); any other trap reaches the test.
    */
-  private enter(cpu: number, call: () => number): number {
+  private enter(cpu: number, name: string, call: () => number): number {
     this.hw.currentCpu = cpu;
-    this.setServing(cpu, 0xff);
+    this.hw.currentExport = name;
+    this.setServing(cpu, NO_GUEST);
     try {
       return call();
     } catch (e) {
-      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      if (!(e instanceof WebAssembly.RuntimeError || e instanceof CRefusal) || name === "guestFault") throw e;
       const g = Number(this.get(cpu, FRAME.serving) & 0xffff_ffffn);
-      if (g >= 0xff) throw e;
+      if (g >= NO_GUEST) throw e;
       this.faults.push({ cpu, guest: g, what: e.message });
+      this.hw.currentExport = "guestFault";
       return this.core.guestFault(cpu, g);
+    } finally {
+      this.hw.currentExport = undefined;
     }
   }
 
@@ -94,9 +92,33 @@ export class Machine {
     v.setUint32(this.core.cpuFrame(cpu) + FRAME.serving, g, true);
   }
 
+  /**
+   * boot/runloop.c's run_guest before it enters the guest: C's checks (a refusal stops that guest as after a
+   * fault: the answer of guestFault), then the EL2 controls loaded as boot/vcpu.c does. Undefined: entered.
+   */
+  private enterGuest(cpu: number): number | undefined {
+    const spsr = this.get(cpu, FRAME.pstate), dirty = this.get(cpu, FRAME.controlsDirty);
+    const refused = this.hw.entryRefused(cpu, spsr, dirty, this.get(cpu, FRAME.vttbr));
+    if (refused) {
+      const g = this.hw.guestOf(cpu), what = `${refused.why} (0x${refused.value.toString(16)})`;
+      if (g === NO_GUEST) {
+        this.hw.console.push(`[hyp] cpu ${cpu}: C refused to enter a guest on a CPU that runs none: ${what}: parking`);
+        return ACTION_PARK;
+      }
+      this.hw.console.push(`[hyp] cpu ${cpu}: C refused to enter guest ${g}: ${what}: only that guest is stopped`);
+      this.faults.push({ cpu, guest: g, what: refused.why });
+      return this.enter(cpu, "guestFault", () => this.core.guestFault(cpu, g));
+    }
+    if (dirty !== 0n) {
+      this.hw.loadControls(cpu, this.get(cpu, FRAME.hcr), this.get(cpu, FRAME.vmpidr));
+      this.set(cpu, FRAME.controlsDirty, 0n);
+    }
+    return undefined;
+  }
+
   /** Starts `cpu` and runs its events until it parks or the machine is off. */
   boot(cpu = 0): void {
-    this.run(cpu, this.enter(cpu, () => this.core.cpuStart(cpu)));
+    this.run(cpu, this.enter(cpu, "cpuStart", () => this.core.cpuStart(cpu)));
   }
 
   /** The guest on `cpu` traps with a synchronous exception of syndrome `esr`. */
@@ -105,13 +127,13 @@ export class Machine {
     this.set(cpu, FRAME.far, far);
     this.set(cpu, FRAME.hpfar, hpfar);
     this.set(cpu, FRAME.exitKind, BigInt(EXIT_SYNC));
-    this.run(cpu, this.enter(cpu, () => this.core.guestExit(cpu, 1023)));
+    this.run(cpu, this.enter(cpu, "guestExit", () => this.core.guestExit(cpu, 1023)));
   }
 
   /** The guest on `cpu` is interrupted by physical interrupt `intid`. */
   guestIrq(cpu: number, intid: number): void {
     this.set(cpu, FRAME.exitKind, BigInt(EXIT_IRQ));
-    this.run(cpu, this.enter(cpu, () => this.core.guestExit(cpu, intid)));
+    this.run(cpu, this.enter(cpu, "guestExit", () => this.core.guestExit(cpu, intid)));
   }
 
   /** The SMC `cpu` was held in (holdSmc) is performed now, and the CPU goes on from its return. */
@@ -122,7 +144,7 @@ export class Machine {
 
   /** A waiting CPU is woken by `intid`. */
   wake(cpu: number, intid: number): void {
-    this.run(cpu, this.enter(cpu, () => this.core.interrupt(cpu, intid)));
+    this.run(cpu, this.enter(cpu, "interrupt", () => this.core.interrupt(cpu, intid)));
   }
 
   get(cpu: number, offset: number): bigint {
@@ -148,6 +170,11 @@ export class Machine {
         return;
       }
       if (action === ACTION_RUN_GUEST) {
+        const refused = this.enterGuest(cpu);
+        if (refused !== undefined) {
+          action = refused;
+          continue;
+        }
         this.state.set(cpu, "guest");
         return;
       }
@@ -155,10 +182,10 @@ export class Machine {
         this.state.set(cpu, "waiting");
         return;
       }
-      if ((action & 0xff) === ACTION_LOAD_GUEST) {
-        const g = (action >> 8) & 0xff;
+      if ((action & ACTION_KIND_MASK) === ACTION_LOAD_GUEST) {
+        const g = (action >> ACTION_GUEST_SHIFT) & 0xff;
         const loaded = this.hw.loadGuest(g) ? 1 : 0;
-        action = this.enter(cpu, () => this.core.guestLoaded(cpu, g, loaded));
+        action = this.enter(cpu, "guestLoaded", () => this.core.guestLoaded(cpu, g, loaded));
         continue;
       }
       if (action !== ACTION_SMC) throw new Error(`unknown action ${action} from the core`);
@@ -175,7 +202,7 @@ export class Machine {
         return;
       }
       this.setFrameRegs(cpu, out);
-      action = this.enter(cpu, () => this.core.smcReturned(cpu));
+      action = this.enter(cpu, "smcReturned", () => this.core.smcReturned(cpu));
     }
     throw new Error("the core kept asking for SMCs: 10000 in a row");
   }

@@ -14,7 +14,7 @@
  *
  * and resumes with RETURN_FROM_RPC, a3 = the thread id OP-TEE gave.
  */
-import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
+import { setup as defaultSetup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { GUEST_RAM_IPA } from "./hw.ts";
 import { Machine } from "./machine.ts";
@@ -25,7 +25,7 @@ const EC_SMC = 0x17n;
 const IL = 1n << 25n;
 const PAGE = 4096n;
 
-/** The setup of configs/qemu-virt.ts: guest index, a CPU of its, client id. */
+/** The setup of test/setups/three-guests.ts: guest index, a CPU of its, client id. */
 export const TEE1 = { index: 0, cpu: 0, client: 1 } as const;
 export const TEE2 = { index: 1, cpu: 2, client: 2 } as const;
 export const PLAIN = { index: 2, cpu: 3, client: 3 } as const;
@@ -340,5 +340,6 @@ export function misdeeds(m: Machine): string[] {
     ...m.optee.violations.map((v) => `OP-TEE was given ${v.use} ${hex(v.pa)} by client ${v.client}: ${v.why}`),
     ...m.optee.argChanged.map((a) => `client ${a.client}'s argument at ${hex(a.pa)} changed while OP-TEE ran`),
     ...m.hw.ramRefusals.map((r) => `guestRam${r.op === "read" ? "Read" : "Write"} refused ${hex(r.pa)}+${r.len} (the core should have checked)`),
+    ...m.hw.linearRefusals.map((r) => `${r.what} was handed ${r.ptr}+${r.len}, outside linear memory (C refused it)`),
   ];
 }

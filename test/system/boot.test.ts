@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { BUILD, RESULTS, bootHypervisor } from "../../tools/run/boot-lib.ts";
 
 const TIMEOUT = 180; // seconds: a boot takes about one; the host may be busy

@@ -6,7 +6,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { bootGuests } from "../../tools/run/guests-lib.ts";
 
 test("typed input reaches the guest chosen with Ctrl-A", async () => {

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { plantedFault, setup } from "../../configs/fault.ts";
+import { plantedFault, setup } from "../setups/fault.ts";
 import { BUILD, RESULTS } from "../../tools/run/boot-lib.ts";
 import { bootGuests } from "../../tools/run/guests-lib.ts";
 import { parseFault } from "../../tools/run/fault-report.ts";

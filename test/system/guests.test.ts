@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
+import { setup as defaultSetup } from "../setups/three-guests.ts";
 import type { Setup } from "../../configs/setup.ts";
 import { withBootArgs } from "../../tools/run/native.ts";
 import { RESULTS } from "../../tools/run/boot-lib.ts";

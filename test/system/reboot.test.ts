@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/reboot.ts";
+import { setup } from "../setups/reboot.ts";
 import { RESULTS } from "../../tools/run/boot-lib.ts";
 import { bootGuests } from "../../tools/run/guests-lib.ts";
 import { parseReboots } from "../../tools/run/reboot-report.ts";

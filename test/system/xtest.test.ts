@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { RESULTS } from "../../tools/run/boot-lib.ts";
 import { SHORT_XTEST, hypXtest } from "../../tools/run/xtest-lib.ts";
 import { guestLines, xtestRunsOverlap } from "../../tools/run/xtest-report.ts";

@@ -4,7 +4,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
+import { setup as shippedSetup } from "../../configs/qemu-virt.ts";
+import { setup as defaultSetup } from "../setups/three-guests.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
 import { checkSetup, ConfigError, formatRange, type ImageFiles } from "../../tools/config/check.ts";
 import { storeLayout } from "../../tools/images/qemu-loads.ts";
@@ -35,9 +36,11 @@ const guest = (name: string, cpus: number[], base: number, size: number, tee = f
   name, cpus, ram: { base, size }, kernel: "debian", initramfs: "debian", cmdline: `guest=${name}`, tee,
 });
 
-test("the default setup passes (with the real files when they exist)", () => {
-  checkSetup(defaultSetup);
-  checkSetup(defaultSetup, noFiles);
+test("the shipped setup and the tests' own pass (with the real files when they exist)", () => {
+  for (const s of [shippedSetup, defaultSetup]) {
+    checkSetup(s);
+    checkSetup(s, noFiles);
+  }
   assert.is(defaultSetup.guests.length, 3);
   assert.is(defaultSetup.board.ram.size, 3072 * MiB);
 });

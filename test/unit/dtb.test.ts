@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { buildGuestDtb, compileDts, decompileDtb, guestDts } from "../../tools/images/dtb.ts";
 
 const byName = (name: string) => setup.guests.find((g) => g.name === name)!;

@@ -5,7 +5,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
+import { setup as defaultSetup } from "../setups/three-guests.ts";
 import type { Setup } from "../../configs/setup.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { Machine } from "../fakes/machine.ts";

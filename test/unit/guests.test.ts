@@ -5,7 +5,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { FRAME, Machine } from "../fakes/machine.ts";
 
@@ -50,12 +50,13 @@ test("boot: CPUs 1-3 started through the firmware, then each guest's vCPU 0 ente
     assert.is(m.get(cpu, FRAME.pc), 0x4020_0000n);
     assert.is(m.reg(cpu, 0), 0x4000_0000n, "x0 = the DTB");
     assert.is(m.get(cpu, FRAME.pstate), 0x3c5n);
-    assert.is(m.get(cpu, FRAME.controlsDirty), 2n);
-    assert.is(m.get(cpu, FRAME.vmpidr), 0x8000_0000n);
-    const hcr = m.get(cpu, FRAME.hcr);
-    for (const bit of [0n, 4n, 19n, 31n]) assert.ok(hcr & (1n << bit), `HCR_EL2 bit ${bit}`);
+    assert.is(m.get(cpu, FRAME.controlsDirty), 0n, "C loaded the EL2 controls the core asked for (and cleared the mark)");
+    const loaded = m.hw.loaded.get(cpu)!;
+    assert.is(loaded.vmpidr, 0x8000_0000n);
+    assert.is(loaded.vttbr, m.get(cpu, FRAME.vttbr), "the guest's own VTTBR, as declared to C");
+    for (const bit of [0n, 4n, 19n, 31n]) assert.ok(m.get(cpu, FRAME.hcr) & loaded.hcr & (1n << bit), `HCR_EL2 bit ${bit}`);
   }
-  const vmids = [0, 2, 3].map((cpu) => m.get(cpu, FRAME.vttbr) >> 48n);
+  const vmids = [0, 2, 3].map((cpu) => m.hw.loaded.get(cpu)!.vttbr >> 48n);
   assert.equal(vmids, [1n, 2n, 3n]);
 });
 

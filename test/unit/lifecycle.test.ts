@@ -1,11 +1,11 @@
 /**
  * A guest's restart (issue 14): PSCI SYSTEM_RESET withdraws the guest from OP-TEE, has C reload its RAM
  * from the pristine images (ACTION_LOAD_GUEST), announces it again and starts its vCPU 0; the other guests
- * never notice. The guests are those of configs/qemu-virt.ts on the fake hardware and the OP-TEE model.
+ * never notice. The guests are those of test/setups/three-guests.ts on the fake hardware and the OP-TEE model.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup as defaultSetup } from "../../configs/qemu-virt.ts";
+import { setup as defaultSetup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { Machine } from "../fakes/machine.ts";
 import * as M from "../fakes/optee-msg.ts";

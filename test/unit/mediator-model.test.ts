@@ -5,7 +5,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { FakeHardware } from "../fakes/hw.ts";
 import * as M from "../fakes/optee-msg.ts";

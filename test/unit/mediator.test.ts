@@ -1,7 +1,7 @@
 /**
  * The OP-TEE mediator, part 1: which guests are clients and under which id,
  * and the fast calls (issue 5, "What to build" 1-2). The guests are those of
- * configs/qemu-virt.ts: tee1 (CPUs 0-1, client 1), tee2 (CPU 2, client 2),
+ * test/setups/three-guests.ts: tee1 (CPUs 0-1, client 1), tee2 (CPU 2, client 2),
  * plain (CPU 3, no TEE). OP-TEE is the model in test/fakes/optee.ts.
  */
 import { test } from "uvu";
@@ -24,7 +24,7 @@ function psci(m: ReturnType<typeof bootTee>["m"], cpu: number, fid: bigint): voi
 test("each TEE guest is announced with VM_CREATED (x7 = 0, x1 = index + 1) before its first vCPU runs", async () => {
   const { Machine } = await import("../fakes/machine.ts");
   const { setupBootConfig } = await import("../../tools/build/bootconfig.ts");
-  const { setup } = await import("../../configs/qemu-virt.ts");
+  const { setup } = await import("../setups/three-guests.ts");
   const m = new Machine("virtualized", setupBootConfig(setup));
   const created = () => m.optee.calls.filter((c) => c.fid === O.OPTEE_SMC_VM_CREATED && c.a1 !== 0x7fff).map((c) => [c.a1, c.a7]);
   m.boot(0);
@@ -39,7 +39,7 @@ test("each TEE guest is announced with VM_CREATED (x7 = 0, x1 = index + 1) befor
 test("OP-TEE with room for one guest: the second TEE guest is no client (UNKNOWN_FUNCTION), the first works", async () => {
   const { Machine } = await import("../fakes/machine.ts");
   const { setupBootConfig } = await import("../../tools/build/bootconfig.ts");
-  const { setup } = await import("../../configs/qemu-virt.ts");
+  const { setup } = await import("../setups/three-guests.ts");
   const { TeeGuest, TEE1, TEE2, echoTa } = await import("../fakes/tee-guest.ts");
   const m = new Machine("virtualized", setupBootConfig(setup));
   m.optee.maxGuests = 1;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { setup } from "../../configs/qemu-virt.ts";
+import { setup } from "../setups/three-guests.ts";
 import { compileDts, decompileDtb } from "../../tools/images/dtb.ts";
 import { NATIVE_INITRD_ADDR, nativeCmdline, nativeDts, withBootArgs } from "../../tools/run/native.ts";
 import { FULL_XTEST, SHORT_XTEST, xtestSetup } from "../../tools/run/xtest-lib.ts";

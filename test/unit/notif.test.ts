@@ -2,7 +2,7 @@
  * OP-TEE's asynchronous notifications routed per guest (issue 10), against
  * the OP-TEE model's notifications (test/fakes/optee-notif.ts: per-guest
  * value sets consumed once, one edge-triggered line for everyone, the test
- * watchdog's DO_BOTTOM_HALF every second). Guests of configs/qemu-virt.ts:
+ * watchdog's DO_BOTTOM_HALF every second). Guests of test/setups/three-guests.ts:
  * tee1 (client 1, vCPUs on CPUs 0 and 1), tee2 (client 2, CPU 2), plain
  * (CPU 3, no TEE). The physical line is taken by CPU 0, where boot/gic.c
  * routes it, while CPU 0 runs tee1's vCPU 0.

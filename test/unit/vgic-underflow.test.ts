@@ -8,11 +8,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Machine } from "../fakes/machine.ts";
 import { bootTee } from "../fakes/tee-guest.ts";
+import { FRAME } from "../../tools/abi/frame.ts";
+import { MAINTENANCE_PPI as MAINTENANCE_INTID } from "../../tools/abi/irq.ts";
 
-/** hyp/core/percpu.ts FRAME_LR_UNDERFLOW, boot/include/frame.h. */
-const FRAME_LR_UNDERFLOW = 0x1a8;
-/** hyp/core/irq.ts MAINTENANCE_INTID, boot/include/gic.h MAINTENANCE_PPI. */
-const MAINTENANCE_INTID = 25;
+const FRAME_LR_UNDERFLOW = FRAME.lrUnderflow;
 const GICD_CTLR = 0x0, GICD_ISENABLER1 = 0x104, ENABLE_GRP1 = 2n;
 /** SPIs 32..37: six, two more than the LRs the fake hardware has (4). */
 const SPIS = [32, 33, 34, 35, 36, 37];
@@ -37,7 +36,7 @@ function booted() {
 
 /** What the guest does with every LR it was given: takes and completes it (the LR goes Invalid). */
 function completeAll(m: Machine, cpu: number): void {
-  const lrs = m.core.cpuFrame(cpu) + 0x1c0;
+  const lrs = m.core.cpuFrame(cpu) + FRAME.lr;
   const view = new DataView(m.core.memory.buffer);
   for (let i = 0; i < 4; i++) view.setBigUint64(lrs + 8 * i, 0n, true);
 }
@@ -50,7 +49,7 @@ test("six interrupts for four LRs: entered with underflow on; the maintenance ex
   completeAll(m, 0);
   m.guestIrq(0, MAINTENANCE_INTID);
   assert.is(underflowAsked(m, 0), 0, "the last two are in LRs now: no more underflow");
-  const lrs = m.core.cpuFrame(0) + 0x1c0;
+  const lrs = m.core.cpuFrame(0) + FRAME.lr;
   const view = new DataView(m.core.memory.buffer);
   const intids = [0, 1, 2, 3].map((i) => Number(view.getBigUint64(lrs + 8 * i, true) & 0xffffn)).filter((x) => x !== 0);
   assert.equal(intids.sort((a, b) => a - b), [36, 37]);

@@ -14,6 +14,7 @@ import { GUEST_LAYOUT } from "../../configs/guest-layout.ts";
 import type { GuestConfig, Setup } from "../../configs/setup.ts";
 import { PROJECT_ROOT, kernelImage } from "../firmware/paths.ts";
 import { UserError } from "../lib/cli.ts";
+import { MAX_VCPUS } from "../abi/limits.ts";
 
 /** A setup that cannot be booted: a person fixes it in the setup file (tools exit 2 on it, see lib/cli.ts). */
 export class ConfigError extends UserError {
@@ -25,7 +26,7 @@ export class ConfigError extends UserError {
 
 const MiB = 1024 * 1024;
 export const NAME_PATTERN = /^[a-z0-9-]{1,15}$/i;
-export const MAX_VCPUS = 8;
+export { MAX_VCPUS } from "../abi/limits.ts";
 export const MIN_GUEST_RAM = 64 * MiB;
 export const RAM_ALIGN = 2 * MiB;
 /** Linux's COMMAND_LINE_SIZE on arm64 (with its terminating NUL). */

@@ -30,6 +30,7 @@ import { rpcBufferRemoveAll } from "./rpcbuf";
 import { shmReleaseAll } from "./shm";
 import { statCount, statGet, STAT_FAST, STAT_STD } from "./stats";
 import { faultTestArmed, faultTestCheck } from "../../../core/fault";
+import { guardTestArmed, guardTestCheck } from "../../../core/guard-test";
 import { setServing } from "../../../core/percpu";
 import { callWithArg, stdReturned } from "./stdcall";
 
@@ -38,6 +39,7 @@ const SMCCC_FAST_CALL: u32 = 0x80000000;
 
 /** A Trusted-OS call (SMCCC owner 50..63) from guest g's vCPU on `cpu`; a verdict (core/tee-ops.ts). */
 export function teeCall(cpu: u32, g: u32, fid: u32): u32 {
+  if (guardTestArmed()) guardTestCheck(cpu, g);
   if (!isClient(g)) {
     setResult(cpu, smc.OPTEE_SMC_RETURN_UNKNOWN_FUNCTION, 0, 0, 0);
     return TEE_RESUME;

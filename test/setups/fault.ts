@@ -4,8 +4,8 @@
  * tee2's 50th OP-TEE call, in the middle of its xtest selection. tee2 restarts (onCrash "restart") and runs the
  * selection again; tee1 runs its own meanwhile and must pass.
  */
-import type { Setup } from "./setup.ts";
-import { setup as base } from "./qemu-virt.ts";
+import type { Setup } from "../../configs/setup.ts";
+import { setup as base } from "./three-guests.ts";
 
 const CMDLINE = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init";
 const XTEST = "run=xtest xtest=-t,regression,1001,1004,4001,6001";

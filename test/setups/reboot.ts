@@ -4,8 +4,8 @@
  * longer selection to the end. The hypervisor restarts tee2 from pristine images each time. tee2 keeps kernel
  * warnings on its console (kmsg=4): a guest stuck on its way down says where (the hung-task detector).
  */
-import type { Setup } from "./setup.ts";
-import { setup as base } from "./qemu-virt.ts";
+import type { Setup } from "../../configs/setup.ts";
+import { setup as base } from "./three-guests.ts";
 
 const CMDLINE = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init";
 
