@@ -8,7 +8,7 @@
  */
 import { PRIVATE_COUNT, VGIC_MAX_INTID } from "./regs";
 import { irqSetLine, irqSetPending } from "./irq";
-import { IRQ_ENABLED, IRQ_LINE, cpuBit, guestLive, irqAt, irqFlags, irqTarget, vcpuLive } from "./state";
+import { IRQ_ENABLED, cpuBit, guestLive, irqAt, irqFlags, irqTarget, vcpuLive } from "./state";
 
 /**
  * Makes `intid` pending: an SGI or PPI of vCPU `v`, or an SPI (then `v` is
@@ -33,9 +33,6 @@ export function vgicRaise(g: u32, v: u32, intid: u32): u32 {
 export function vgicSetLevel(g: u32, v: u32, intid: u32, high: bool): u32 {
   const r = irqOf(g, v, intid);
   if (r == 0) return 0;
-  // The UART drives its line after every register access, nearly always to where it was: nothing changes
-  // (a rise was kicked when it happened; a repeated fall must not drop a pending state set by GICD_ISPENDR).
-  if (((irqFlags(r) & IRQ_LINE) != 0) == high) return 0;
   irqSetLine(g, r, intid, high);
   return high ? kickFor(g, r) : 0;
 }
