@@ -163,12 +163,12 @@ void gic_kick(unsigned cpu)
 	__asm__ volatile("isb");
 }
 
-/* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
 void gic_underflow_off(void)
 {
 	sysreg_write(ich_hcr_el2, ICH_HCR_EN);
 }
 
+/* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
 void gic_lrs_load(const struct frame *f)
 {
 	sysreg_write(ich_hcr_el2, f->lr_underflow ? ICH_HCR_EN | ICH_HCR_UIE : ICH_HCR_EN);
