@@ -53,7 +53,7 @@ OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h $(ABI_C)
 
 
-.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint clean
+.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot reboot-cost probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint bench-profile clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -168,6 +168,11 @@ xtest: deps all
 xtest-reboot: deps all
 	$(TSX) tools/run/xtest.ts --reboot-loop 300
 
+# What tee2 rebooting in a loop costs tee1, against a control in which tee2 does the same work without the
+# restarts (build/results/reboot-cost.json). Wall clock, runs one after another: needs an idle host. ~15 min.
+reboot-cost: deps all
+	$(TSX) tools/run/reboot-cost.ts $(if $(RUNS),--runs $(RUNS)) $(if $(MODES),--modes $(MODES))
+
 # Figures, not tests, all on the same QEMU machine natively and under the hypervisor, under -icount: the
 # micro-benchmark guest's calls with the EL2 profile (micro.json, el2-exits.json), instructions to /init, a TEE-call-heavy xtest selection,
 # TEEC calls from Linux (guest/teebench), each into build/bench/; how long OP-TEE's notifications take to reach
@@ -193,6 +198,15 @@ endif
 # tool refuses to report such a trace.
 bench-stint: deps deps-debug all $(MB)/microbench.bin
 	$(TSX) tools/bench/stint.ts
+
+# Where the TEE-call selection's instructions go (build/bench/profile.json): a QEMU plugin counts every block
+# natively and under the hypervisor; the hypervisor's share by function, the rest matched by content. ~15 min.
+bench-profile: deps deps-debug all $(B)/bench/tbprof.so
+	$(TSX) tools/bench/profile.ts
+
+$(B)/bench/tbprof.so: tools/bench/profile/tbprof.c
+	@mkdir -p $(dir $@)
+	gcc -O2 -shared -fPIC -Wall -Wextra -o $@ $<
 
 # The default setup (or SETUP=…) paused under QEMU's gdbstub; prints the gdb-multiarch command that attaches with
 # the hypervisor's symbols and tools/debug/hyp.gdb. GDB_PORT=… changes the port (default 1234).

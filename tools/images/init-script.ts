@@ -34,6 +34,8 @@
  *                       they cannot split xtest's lines; 4 lets warnings such as a hung task's through)
  *   reboot_until=<s>    the same, for as long as the machine's counter is below <s> seconds since power-on (a
  *                       reboot loop alongside another guest's long run: make xtest-reboot)
+ *   repeat_until=<s>    run the steps again, in the same life, for as long as the machine's counter is below <s>
+ *                       seconds since power-on: the control of a reboot loop (the same work without the restarts)
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
  *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
  *                       guest's CPU can cost the others instructions
@@ -42,6 +44,7 @@
  *               since_power_on=<the generic timer's counter at /init, in seconds: firmware and hypervisor included>
  *               boot=<which start of this guest: 1 the first, then one more after each reboot; 0 natively>
  *   GUEST-REBOOT name=<guest> boot=<n>   about to reboot (reboots=)
+ *   GUEST-REPEAT name=<guest> round=<n>  running the steps again (repeat_until=)
  *   ISOLATION-PROBE start addr=<addr>
  *   ISOLATION-PROBE result=bus-error | result=read value=<v> | result=exit-<status>
  *   TEE-DEVICE present | TEE-DEVICE absent
@@ -144,11 +147,13 @@ run_xtest() {
     echo "XTEST-END name=$guest status=no-tee seconds=$(since "$t0")"
     return
   fi
-  if ! tee-supplicant -d; then
+  # Once per life: a second one could not open /dev/teepriv0 (repeat_until runs this again).
+  if [ -z "$supplicant_up" ] && ! tee-supplicant -d; then
     echo "XTEST-ERROR name=$guest tee-supplicant -d failed"
     echo "XTEST-END name=$guest status=no-supplicant seconds=$(since "$t0")"
     return
   fi
+  supplicant_up=1
   dmesg -n "\${kmsg:-1}"
   t0=$(now)
   xtest $args # the selection splits into words on purpose
@@ -201,16 +206,25 @@ teebench_one() {
   teebench -g "$1" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
 }
 
-for step in $(echo "\${run:-}" | tr ',' ' '); do
-  case "$step" in
-    isolation) isolation_probe ;;
-    teecheck) tee_check ;;
-    xtest) run_xtest ;;
-    idle) hold idle ;;
-    busy) hold busy ;;
-    teebench) run_teebench ;;
-    *) echo "RUN unknown: $step" ;;
-  esac
+# Below <s> seconds since power-on (the machine's counter)?
+before() { awk -v now="$(teebench --since-power-on)" -v until="$1" 'BEGIN { exit !(now < until) }'; }
+
+round=1
+while :; do
+  for step in $(echo "\${run:-}" | tr ',' ' '); do
+    case "$step" in
+      isolation) isolation_probe ;;
+      teecheck) tee_check ;;
+      xtest) run_xtest ;;
+      idle) hold idle ;;
+      busy) hold busy ;;
+      teebench) run_teebench ;;
+      *) echo "RUN unknown: $step" ;;
+    esac
+  done
+  [ -n "\${repeat_until:-}" ] && before "$repeat_until" || break
+  round=$((round + 1))
+  echo "GUEST-REPEAT name=$guest round=$round"
 done
 
 # OP-TEE's asynchronous notifications (issue 10): the interrupts the optee driver took, summed over CPUs.
@@ -227,9 +241,7 @@ if [ "\${shell:-}" = 1 ]; then
 fi
 again=
 [ -n "\${reboots:-}" ] && [ "$boot" -le "$reboots" ] && again=1
-if [ -n "\${reboot_until:-}" ] && awk -v now="$(teebench --since-power-on)" -v until="$reboot_until" 'BEGIN { exit !(now < until) }'; then
-  again=1
-fi
+[ -n "\${reboot_until:-}" ] && before "$reboot_until" && again=1
 if [ -n "$again" ]; then
   echo "GUEST-REBOOT name=$guest boot=$boot"
   reboot -f

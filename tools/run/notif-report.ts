@@ -83,6 +83,10 @@ export interface Figure {
 
 export interface GuestLatency {
   toGet: Figure;
+  /** To the guest's DO_BOTTOM_HALF call reaching the hypervisor: the guest kernel's own delay. */
+  toBottomHalfCall: Figure;
+  /** From that call reaching the hypervisor to OP-TEE's return from it: the hypervisor's and OP-TEE's share. */
+  bottomHalfServed: Figure;
   toBottomHalf: Figure;
   /** DO_BOTTOM_HALF calls OP-TEE turned away (ETHREAD_LIMIT): every thread of the guest was busy. */
   bottomHalfNoThread: number;
@@ -100,16 +104,22 @@ function figure(text: string): Figure {
 /**
  * The hypervisor's notification latency line for `name` (hyp/tee/optee/mediator/stats.ts, latency.ts), if it said
  * one: `[hyp] optee <name>: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n N median M max W us;
- * to DO_BOTTOM_HALF done n …; K DO_BOTTOM_HALF calls found every OP-TEE thread busy` (median and max only when n > 0).
+ * to DO_BOTTOM_HALF called n …; served in n …; to DO_BOTTOM_HALF done n …; K DO_BOTTOM_HALF calls found every OP-TEE thread busy` (median and max only when n > 0).
  */
 export function parseLatency(lines: string[], name: string): Omit<GuestLatency, "watchdogTimeouts"> | null {
   const prefix = `[hyp] optee ${name}: notification latency from INTID 219: `;
   const line = lines.find((l) => l.startsWith(prefix));
   if (!line) return null;
-  const [get, bh, busy] = line.slice(prefix.length).split("; ");
+  const parts = line.slice(prefix.length).split("; ");
+  const part = (head: string): Figure => {
+    const p = parts.find((x) => x.startsWith(head));
+    return p ? figure(p.slice(head.length)) : { n: 0, medianUs: null, maxUs: null };
+  };
   return {
-    toGet: figure(get.replace("to GET_ASYNC_NOTIF_VALUE ", "")),
-    toBottomHalf: figure(bh.replace("to DO_BOTTOM_HALF done ", "")),
-    bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(busy ?? "")?.[1] ?? 0),
+    toGet: part("to GET_ASYNC_NOTIF_VALUE "),
+    toBottomHalfCall: part("to DO_BOTTOM_HALF called "),
+    bottomHalfServed: part("served in "),
+    toBottomHalf: part("to DO_BOTTOM_HALF done "),
+    bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(parts.at(-1) ?? "")?.[1] ?? 0),
   };
 }

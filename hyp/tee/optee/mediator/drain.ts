@@ -33,7 +33,7 @@ import { vgicRaiseIrq } from "../../../vgic/exports";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { clientIdOf, isClient } from "./clients";
-import { latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
+import { latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_BOTTOM_HALF_CALL, LATENCY_GET } from "./latency";
 import { NOTIF_READS_DEFAULT, NOTIF_VALUE_COUNT } from "./limits";
 import { notifAdd, notifEnabled, NOTIF_SAID_READ_BOUND, sayOnce } from "./notif";
 import { statCount, STAT_NOTIF_IRQS } from "./stats";
@@ -160,7 +160,10 @@ function deliver(cpu: u32, g: u32): void {
   if (d.gotValue == 0 || !notifEnabled(g)) return;
   statCount(g, STAT_NOTIF_IRQS);
   latencyStart(g, LATENCY_GET, d.roundSince);
-  if (d.gotBottomHalf != 0) latencyStart(g, LATENCY_BOTTOM_HALF, d.roundSince);
+  if (d.gotBottomHalf != 0) {
+    latencyStart(g, LATENCY_BOTTOM_HALF_CALL, d.roundSince);
+    latencyStart(g, LATENCY_BOTTOM_HALF, d.roundSince);
+  }
   kickMask(cpu, vgicRaiseIrq(g, 0, GUEST_OPTEE_NOTIF_INTID));
 }
 

@@ -3,9 +3,12 @@
  * hypervisor on the generic timer (hw timeNs): from taking OP-TEE's
  * interrupt (INTID 219) to the guest's first GET_ASYNC_NOTIF_VALUE that
  * returns a value, and from taking the interrupt that brought a
- * DO_BOTTOM_HALF (value 0) to OP-TEE's return from the guest's
- * OPTEE_MSG_CMD_DO_BOTTOM_HALF call (what OP-TEE's watchdog waits for; an
- * attempt turned away for want of a free thread does not count).
+ * DO_BOTTOM_HALF (value 0) to the guest's OPTEE_MSG_CMD_DO_BOTTOM_HALF call
+ * reaching the mediator (how long the guest's kernel took to make it) and to
+ * OP-TEE's return from it (what OP-TEE's watchdog waits for; an attempt turned
+ * away for want of a free thread does not count); and how long that call took
+ * from reaching the mediator to its return (the hypervisor's and OP-TEE's
+ * share: what is left of a late bottom half is the guest's own).
  * Said in one line when the guest leaves OP-TEE (stats.ts); `make bench`
  * reads it (tools/bench/notif-latency.ts). Figures only: nothing the
  * hypervisor decides depends on them.
@@ -17,10 +20,12 @@ import { MAX_GUESTS } from "../../../core/guest";
 import { timeNs } from "../../../hw/imports";
 import { put, putDec } from "../../../lib/log";
 
-/** What is measured: to the guest's GET, to its DO_BOTTOM_HALF. */
+/** What is measured: to the guest's GET, to its DO_BOTTOM_HALF call, to that call's return; the call itself. */
 export const LATENCY_GET: u32 = 0;
 export const LATENCY_BOTTOM_HALF: u32 = 1;
-const KINDS: u32 = 2;
+export const LATENCY_BOTTOM_HALF_CALL: u32 = 2;
+export const LATENCY_BOTTOM_HALF_SERVED: u32 = 3;
+const KINDS: u32 = 4;
 /** Samples kept per guest and kind for the median: a minute and more of OP-TEE's watchdog. */
 const LATENCY_SAMPLES: u32 = 128;
 
@@ -77,6 +82,11 @@ export function latencyPut(g: u32, kind: u32): void {
   if (s.count == 0) return;
   put(" median "); putDec(median(g, kind, s.count < LATENCY_SAMPLES ? s.count : LATENCY_SAMPLES));
   put(" max "); putDec(s.worstUs); put(" us");
+}
+
+/** Guest g's measurement of `kind` in progress is dropped (an attempt OP-TEE turned away). */
+export function latencyDrop(g: u32, kind: u32): void {
+  if (g < MAX_GUESTS) at(g, kind).since = 0;
 }
 
 /** Guest g's notifications stopped: what was outstanding will not be taken. */

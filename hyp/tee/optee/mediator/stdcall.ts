@@ -17,7 +17,8 @@ import { Call, callAt, callClose, callFreeLists, callOpen, CALL_IN_OPTEE, CALL_N
   SHM_OP_RPC_ALLOC, SHM_OP_UNREGISTER } from "./calls";
 import { setResult } from "./result";
 import { readGuest } from "./guestmem";
-import { latencyEnd, LATENCY_BOTTOM_HALF } from "./latency";
+import { latencyDrop, latencyEnd, latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_BOTTOM_HALF_CALL,
+  LATENCY_BOTTOM_HALF_SERVED } from "./latency";
 import { notifStop } from "./notif";
 import { LIMIT_CALLS, LIMIT_POOL, LIMIT_SHM_BUFFERS, LIMIT_SHM_PAGES, logLimit, logRefused } from "./log";
 import { anyMemref, paramAt, paramsTranslate, refuseInArg, refusalOrigin, resultsCopyBack, translatedPages } from "./params";
@@ -67,6 +68,7 @@ export function callWithArg(cpu: u32, g: u32, client: u32): i32 {
     const params = <usize>M.OPTEE_MSG_ARG_SIZE;
     readGuest(g, argIpa + <u64>params, shadow + params, n * M.OPTEE_MSG_PARAM_SIZE);
   }
+  if (load<u32>(shadow + M.MSG_CMD) == M.OPTEE_MSG_CMD_DO_BOTTOM_HALF) bottomHalfCalled(g);
   const refused = prepare(g, c, shadow, n);
   if (refused != M.TEE_SUCCESS) {
     refuseInArg(g, shadow, argIpa, refused, refusalOrigin);
@@ -181,8 +183,19 @@ function finishCall(g: u32, call: Call): void {
  * ETHREAD_LIMIT both of the guest's OP-TEE threads were busy, and the guest waits for one and tries again.
  */
 function bottomHalfReturned(g: u32, a0: u32): void {
-  if (a0 == smc.OPTEE_SMC_RETURN_OK) latencyEnd(g, LATENCY_BOTTOM_HALF);
-  else if (a0 == smc.OPTEE_SMC_RETURN_ETHREAD_LIMIT) statCount(g, STAT_NOTIF_BH_NO_THREAD);
+  if (a0 == smc.OPTEE_SMC_RETURN_OK) {
+    latencyEnd(g, LATENCY_BOTTOM_HALF);
+    latencyEnd(g, LATENCY_BOTTOM_HALF_SERVED);
+    return;
+  }
+  latencyDrop(g, LATENCY_BOTTOM_HALF_SERVED);
+  if (a0 == smc.OPTEE_SMC_RETURN_ETHREAD_LIMIT) statCount(g, STAT_NOTIF_BH_NO_THREAD);
+}
+
+/** Guest g's DO_BOTTOM_HALF call reached the mediator: the guest's part of the notification ends here. */
+function bottomHalfCalled(g: u32): void {
+  latencyEnd(g, LATENCY_BOTTOM_HALF_CALL);
+  latencyStart(g, LATENCY_BOTTOM_HALF_SERVED, latencyNow());
 }
 
 function answer(cpu: u32, a0: u32): i32 {

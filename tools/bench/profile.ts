@@ -1,0 +1,138 @@
+/**
+ * `make bench-profile`: where the TEE-call selection's extra instructions go, block by block. The selection of
+ * tools/bench/tee-calls.ts runs natively and in tee1 under the hypervisor, each with the QEMU plugin
+ * tools/bench/profile/tbprof.c counting every translation block executed, and again with a one-case selection
+ * (`-t regression 1001`) from the same boot path: the difference of the two is the selection's own window, with
+ * boot work (guest RAM clears, image copies, kernel boot) taken out.
+ *
+ * The report (build/bench/profile.json, and the lines printed):
+ *   - instructions in the window per region: the hypervisor's image (EL2), kernel addresses, the rest;
+ *   - the hypervisor's functions by instructions (addr2line through wasm2c's inlining: innermost function and the
+ *     export or C function it was inlined into);
+ *   - the code that runs more under the hypervisor than natively, matched by the bytes of its blocks (KASLR
+ *     moves the kernel, not its code).
+ * Figures, not tests: under `-icount`, so the counts do not depend on the host.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
+import { setup } from "../../configs/qemu-virt.ts";
+import { sharedInitramfs } from "../images/qemu-loads.ts";
+import { BUILD } from "../run/boot-lib.ts";
+import { nativeFlash } from "../run/native.ts";
+import { hypXtest, nativeXtest } from "../run/xtest-lib.ts";
+import { BENCH_DIR, ICOUNT_ARGS, log } from "./bench-lib.ts";
+
+const PLUGIN = join(BENCH_DIR, "tbprof.so");
+const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
+const BASE = "-t,regression,1001";
+const TIMEOUT_S = 1800;
+const HYP = qemuVirt.hypervisor.image;
+const KERNEL_VA = 0xffff_0000_0000_0000n;
+
+interface Block { vaddr: bigint; insns: number; executions: number; hash: string }
+type Run = "native" | "hyp";
+
+function readBlocks(file: string): Block[] {
+  return readFileSync(file, "utf8").trim().split("\n").map((l) => {
+    const [va, n, e, h] = l.split(" ");
+    return { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash: h };
+  });
+}
+
+async function profiled(run: Run, selection: string, tag: string): Promise<string> {
+  const out = join(BENCH_DIR, `profile-${run}-${tag}.txt`);
+  const qemuArgs = [...ICOUNT_ARGS, "-plugin", `${PLUGIN},out=${out}`];
+  const logFile = join(BENCH_DIR, `profile-${run}-${tag}.log`);
+  const r = run === "native"
+    ? (await nativeXtest({ selection, timeoutSeconds: TIMEOUT_S, qemuArgs, log: logFile })).native
+    : (await hypXtest({ ...setup, guests: [setup.guests.find((g) => g.name === "tee1")!] },
+      { selection, name: `profile-${tag}`, timeoutSeconds: TIMEOUT_S, qemuArgs, log: logFile })).guests[0];
+  if (r.status !== "0") throw new Error(`${run} ${selection}: xtest status ${r.status ?? "none"} (see ${logFile})`);
+  log(`profile: ${run} ${selection.replace(/,/g, " ")}: xtest ${r.seconds} s`);
+  return out;
+}
+
+/** Window counts: per key, the selection's instructions minus the base run's. */
+function window(sel: Block[], base: Block[], key: (b: Block) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const b of sel) m.set(key(b), (m.get(key(b)) ?? 0) + b.insns * b.executions);
+  for (const b of base) m.set(key(b), (m.get(key(b)) ?? 0) - b.insns * b.executions);
+  return m;
+}
+
+const inHyp = (b: Block) => b.vaddr >= BigInt(HYP.base) && b.vaddr < BigInt(HYP.base + HYP.size);
+const region = (b: Block) => (inHyp(b) ? "hypervisor (EL2)" : b.vaddr >= KERNEL_VA ? "kernel addresses" : "other (user, OP-TEE, TF-A)");
+
+function regions(sel: Block[], base: Block[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of window(sel, base, region)) out[k] = v;
+  return out;
+}
+
+/** The hypervisor's window by function: `inner ← outer` through the inlining chain addr2line reports. */
+function hypFunctions(sel: Block[], base: Block[]): [string, number][] {
+  const byAddr = window(sel.filter(inHyp), base.filter(inHyp), (b) => `0x${b.vaddr.toString(16)}`);
+  const addrs = [...byAddr.keys()];
+  const names = new Map<string, string>();
+  for (let i = 0; i < addrs.length; i += 2000) {
+    const chunk = addrs.slice(i, i + 2000);
+    const text = execFileSync("aarch64-linux-gnu-addr2line", ["-f", "-i", "-a", "-e", join(BUILD, "hyp.elf"), ...chunk],
+      { encoding: "utf8", maxBuffer: 1 << 28 });
+    let current = "", chain: string[] = [];
+    const flush = () => { if (current) names.set(current, chain.length > 1 ? `${chain[0]} ← ${chain.at(-1)}` : chain[0] ?? "?"); };
+    for (const line of text.split("\n")) {
+      if (/^0x[0-9a-f]+$/.test(line)) { flush(); current = `0x${BigInt(line).toString(16)}`; chain = []; }
+      else if (line && !line.includes(":")) chain.push(line);
+    }
+    flush();
+  }
+  const byName = new Map<string, number>();
+  for (const [a, v] of byAddr) byName.set(names.get(a) ?? a, (byName.get(names.get(a) ?? a) ?? 0) + v);
+  return [...byName].sort((x, y) => y[1] - x[1]).slice(0, 25);
+}
+
+/** Code outside EL2 that runs more in the hypervisor's window than in native's, matched by content. */
+function extraCode(n: { sel: Block[]; base: Block[] }, h: { sel: Block[]; base: Block[] }): { hash: string; vaddr: string; region: string; extra: number }[] {
+  const key = (b: Block) => b.hash;
+  const nw = window(n.sel, n.base, key), hw = window(h.sel.filter((b) => !inHyp(b)), h.base.filter((b) => !inHyp(b)), key);
+  const where = new Map(h.sel.map((b) => [b.hash, b]));
+  return [...hw].map(([hash, v]) => ({ hash, extra: v - (nw.get(hash) ?? 0) }))
+    .sort((a, b) => b.extra - a.extra).slice(0, 25)
+    .map(({ hash, extra }) => ({ hash, extra, vaddr: `0x${where.get(hash)!.vaddr.toString(16)}`, region: region(where.get(hash)!) }));
+}
+
+const M = (x: number) => `${(x / 1e6).toFixed(1).padStart(7)} M`;
+
+async function main(): Promise<void> {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  nativeFlash();
+  sharedInitramfs();
+  log(`profile: xtest=${SELECTION} minus ${BASE}, native and tee1 alone, -icount, with ${PLUGIN}`);
+  // Two QEMUs at a time (each is one host thread under -icount).
+  const [ns, hs] = await Promise.all([profiled("native", SELECTION, "sel"), profiled("hyp", SELECTION, "sel")]);
+  const [nb, hb] = await Promise.all([profiled("native", BASE, "base"), profiled("hyp", BASE, "base")]);
+  const n = { sel: readBlocks(ns), base: readBlocks(nb) }, h = { sel: readBlocks(hs), base: readBlocks(hb) };
+  const nr = regions(n.sel, n.base), hr = regions(h.sel, h.base);
+  const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  log("instructions in the window, by region:        native  hypervisor");
+  for (const k of new Set([...Object.keys(nr), ...Object.keys(hr)]))
+    log(`  ${k.padEnd(40)} ${M(nr[k] ?? 0)}  ${M(hr[k] ?? 0)}`);
+  log(`  ${"total".padEnd(40)} ${M(total(nr))}  ${M(total(hr))}`);
+  const fns = hypFunctions(h.sel, h.base);
+  log("the hypervisor's window by function (innermost ← where it was inlined):");
+  for (const [f, v] of fns) log(`  ${M(v)}  ${f}`);
+  const extra = extraCode(n, h);
+  log("code outside EL2 running more than natively (by content):");
+  for (const e of extra.slice(0, 12)) log(`  ${M(e.extra)}  ${e.region} at ${e.vaddr}`);
+  const out = join(BENCH_DIR, "profile.json");
+  writeFileSync(out, JSON.stringify({ selection: SELECTION, base: BASE, icount: ICOUNT_ARGS.join(" "),
+    regions: { native: nr, hyp: hr }, hypFunctions: fns, extraOutsideEl2: extra }, null, 2) + "\n");
+  log(`wrote ${out}`);
+}
+
+main().catch((e) => {
+  console.error(`[bench] profile failed: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});

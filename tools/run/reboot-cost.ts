@@ -1,0 +1,97 @@
+/**
+ * `make reboot-cost` (issue 14): what a guest rebooting in a loop costs the others, against a control. tee1 runs
+ * an xtest selection while tee2, for the same span of the machine's clock, either
+ *   reboots: runs a short selection and reboots (`reboot -f`), over and over (what `make xtest-reboot` does), or
+ *   repeats: runs the same short selection over and over in one life (the same work, no restarts), or
+ *   busy:    keeps both its vCPUs in a busy loop (the most a neighbour can take of the host without restarting),
+ * and the two runs are compared on what tee1 sees: its xtest seconds and result, OP-TEE's watchdog timeouts for
+ * it, and the notification latencies the hypervisor measured for it (to its DO_BOTTOM_HALF call, and to that
+ * call's return). Under QEMU the guests share the host's cores, so any busy neighbour slows tee1: the restarts cost
+ * tee1 nothing measurable when the reboot run is no worse than the busy one. Wall-clock runs, one after the
+ * other: the host must be otherwise idle.
+ *
+ * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>]
+ * Writes build/results/reboot-cost.json.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { setup } from "../../configs/qemu-virt.ts";
+import type { Setup } from "../../configs/setup.ts";
+import { RESULTS } from "./boot-lib.ts";
+import { parseLatency, parseWatchdog } from "./notif-report.ts";
+import { parseReboots } from "./reboot-report.ts";
+import { hypXtest } from "./xtest-lib.ts";
+
+const log = (s: string) => console.log(`[reboot-cost] ${s}`);
+/** tee1's default selection: the cases during which make xtest-reboot's tee1 counted its watchdog timeouts. */
+const TEE1_SELECTION = "-t,regression,1011,1013,1016,1017";
+const TEE2_SELECTION = "-t,regression,1001,4001";
+type Mode = "reboots" | "repeats" | "busy";
+const MODES: Mode[] = ["busy", "repeats", "reboots"];
+
+function modeSetup(mode: Mode): Setup {
+  return { ...setup, guests: setup.guests.map((g) => (g.name === "tee2" && mode === "reboots" ? { ...g, onReset: "restart" as const } : g)) };
+}
+
+interface Outcome {
+  mode: Mode; tee1Seconds: number | null; tee1Status: string | null; watchdogCalls: number | null; watchdogTimeouts: number | null;
+  toBottomHalfCallMaxUs: number | null; toBottomHalfMaxUs: number | null; toBottomHalfMedianUs: number | null;
+  tee2Rounds: number; tee2Passed: number; tee2Reboots: number;
+}
+
+async function one(mode: Mode, selection: string, until: number, i: number): Promise<Outcome> {
+  // The hypervisor's run writes OP-TEE's log under its setup's name (guests-lib.ts).
+  const secureLog = join(RESULTS, `reboot-cost-${mode}-secure.log`);
+  const tee2 = mode === "busy" ? { run: "busy", hold: String(until) }
+    : { run: "xtest", xtest: TEE2_SELECTION, ...(mode === "reboots" ? { reboot_until: String(until) } : { repeat_until: String(until) }) };
+  const h = await hypXtest(modeSetup(mode), {
+    selection, name: `reboot-cost-${mode}`, timeoutSeconds: 2400, log: join(RESULTS, `reboot-cost-${mode}-${i}.log`),
+    bootArgs: { tee2 },
+  });
+  const lines = h.run.result.lines;
+  const tee1 = h.guests.find((g) => g.name === "tee1")!;
+  const wd = parseWatchdog(existsSync(secureLog) ? readFileSync(secureLog, "latin1") : "").get(1);
+  const lat = parseLatency(lines, "tee1");
+  const ends = lines.filter((l) => l.startsWith("[tee2] XTEST-END "));
+  const loop = parseReboots("tee2", lines);
+  return {
+    mode, tee1Seconds: tee1.seconds, tee1Status: tee1.status, watchdogCalls: wd?.calls ?? null, watchdogTimeouts: wd?.timeouts ?? null,
+    toBottomHalfCallMaxUs: lat?.toBottomHalfCall.maxUs ?? null, toBottomHalfMaxUs: lat?.toBottomHalf.maxUs ?? null,
+    toBottomHalfMedianUs: lat?.toBottomHalf.medianUs ?? null,
+    tee2Rounds: ends.length, tee2Passed: ends.filter((l) => / status=0 /.test(l)).length, tee2Reboots: loop.reboots,
+  };
+}
+
+const show = (o: Outcome) =>
+  `${o.mode.padEnd(7)} tee1 xtest ${o.tee1Seconds ?? "-"} s (status ${o.tee1Status ?? "-"}); watchdog ${o.watchdogTimeouts ?? "-"} timeouts in ${o.watchdogCalls ?? "-"} calls; ` +
+  `DO_BOTTOM_HALF called max ${ms(o.toBottomHalfCallMaxUs)}, done median ${ms(o.toBottomHalfMedianUs)} max ${ms(o.toBottomHalfMaxUs)}; ` +
+  `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots`;
+const ms = (us: number | null) => (us === null ? "-" : `${(us / 1000).toFixed(1)} ms`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: {
+    runs: { type: "string", default: "1" }, modes: { type: "string", default: MODES.join(",") }, selection: { type: "string", default: TEE1_SELECTION }, until: { type: "string", default: "240" },
+  } });
+  const runs = Number(values.runs), until = Number(values.until);
+  const modes = values.modes!.split(",") as Mode[];
+  if (!modes.every((m) => MODES.includes(m))) throw new Error(`--modes: some of ${MODES.join(",")}`);
+  log(`tee1 runs xtest=${values.selection}; until ${until} s tee2 ${modes.map((m) => ({ busy: "spins on both vCPUs", repeats: `runs xtest=${TEE2_SELECTION} over and over`, reboots: "does the same, rebooting after each round" })[m]).join(" / ")}; ${runs} run(s) of each`);
+  const outcomes: Outcome[] = [];
+  for (let i = 1; i <= runs; i++) {
+    for (const mode of modes) {
+      const o = await one(mode, values.selection!, until, i);
+      outcomes.push(o);
+      log(`run ${i}: ${show(o)}`);
+    }
+  }
+  const out = join(RESULTS, `reboot-cost${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
+  writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes }, null, 2) + "\n");
+  log(`wrote ${out}`);
+  return 0;
+}
+
+main().then((c) => process.exit(c), (e: Error) => {
+  console.error(`[reboot-cost] ${e.message}`);
+  process.exit(1);
+});
