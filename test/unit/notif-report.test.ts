@@ -1,7 +1,7 @@
 /** Reading OP-TEE's notification watchdog and the guests' interrupt counts back (tools/run/notif-report.ts). */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog } from "../../tools/run/notif-report.ts";
+import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog, timeoutsOnGuestSide } from "../../tools/run/notif-report.ts";
 
 const VIRT_LOG = `D/TC:0 1   test_wd_callback:46 WD 1 call_count 1, timeout_count 0
 D/TC:1 1 0 test_wd_callback:46 WD 2 call_count 1, timeout_count 0
@@ -44,6 +44,20 @@ test("the hypervisor's latency line", () => {
     toBottomHalf: { n: 0, medianUs: null, maxUs: null }, bottomHalfNoThread: 2,
   });
   assert.is(parseLatency(lines, "tee1"), null);
+});
+
+test("watchdog timeouts are the guest kernel's only when the hypervisor's measured share leaves no room for them", () => {
+  const line = (get: number, called: number, served: number) => [
+    `[hyp] optee tee1: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 900 median 1501 max ${get} us; ` +
+    `to DO_BOTTOM_HALF called n 865 median 9000 max ${called} us; served in n 865 median 300 max ${served} us; ` +
+    `to DO_BOTTOM_HALF done n 865 median 9045 max ${called + served} us; 0 DO_BOTTOM_HALF calls found every OP-TEE thread busy`,
+  ];
+  assert.match(timeoutsOnGuestSide("tee1", parseLatency(line(57_798, 2_600_000, 6_000), "tee1")) ?? "", /up to 2600\.0 ms after the interrupt/);
+  assert.is(timeoutsOnGuestSide("tee1", parseLatency(line(450_000, 2_600_000, 60_000), "tee1")), null, "delivery + service reach 0.5 s");
+  assert.is(timeoutsOnGuestSide("tee1", parseLatency(line(1_000, 2_600_000, 1_200_000), "tee1")), null, "OP-TEE or the hypervisor held the call");
+  assert.is(timeoutsOnGuestSide("tee1", null), null, "no measurements, no excuse");
+  const old = ["[hyp] optee tee1: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF done n 3 median 1 max 2 us; 0 DO_BOTTOM_HALF calls found every OP-TEE thread busy"];
+  assert.is(timeoutsOnGuestSide("tee1", parseLatency(old, "tee1")), null, "a line without the split");
 });
 
 test.run();

@@ -123,3 +123,23 @@ export function parseLatency(lines: string[], name: string): Omit<GuestLatency, 
     bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(parts.at(-1) ?? "")?.[1] ?? 0),
   };
 }
+
+/** The hypervisor's share of a bottom half (delivery to the guest's GET, then the call's service) stays under this. */
+export const HYP_SHARE_LIMIT_US = 500_000;
+
+/**
+ * Whether guest `name`'s watchdog timeouts are its own kernel's doing, by the hypervisor's own measurements
+ * (`latency`, parseLatency): every notification reached the guest's GET, and every DO_BOTTOM_HALF call was
+ * served once it reached the hypervisor, with both together under half the watchdog's second; so a bottom half
+ * that came late was late between the guest's GET and its call: its kernel waiting for one of its own OP-TEE
+ * threads or for the host's CPU. Says why, or null when the hypervisor's share could have caused them.
+ */
+export function timeoutsOnGuestSide(name: string, latency: Omit<GuestLatency, "watchdogTimeouts"> | null): string | null {
+  if (!latency) return null;
+  const get = latency.toGet.maxUs, served = latency.bottomHalfServed.maxUs, called = latency.toBottomHalfCall.maxUs;
+  if (get === null || served === null || called === null || get + served >= HYP_SHARE_LIMIT_US) return null;
+  const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
+  return `${name}'s watchdog timeouts are its kernel's: notifications reached its GET within ${ms(get)} and OP-TEE served ` +
+    `each DO_BOTTOM_HALF within ${ms(served)} of its call, but the kernel made that call up to ${ms(called)} after the ` +
+    `interrupt (its OP-TEE threads busy, the host's cores shared: make reboot-cost compares)`;
+}
