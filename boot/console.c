@@ -75,8 +75,9 @@ void console_init(void)
 }
 
 /*
- * Enough for the lines one core entry makes: a line is at most ~400 bytes (hyp/lib/log.ts; a guest line one per exit), the longest
- * report the core prints at once (the per-exit profile, at power-off or on Ctrl-A p) ~7 KiB for 3 guests.
+ * Enough for the lines one core entry makes: a line is at most 400 bytes (hyp/lib/log.ts; a guest's, one per
+ * exit), the longest report the core prints at once (the per-exit profile, at power-off or Ctrl-A p) ~7 KiB for 3
+ * guests.
  */
 #define CONSOLE_QUEUE_SIZE 16384u
 
