@@ -31,13 +31,13 @@ const TIMEOUT_S = 1800;
 const HYP = qemuVirt.hypervisor.image;
 const KERNEL_VA = 0xffff_0000_0000_0000n;
 
-interface Block { vaddr: bigint; insns: number; executions: number; hash: string }
+interface Block { vaddr: bigint; insns: number; executions: number; hash: string; idles: number }
 type Run = "native" | "hyp";
 
 function readBlocks(file: string): Block[] {
   return readFileSync(file, "utf8").trim().split("\n").map((l) => {
-    const [va, n, e, h] = l.split(" ");
-    return { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash: h };
+    const [va, n, e, h, idle] = l.split(" ");
+    return { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash: h, idles: Number(idle ?? 0) };
   });
 }
 
@@ -103,6 +103,25 @@ function extraCode(n: { sel: Block[]; base: Block[] }, h: { sel: Block[]; base: 
     .map(({ hash, extra }) => ({ hash, extra, vaddr: `0x${where.get(hash)!.vaddr.toString(16)}`, region: region(where.get(hash)!) }));
 }
 
+/** Where vCPUs went idle (WFI) in the window: per region, and the blocks they most often went idle after. */
+function idles(sel: Block[], base: Block[]): { regions: Record<string, number>; top: { vaddr: string; region: string; idles: number }[] } {
+  const byBlock = new Map<string, { b: Block; n: number }>();
+  for (const [list, sign] of [[sel, 1], [base, -1]] as const) {
+    for (const b of list) {
+      if (!b.idles) continue;
+      const k = `${b.vaddr}`;
+      const e = byBlock.get(k) ?? { b, n: 0 };
+      e.n += sign * b.idles;
+      byBlock.set(k, e);
+    }
+  }
+  const regions: Record<string, number> = {};
+  for (const { b, n } of byBlock.values()) regions[region(b)] = (regions[region(b)] ?? 0) + n;
+  const top = [...byBlock.values()].sort((x, y) => y.n - x.n).slice(0, 8)
+    .map(({ b, n }) => ({ vaddr: `0x${b.vaddr.toString(16)}`, region: region(b), idles: n }));
+  return { regions, top };
+}
+
 const M = (x: number) => `${(x / 1e6).toFixed(1).padStart(7)} M`;
 
 async function main(): Promise<void> {
@@ -126,9 +145,15 @@ async function main(): Promise<void> {
   const extra = extraCode(n, h);
   log("code outside EL2 running more than natively (by content):");
   for (const e of extra.slice(0, 12)) log(`  ${M(e.extra)}  ${e.region} at ${e.vaddr}`);
+  const ni = idles(n.sel, n.base), hi = idles(h.sel, h.base);
+  log("vCPUs going idle (WFI) in the window, by region:   native  hypervisor");
+  for (const k of new Set([...Object.keys(ni.regions), ...Object.keys(hi.regions)]))
+    log(`  ${k.padEnd(40)} ${String(ni.regions[k] ?? 0).padStart(8)}  ${String(hi.regions[k] ?? 0).padStart(8)}`);
+  for (const [name, x] of [["native", ni], ["hypervisor", hi]] as const)
+    log(`  ${name} goes idle most after: ${x.top.map((t) => `${t.vaddr} (${t.region.split(" ")[0]}) ${t.idles}`).join(", ")}`);
   const out = join(BENCH_DIR, "profile.json");
   writeFileSync(out, JSON.stringify({ selection: SELECTION, base: BASE, icount: ICOUNT_ARGS.join(" "),
-    regions: { native: nr, hyp: hr }, hypFunctions: fns, extraOutsideEl2: extra }, null, 2) + "\n");
+    regions: { native: nr, hyp: hr }, hypFunctions: fns, extraOutsideEl2: extra, idle: { native: ni, hyp: hi } }, null, 2) + "\n");
   log(`wrote ${out}`);
 }
 
