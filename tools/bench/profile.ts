@@ -31,13 +31,13 @@ const TIMEOUT_S = 1800;
 const HYP = qemuVirt.hypervisor.image;
 const KERNEL_VA = 0xffff_0000_0000_0000n;
 
-interface Block { vaddr: bigint; insns: number; executions: number; hash: string; idles: number }
+interface Block { vaddr: bigint; insns: number; executions: number; hash: string; wfis: number }
 type Run = "native" | "hyp";
 
 function readBlocks(file: string): Block[] {
   return readFileSync(file, "utf8").trim().split("\n").map((l) => {
-    const [va, n, e, h, idle] = l.split(" ");
-    return { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash: h, idles: Number(idle ?? 0) };
+    const [va, n, e, h, wfis] = l.split(" ");
+    return { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash: h, wfis: Number(wfis ?? 0) };
   });
 }
 
@@ -103,15 +103,15 @@ function extraCode(n: { sel: Block[]; base: Block[] }, h: { sel: Block[]; base: 
     .map(({ hash, extra }) => ({ hash, extra, vaddr: `0x${where.get(hash)!.vaddr.toString(16)}`, region: region(where.get(hash)!) }));
 }
 
-/** Where vCPUs went idle (WFI) in the window: per region, and the blocks they most often went idle after. */
+/** WFIs executed in the window (a vCPU waiting for an interrupt): per region, and the blocks that execute most. */
 function idles(sel: Block[], base: Block[]): { regions: Record<string, number>; top: { vaddr: string; region: string; idles: number }[] } {
   const byBlock = new Map<string, { b: Block; n: number }>();
   for (const [list, sign] of [[sel, 1], [base, -1]] as const) {
     for (const b of list) {
-      if (!b.idles) continue;
+      if (!b.wfis) continue;
       const k = `${b.vaddr}`;
       const e = byBlock.get(k) ?? { b, n: 0 };
-      e.n += sign * b.idles;
+      e.n += sign * b.wfis * b.executions;
       byBlock.set(k, e);
     }
   }
@@ -146,11 +146,11 @@ async function main(): Promise<void> {
   log("code outside EL2 running more than natively (by content):");
   for (const e of extra.slice(0, 12)) log(`  ${M(e.extra)}  ${e.region} at ${e.vaddr}`);
   const ni = idles(n.sel, n.base), hi = idles(h.sel, h.base);
-  log("vCPUs going idle (WFI) in the window, by region:   native  hypervisor");
+  log("WFIs executed in the window (vCPUs waiting), by region:   native  hypervisor");
   for (const k of new Set([...Object.keys(ni.regions), ...Object.keys(hi.regions)]))
     log(`  ${k.padEnd(40)} ${String(ni.regions[k] ?? 0).padStart(8)}  ${String(hi.regions[k] ?? 0).padStart(8)}`);
   for (const [name, x] of [["native", ni], ["hypervisor", hi]] as const)
-    log(`  ${name} goes idle most after: ${x.top.map((t) => `${t.vaddr} (${t.region.split(" ")[0]}) ${t.idles}`).join(", ")}`);
+    log(`  ${name}'s WFIs most at: ${x.top.map((t) => `${t.vaddr} (${t.region.split(" ")[0]}) ${t.idles}`).join(", ")}`);
   const out = join(BENCH_DIR, "profile.json");
   writeFileSync(out, JSON.stringify({ selection: SELECTION, base: BASE, icount: ICOUNT_ARGS.join(" "),
     regions: { native: nr, hyp: hr }, hypFunctions: fns, extraOutsideEl2: extra, idle: { native: ni, hyp: hi } }, null, 2) + "\n");

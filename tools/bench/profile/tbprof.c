@@ -1,7 +1,8 @@
 /*
  * A QEMU TCG plugin that counts executed instructions per translation block and writes one line per block at
- * exit: virtual address, instructions, executions, and a hash of the block's bytes; then, per block, how often a
- * vCPU went idle (WFI) right after it ("idle" lines). tools/bench/profile.ts
+ * exit: virtual address, instructions, executions, a hash of the block's bytes, how many WFIs it holds (a vCPU
+ * waiting: QEMU's own idle callback never fires under -icount's round robin) and its first 16 bytes (to find it
+ * again in an image whose addresses moved, as KASLR moves the kernel's). tools/bench/profile.ts
  * attributes the hypervisor's blocks with addr2line and compares the rest by content (the guest kernel's
  * addresses move with KASLR; its code does not).
  *
@@ -25,7 +26,6 @@ void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, void (*cb)(unsigned int, void *),
 					  enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, void *), void *userdata);
-void qemu_plugin_register_vcpu_idle_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, unsigned int));
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
@@ -34,25 +34,23 @@ size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, si
 __attribute__((visibility("default"))) int qemu_plugin_version = 2;
 
 struct block {
-	uint64_t vaddr, hash, executions, idles;
+	uint64_t vaddr, hash, executions;
+	uint32_t wfis;
 	uint32_t insns;
-	/* The block's first bytes, to find it again in an image whose addresses moved (KASLR). */
 	uint8_t head[16];
 	struct block *next;
 };
 
 static struct block *blocks;
 static char out_path[512] = "tbprof.txt";
-/* The block each vCPU executed last: where it was when it went idle. */
-#define MAX_VCPUS 64
-static struct block *last[MAX_VCPUS];
+/* WFI, little-endian. */
+static const uint8_t WFI[4] = { 0x7f, 0x20, 0x03, 0xd5 };
 
 /* Under -icount QEMU runs every vCPU in one thread, so plain increments are exact. */
 static void executed(unsigned int vcpu, void *userdata)
 {
+	(void)vcpu;
 	((struct block *)userdata)->executions++;
-	if (vcpu < MAX_VCPUS)
-		last[vcpu] = userdata;
 }
 
 static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -65,6 +63,8 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	for (size_t i = 0; i < b->insns; i++) {
 		uint8_t bytes[16];
 		size_t n = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, i), bytes, sizeof(bytes));
+		if (n == 4 && !memcmp(bytes, WFI, 4))
+			b->wfis++;
 		for (size_t k = 0; k < n; k++) {
 			b->hash = (b->hash ^ bytes[k]) * 1099511628211ull;
 			if (i * 4 + k < sizeof(b->head))
@@ -76,13 +76,6 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	qemu_plugin_register_vcpu_tb_exec_cb(tb, executed, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
-static void went_idle(qemu_plugin_id_t id, unsigned int vcpu)
-{
-	(void)id;
-	if (vcpu < MAX_VCPUS && last[vcpu])
-		last[vcpu]->idles++;
-}
-
 static void finished(qemu_plugin_id_t id, void *userdata)
 {
 	(void)id, (void)userdata;
@@ -91,8 +84,8 @@ static void finished(qemu_plugin_id_t id, void *userdata)
 		return;
 	for (struct block *b = blocks; b; b = b->next)
 		if (b->executions) {
-			fprintf(f, "%llx %u %llu %016llx %llu ", (unsigned long long)b->vaddr, b->insns,
-				(unsigned long long)b->executions, (unsigned long long)b->hash, (unsigned long long)b->idles);
+			fprintf(f, "%llx %u %llu %016llx %u ", (unsigned long long)b->vaddr, b->insns,
+				(unsigned long long)b->executions, (unsigned long long)b->hash, b->wfis);
 			for (size_t k = 0; k < sizeof(b->head); k++)
 				fprintf(f, "%02x", b->head[k]);
 			fputc('\n', f);
@@ -108,7 +101,6 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 		if (!strncmp(argv[i], "out=", 4))
 			snprintf(out_path, sizeof(out_path), "%s", argv[i] + 4);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
-	qemu_plugin_register_vcpu_idle_cb(id, went_idle);
 	qemu_plugin_register_atexit_cb(id, finished, NULL);
 	return 0;
 }
