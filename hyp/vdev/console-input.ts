@@ -2,7 +2,8 @@
  * Keyboard input on the hypervisor console goes to one guest at a time, its
  * virtual PL011's receive FIFO. Ctrl-A starts a command (as in QEMU and
  * screen): Ctrl-A n gives the input to the next running guest, Ctrl-A 1..4
- * to that guest, Ctrl-A p prints the per-exit profile (core/profile.ts), Ctrl-A Ctrl-A sends one Ctrl-A. The boot CPU takes the
+ * to that guest, Ctrl-A p prints the per-exit profile (core/profile.ts), Ctrl-A v every vCPU's virtual GIC
+ * (vgic/report.ts), Ctrl-A Ctrl-A sends one Ctrl-A. The boot CPU takes the
  * UART's receive interrupt; bytes are drained a bounded number at a time so
  * a flood of input cannot hold the core.
  */
@@ -14,6 +15,7 @@ import { kickMask } from "../core/kick";
 import { pl011Line, pl011Receive, pl011RxRoom } from "./pl011";
 import { vgicSetIrqLevel } from "../vgic/exports";
 import { profileReportAll } from "../core/profile";
+import { vgicReportAll } from "../vgic/report";
 import { platform } from "../core/platform";
 
 /** The CPU that takes console input (boot/gic_v*.c route the UART's interrupt to it): it never parks. */
@@ -70,6 +72,7 @@ function take(c: u32): bool {
     if (c == CTRL_A) return deliver(c);
     if (c == 0x6e /* n */) switchTo(nextRunning());
     else if (c == 0x70 /* p */) profileReportAll();
+    else if (c == 0x76 /* v */) vgicReportAll();
     else if (c >= 0x31 && c < 0x31 + guestCount()) switchTo(c - 0x31);
     return false;
   }

@@ -201,6 +201,18 @@ test("console input goes to one guest; Ctrl-A 2 hands it to the second", () => {
   assert.is(readChar(2), 0x01);
 });
 
+test("Ctrl-A v prints every vCPU's virtual GIC, one line each, and nothing reaches a guest", () => {
+  const m = booted();
+  m.hw.typed.push(0x01, 0x76);
+  m.guestIrq(0, 33);
+  const lines = m.hw.console.filter((l: string) => l.startsWith("[hyp] vgic: ") && l.includes(" vCPU "));
+  assert.equal(lines.map((l: string) => /^\[hyp\] vgic: (\S+) vCPU (\d+) \(CPU (\d+)\)/.exec(l)?.slice(1).join(" ")),
+    ["tee1 0 0", "tee1 1 1", "tee2 0 2", "plain 0 3"]);
+  for (const l of lines) assert.match(l, /ctlr \d+, LRs( 0x[0-9a-f]+){4} \(owned 0x[0-9a-f]+\), ready/);
+  mmio(m, 0, 0x0900_0018n, false, 9);
+  assert.is(m.reg(0, 9) & 0x10n, 0x10n, "FR: RXFE, tee1 got nothing");
+});
+
 test("a flood of typed input waits in the UART while the guest's FIFO is full: nothing is dropped", () => {
   const m = booted();
   const text = Array.from({ length: 100 }, (_, i) => 0x41 + (i % 26));

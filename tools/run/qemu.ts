@@ -5,8 +5,10 @@
  * `timedOut` says whether we had to kill it.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import type { Board } from "../../configs/boards/board.ts";
 import { UserError } from "../lib/cli.ts";
 
@@ -63,12 +65,24 @@ export interface QemuResult {
   seconds: number;
 }
 
-export function qemuArgs(o: QemuOptions): string[] {
+/**
+ * Before a run that hangs is killed: Ctrl-A v is typed on the console (the hypervisor prints every vCPU's
+ * virtual GIC, hyp/vgic/report.ts), then QEMU's monitor is asked for every CPU's registers (its pc and
+ * exception level say whether it sleeps in a guest, spins in the hypervisor or is parked), printed as
+ * `[qemu monitor]` lines.
+ */
+const HANG_KEYS = "\x01v";
+const HANG_QUESTIONS = ["info registers -a"];
+const CONSOLE_ANSWER_MS = 2000;
+const MONITOR_ANSWER_MS = 3000;
+
+export function qemuArgs(o: QemuOptions, monitorSocket?: string): string[] {
   const q = o.board.qemu;
   const args = [
     "-M", q.machine, "-cpu", q.cpu, "-smp", String(o.smp ?? o.board.cpuCount), "-m", String(o.memoryMiB ?? q.memoryMiB),
     // Without -nic none, QEMU installed without recommends stops at once (no efi-virtio.rom).
-    "-nic", "none", "-display", "none", "-monitor", "none",
+    "-nic", "none", "-display", "none",
+    "-monitor", monitorSocket ? `unix:${monitorSocket},server=on,wait=off` : "none",
     ...(o.flash ? ["-bios", o.flash] : []),
     "-serial", "stdio", "-serial", `file:${o.secureLog}`,
   ];
@@ -84,7 +98,8 @@ export function runQemu(o: QemuOptions): Promise<QemuResult> {
   for (const l of o.loads) if (!existsSync(l.file)) throw new UserError(`${l.file} is missing: run make, or make deps for firmware files`);
   mkdirSync(dirname(o.secureLog), { recursive: true });
   const started = Date.now();
-  const child = spawn(QEMU, qemuArgs(o), { stdio: [o.interactive ? "inherit" : o.input ? "pipe" : "ignore", "pipe", "pipe"] });
+  const monitor = join(tmpdir(), `tee-hyp-qemu-${process.pid}-${started}.sock`);
+  const child = spawn(QEMU, qemuArgs(o, monitor), { stdio: [o.interactive ? "inherit" : "pipe", "pipe", "pipe"] });
   const pendingInput = [...(o.input ?? [])];
   const lines: string[] = [];
   let partial = "";
@@ -104,7 +119,13 @@ export function runQemu(o: QemuOptions): Promise<QemuResult> {
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill("SIGKILL");
+    if (!o.interactive) child.stdin?.write(HANG_KEYS);
+    setTimeout(() => {
+      void askMonitor(monitor, HANG_QUESTIONS).then((answer) => {
+        for (const l of answer) take(`[qemu monitor] ${l}`);
+        child.kill("SIGKILL");
+      });
+    }, o.interactive ? 0 : CONSOLE_ANSWER_MS);
   }, o.timeoutSeconds * 1000);
   return new Promise((resolve, reject) => {
     child.on("error", (e) => {
@@ -113,9 +134,29 @@ export function runQemu(o: QemuOptions): Promise<QemuResult> {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
+      rmSync(monitor, { force: true });
       if (partial) take(partial);
       for (const l of stderr.split("\n").filter((s) => s.trim())) take(`[qemu stderr] ${l}`);
       resolve({ lines, exitCode: code, timedOut, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+/** Sends `questions` to QEMU's human monitor at `socket` and returns what it printed (nothing if it is not there). */
+function askMonitor(socket: string, questions: string[]): Promise<string[]> {
+  return new Promise((resolve) => {
+    let text = "";
+    const done = () => {
+      conn.destroy();
+      resolve(text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").split(/\r?\n/).filter((l) => l.trim() && !l.startsWith("(qemu)") && !/^[QZP]\d\d=/.test(l) && !/^FFR=/.test(l)));
+    };
+    const conn = createConnection(socket);
+    conn.setEncoding("latin1");
+    conn.on("data", (chunk: string) => (text += chunk));
+    conn.on("error", done);
+    conn.on("connect", () => {
+      for (const q of questions) conn.write(q + "\n");
+      setTimeout(done, MONITOR_ANSWER_MS);
     });
   });
 }
