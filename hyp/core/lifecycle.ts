@@ -29,6 +29,9 @@ import { lineEnd, lineStartGuest, put, putDec, putHex } from "../lib/log";
 import { teeOps } from "./tee-ops";
 import { pl011Reset } from "../vdev/pl011";
 import { vgicInit } from "../vgic/state";
+import {
+  restartBegin, restartEnd, restartStepDone, restartStepStart, STEP_IMAGES, STEP_IN_FLIGHT, STEP_VM_CREATED, STEP_VM_DESTROYED,
+} from "./restart-time";
 
 /** Restarts logged line by line; after that a guest in a reboot loop is logged at its 2^n-th start only. */
 const LOUD_STARTS: u32 = 8;
@@ -71,6 +74,7 @@ function loudStart(n: u32): bool {
 export function guestEnd(g: u32, cpu: u32, why: string, restart: bool, discard: bool): u32 {
   const guest = guestAt(g);
   guest.state = restart ? GUEST_RESTARTING : GUEST_OFF;
+  if (restart) restartBegin(g);
   for (let v: u32 = 0; v < guest.vcpuCount; v++) {
     const other = cpuOfVcpu(g, v);
     // A restarting guest's CPUs wait for its next start; a stopped guest's CPUs park.
@@ -104,8 +108,10 @@ export function guestWithdraw(g: u32, cpu: u32): u32 {
   // Nothing of the guest is in OP-TEE's hands now: what the mediator holds for it can go.
   if (pending == WITHDRAW_DISCARD) teeOps().guestDiscard(g);
   else teeOps().guestForget(g);
+  restartStepDone(g, STEP_IN_FLIGHT);
   if (teeOps().loadGuestDestroyed(cpu, g)) {
     store<u8>(lifecycleGuest + <usize>cpu, <u8>g);
+    restartStepStart(g, STEP_VM_DESTROYED);
     return requestSmc(cpu, SMC_OWNER_VM_DESTROYED);
   }
   return guestWithdrawn(g, cpu);
@@ -116,12 +122,16 @@ export function vmDestroyedDone(cpu: u32): u32 {
   const g = <u32>load<u8>(lifecycleGuest + <usize>cpu);
   if (g >= MAX_GUESTS) return ACTION_PARK;
   teeOps().guestDestroyedReturned(cpu, g);
+  restartStepDone(g, STEP_VM_DESTROYED);
   return guestWithdrawn(g, cpu);
 }
 
 /** Guest g is out of OP-TEE: it restarts, or `cpu` goes on (the machine powers off after the last guest). */
 function guestWithdrawn(g: u32, cpu: u32): u32 {
-  if (guestAt(g).state == GUEST_RESTARTING) return loadGuestAction(g);
+  if (guestAt(g).state == GUEST_RESTARTING) {
+    restartStepStart(g, STEP_IMAGES);
+    return loadGuestAction(g);
+  }
   return afterGuestStop(g, cpu);
 }
 
@@ -138,6 +148,7 @@ export function guestFirstStart(g: u32): u32 {
 export function guestImagesLoaded(cpu: u32, g: u32, loaded: bool): u32 {
   if (g >= guestCount() || guestAt(g).state != GUEST_RESTARTING) return continueCpu(cpu);
   setServing(cpu, g);
+  restartStepDone(g, STEP_IMAGES);
   const guest = guestAt(g);
   if (!loaded) {
     guest.state = GUEST_OFF;
@@ -153,6 +164,7 @@ export function guestImagesLoaded(cpu: u32, g: u32, loaded: bool): u32 {
   if (guest.boots > 1 && (guest.flags & GUEST_FLAG_TEE) != 0 && teeOps().usableForGuests()) {
     teeOps().loadGuestCreated(cpu, g);
     store<u8>(lifecycleGuest + <usize>cpu, <u8>g);
+    restartStepStart(g, STEP_VM_CREATED);
     return requestSmc(cpu, SMC_OWNER_VM_CREATED_AGAIN);
   }
   return startVcpu0(g, cpu);
@@ -163,6 +175,7 @@ export function vmCreatedAgainDone(cpu: u32): u32 {
   const g = <u32>load<u8>(lifecycleGuest + <usize>cpu);
   if (g >= MAX_GUESTS) return ACTION_PARK;
   teeOps().guestCreatedReturned(cpu, g);
+  restartStepDone(g, STEP_VM_CREATED);
   return startVcpu0(g, cpu);
 }
 
@@ -190,6 +203,7 @@ function startVcpu0(g: u32, cpu: u32): u32 {
   const guest = guestAt(g);
   const target = cpuOfVcpu(g, 0);
   guest.state = GUEST_RUNNING;
+  restartEnd(g);
   V.vcpuReset(target, guest.entryIpa, guest.dtbIpa);
   V.setVcpuState(target, V.VCPU_STARTING);
   if (lifecycleLoud(g)) {

@@ -10,6 +10,7 @@ import * as V from "./vcpu";
 import { lineEnd, lineStartGuest, put } from "../lib/log";
 import { vgicFlushLrs, vgicHasUndeliveredIrq } from "../vgic/exports";
 import { CONSOLE_CPU } from "../vdev/console-input";
+import { restartReportAll } from "./restart-time";
 import { profileReportAll } from "./profile";
 
 /**
@@ -54,6 +55,7 @@ export function afterGuestStop(g: u32, cpu: u32): u32 {
   lineStartGuest("guest", guestNamePtr(g));
   put("was the last guest running: powering the machine off");
   lineEnd();
+  restartReportAll();
   profileReportAll();
   return requestPowerOff(cpu);
 }

@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { setup as defaultSetup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { Machine } from "../fakes/machine.ts";
+import { parseRestartCost } from "../../tools/run/reboot-report.ts";
 import * as M from "../fakes/optee-msg.ts";
 import * as O from "../fakes/optee.ts";
 import { bootTee, echoTa, openArg as openArgFor, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
@@ -99,6 +100,18 @@ test("a guest that reboots in a loop is logged by count, and the others carry on
   assert.equal([...m.optee.guests].sort(), [1, 2]);
   stillWorks(g2);
   stillWorks(TeeGuest.of(m, TEE1));
+});
+
+test("at power-off, each guest that restarted says how often and what its restarts cost, step by step", () => {
+  const { m } = bootTee();
+  for (let i = 0; i < 3; i++) psci(m, 2, PSCI_SYSTEM_RESET);
+  for (const cpu of [3, 2, 0]) psci(m, cpu, PSCI_SYSTEM_OFF);
+  assert.is(m.firmware.poweredOff, true);
+  const lines = m.hw.console.filter((l) => / restarts?, end to start /.test(l));
+  assert.equal(lines.length, 1, "only tee2 restarted");
+  assert.is(parseRestartCost("tee2", m.hw.console)?.restarts, 3, "tools/run/reboot-report.ts reads it back");
+  assert.is(parseRestartCost("tee1", m.hw.console), null);
+  assert.match(lines[0], /^\[hyp\] guest tee2: 3 restarts, end to start mean [\d.]+ ms, worst [\d.]+ ms; mean\/worst: calls in flight [\d.]+\/[\d.]+ ms, VM_DESTROYED [\d.]+\/[\d.]+ ms, RAM cleared and images copied [\d.]+\/[\d.]+ ms, VM_CREATED [\d.]+\/[\d.]+ ms$/);
 });
 
 test("onReset \"stop\": SYSTEM_RESET leaves the guest off and withdrawn, as SYSTEM_OFF does", () => {

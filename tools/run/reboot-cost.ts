@@ -20,7 +20,7 @@ import { setup } from "../../configs/qemu-virt.ts";
 import type { Setup } from "../../configs/setup.ts";
 import { RESULTS } from "./boot-lib.ts";
 import { parseLatency, parseWatchdog } from "./notif-report.ts";
-import { parseReboots } from "./reboot-report.ts";
+import { parseReboots, type RestartCost } from "./reboot-report.ts";
 import { hypXtest } from "./xtest-lib.ts";
 
 const log = (s: string) => console.log(`[reboot-cost] ${s}`);
@@ -38,6 +38,8 @@ interface Outcome {
   mode: Mode; tee1Seconds: number | null; tee1Status: string | null; watchdogCalls: number | null; watchdogTimeouts: number | null;
   toBottomHalfCallMaxUs: number | null; toBottomHalfMaxUs: number | null; toBottomHalfMedianUs: number | null;
   tee2Rounds: number; tee2Passed: number; tee2Reboots: number;
+  /** The hypervisor's own share of each of tee2's restarts (hyp/core/restart-time.ts), in reboots mode. */
+  tee2RestartCost: RestartCost | null;
 }
 
 async function one(mode: Mode, selection: string, until: number, i: number): Promise<Outcome> {
@@ -60,13 +62,18 @@ async function one(mode: Mode, selection: string, until: number, i: number): Pro
     toBottomHalfCallMaxUs: lat?.toBottomHalfCall.maxUs ?? null, toBottomHalfMaxUs: lat?.toBottomHalf.maxUs ?? null,
     toBottomHalfMedianUs: lat?.toBottomHalf.medianUs ?? null,
     tee2Rounds: ends.length, tee2Passed: ends.filter((l) => / status=0 /.test(l)).length, tee2Reboots: loop.reboots,
+    tee2RestartCost: loop.restartCost,
   };
 }
 
 const show = (o: Outcome) =>
   `${o.mode.padEnd(7)} tee1 xtest ${o.tee1Seconds ?? "-"} s (status ${o.tee1Status ?? "-"}); watchdog ${o.watchdogTimeouts ?? "-"} timeouts in ${o.watchdogCalls ?? "-"} calls; ` +
   `DO_BOTTOM_HALF called max ${ms(o.toBottomHalfCallMaxUs)}, done median ${ms(o.toBottomHalfMedianUs)} max ${ms(o.toBottomHalfMaxUs)}; ` +
-  `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots`;
+  `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots` + restartShare(o.tee2RestartCost);
+/** What each restart cost the machine outside tee2's own kernel: the hypervisor's steps, mean (worst). */
+const restartShare = (c: RestartCost | null) => c === null ? "" :
+  `; each restart: end to start ${c.endToStart.meanMs} ms (worst ${c.endToStart.worstMs}), of which RAM and images ${c.images.meanMs} ms, ` +
+  `VM_DESTROYED ${c.vmDestroyed.meanMs} ms, VM_CREATED ${c.vmCreated.meanMs} ms, waiting for calls ${c.inFlight.meanMs} ms`;
 const ms = (us: number | null) => (us === null ? "-" : `${(us / 1000).toFixed(1)} ms`);
 
 async function main(): Promise<number> {

@@ -26,10 +26,38 @@ export interface RebootReport {
   heldAfter: { buffers: number; rpcBuffers: number; calls: number; poolPages: number }[];
   /** Every life ran xtest and it passed. */
   passed: boolean;
+  /** What its restarts cost, step by step, as the hypervisor summed them at power-off (hyp/core/restart-time.ts). */
+  restartCost: RestartCost | null;
+}
+
+/** Milliseconds, mean and worst over the restarts: from the guest's end to its vCPU 0 starting again, and each step. */
+export interface RestartCost {
+  restarts: number;
+  endToStart: { meanMs: number; worstMs: number };
+  inFlight: { meanMs: number; worstMs: number };
+  vmDestroyed: { meanMs: number; worstMs: number };
+  images: { meanMs: number; worstMs: number };
+  vmCreated: { meanMs: number; worstMs: number };
+}
+
+/** The power-off line of hyp/core/restart-time.ts for guest `name`, or null. */
+export function parseRestartCost(name: string, lines: string[]): RestartCost | null {
+  const n = "([\\d.]+)";
+  const re = new RegExp(`^\\[hyp\\] guest ${name}: (\\d+) restarts?, end to start mean ${n} ms, worst ${n} ms; mean/worst: ` +
+    `calls in flight ${n}/${n} ms, VM_DESTROYED ${n}/${n} ms, RAM cleared and images copied ${n}/${n} ms, VM_CREATED ${n}/${n} ms`);
+  for (const line of lines) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const pair = (i: number) => ({ meanMs: Number(m[i]), worstMs: Number(m[i + 1]) });
+    return { restarts: Number(m[1]), endToStart: pair(2), inFlight: pair(4), vmDestroyed: pair(6), images: pair(8), vmCreated: pair(10) };
+  }
+  return null;
 }
 
 export function parseReboots(name: string, lines: string[]): RebootReport {
-  const r: RebootReport = { name, lives: [], reboots: 0, rebootLines: 0, vmCreated: 0, vmDestroyed: 0, heldAfter: [], passed: false };
+  const r: RebootReport = {
+    name, lives: [], reboots: 0, rebootLines: 0, vmCreated: 0, vmDestroyed: 0, heldAfter: [], passed: false, restartCost: parseRestartCost(name, lines),
+  };
   const prefix = `[${name}] `;
   for (const line of lines) {
     let m: RegExpExecArray | null;
