@@ -181,7 +181,7 @@ reboot-cost: deps all
 # SETUP=rpi4: the Raspberry Pi 4's figures instead (boot to /init on raspi4b against Linux booted directly).
 BENCH_RPI4 = $(filter rpi4 configs/rpi4.ts,$(SETUP))
 
-bench: deps deps-debug all $(if $(BENCH_RPI4),,$(MB)/microbench.bin)
+bench: deps deps-debug all $(if $(BENCH_RPI4),,$(MB)/microbench.bin $(B)/bench/cpuinsns.so)
 ifneq ($(BENCH_RPI4),)
 	$(TSX) tools/bench/boot-time-rpi4.ts
 else
@@ -204,7 +204,8 @@ bench-stint: deps deps-debug all $(MB)/microbench.bin
 bench-profile: deps deps-debug all $(B)/bench/tbprof.so
 	$(TSX) tools/bench/profile.ts
 
-$(B)/bench/tbprof.so: tools/bench/profile/tbprof.c
+# The QEMU plugins (tools/bench/profile/*.c), built for the host's QEMU.
+$(B)/bench/%.so: tools/bench/profile/%.c
 	@mkdir -p $(dir $@)
 	gcc -O2 -shared -fPIC -Wall -Wextra -o $@ $<
 

@@ -12,6 +12,7 @@ import * as assert from "uvu/assert";
 import { parseTeebench, overlap } from "../../tools/bench/teec-report.ts";
 import { buildReport, shmPerPage } from "../../tools/bench/report-lib.ts";
 import { readParts, writeReport } from "../../tools/bench/report.ts";
+import { instructionsOnCpus } from "../../tools/bench/cpu-insns.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/bench/", import.meta.url));
 const META = { commit: "abc123", qemu: "QEMU 10.0.2", generated: "2026-12-02T00:00:00Z" };
@@ -99,6 +100,14 @@ test("teebench's lines, read back", () => {
   assert.is(parseTeebench("native", two, "native.2").paths["invoke-values"].median, 2);
   const other = { ...r, name: "tee2", startedAt: 2.5, endedAt: 4.0 };
   assert.is(overlap(r, other), 0.5);
+});
+
+test("a guest's own CPUs at its first marker: other guests' marks and CPUs are not counted", () => {
+  const out = ["mark 3 100 200 300 400", "mark 1 110 210 310 410", "mark 0 120 220 320 420", "total 500 600 700 800"].join("\n");
+  assert.is(instructionsOnCpus(out, [0, 1]), 110 + 210, "the first mark on CPU 0 or 1, both CPUs summed");
+  assert.is(instructionsOnCpus(out, [3]), 400);
+  assert.is(instructionsOnCpus(out, [2]), null, "no mark on CPU 2");
+  assert.is(instructionsOnCpus("mark 0 5", [0, 1]), 5, "a CPU not run yet has executed nothing");
 });
 
 test.run();

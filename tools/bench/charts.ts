@@ -86,9 +86,9 @@ export function exitsSpec(report: Report): Spec | null {
 export function ratiosSpec(report: Report): Spec | null {
   const e = report.endToEnd;
   const rows = [
-    { figure: "xtest selection, tee1 alone", ratio: e.teeSelection.ratio, goal: null as number | null },
+    { figure: "xtest selection, tee1 alone", ratio: e.teeSelection.ratio, goal: 1.1 as number | null },
     { figure: "boot to /init, alone", ratio: e.bootToInit.ratioAlone, goal: 1.2 },
-    { figure: "boot to /init, one of three", ratio: e.bootToInit.ratioAlongside, goal: 1.2 },
+    { figure: "boot to /init, one of three (tee1's CPUs)", ratio: e.bootToInit.ownCpus.ratioAlongside, goal: 1.3 },
     ...Object.entries(report.perCall).filter(([, p]) => p.source === "teec")
       .map(([path, p]) => ({ figure: `${path.replace(/^teec-/, "TEEC ")}, alone`, ratio: p.ratio, goal: /invoke/.test(path) ? 1.05 : null })),
   ].filter((r) => r.ratio !== null);

@@ -1,0 +1,119 @@
+/*
+ * A QEMU TCG plugin that counts the instructions each vCPU (each CPU of the machine) executes, and writes every
+ * CPU's count whenever a guest program executes the marker instruction (teebench --since-power-on does, at
+ * /init). Under -icount QEMU runs the CPUs one at a time and the guest clock counts all of them; this says how
+ * much work a guest's own CPUs did by the moment it reached /init, which is what its boot would take on
+ * hardware that runs the guests in parallel. tools/bench/boot-time.ts reads it.
+ *
+ * The marker is HINT #0x7f: an unallocated hint, which the architecture executes as a NOP (nothing else in a
+ * Debian kernel or user space uses it). Counting is per block, at its start: a block cut short by an exception
+ * still counts whole (a few instructions per exception).
+ *
+ * Output, one line each: `mark <cpu> <count of CPU 0> <count of CPU 1> …` for each marker executed, then
+ * `total <count of CPU 0> …` at exit. Usage: -plugin cpuinsns.so,out=FILE
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef uint64_t qemu_plugin_id_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+typedef struct qemu_info_t qemu_info_t;
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
+
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
+					   void (*cb)(qemu_plugin_id_t, struct qemu_plugin_tb *));
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, void (*cb)(unsigned int, void *),
+					  enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, void *), void *userdata);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, size_t len);
+
+__attribute__((visibility("default"))) int qemu_plugin_version = 2;
+
+#define MAX_CPUS 16
+/* Marks written at most: a guest's init marks a handful of times, a looping one must not fill the disk. */
+#define MAX_MARKS 256
+/* HINT #0x7f (0xd5032fff), little-endian. */
+static const uint8_t MARKER[4] = { 0xff, 0x2f, 0x03, 0xd5 };
+
+static uint64_t executed_by[MAX_CPUS];
+static unsigned cpus_seen;
+static unsigned marks;
+static FILE *out;
+
+static void write_counts(const char *what)
+{
+	fputs(what, out);
+	for (unsigned c = 0; c < cpus_seen; c++)
+		fprintf(out, " %llu", (unsigned long long)executed_by[c]);
+	fputc('\n', out);
+	fflush(out);
+}
+
+static void note_cpu(unsigned int cpu)
+{
+	if (cpu + 1 > cpus_seen)
+		cpus_seen = cpu + 1;
+}
+
+/* Under -icount QEMU runs every vCPU in one thread, so plain increments are exact. */
+static void block_ran(unsigned int cpu, void *insns)
+{
+	if (cpu >= MAX_CPUS)
+		return;
+	note_cpu(cpu);
+	executed_by[cpu] += (uintptr_t)insns;
+}
+
+static void marker_ran(unsigned int cpu, void *insns)
+{
+	block_ran(cpu, insns);
+	if (cpu >= MAX_CPUS || marks >= MAX_MARKS)
+		return;
+	marks++;
+	char what[32];
+	snprintf(what, sizeof(what), "mark %u", cpu);
+	write_counts(what);
+}
+
+static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	(void)id;
+	size_t insns = qemu_plugin_tb_n_insns(tb);
+	int marked = 0;
+	for (size_t i = 0; i < insns && !marked; i++) {
+		uint8_t bytes[4];
+		marked = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, i), bytes, sizeof(bytes)) == 4 &&
+			 !memcmp(bytes, MARKER, sizeof(MARKER));
+	}
+	qemu_plugin_register_vcpu_tb_exec_cb(tb, marked ? marker_ran : block_ran, QEMU_PLUGIN_CB_NO_REGS,
+					     (void *)(uintptr_t)insns);
+}
+
+static void finished(qemu_plugin_id_t id, void *userdata)
+{
+	(void)id, (void)userdata;
+	write_counts("total");
+	fclose(out);
+}
+
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+							      int argc, char **argv)
+{
+	(void)info;
+	const char *path = "cpuinsns.txt";
+	for (int i = 0; i < argc; i++)
+		if (!strncmp(argv[i], "out=", 4))
+			path = argv[i] + 4;
+	out = fopen(path, "w");
+	if (!out) {
+		perror(path);
+		return -1;
+	}
+	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
+	qemu_plugin_register_atexit_cb(id, finished, NULL);
+	return 0;
+}
