@@ -12,7 +12,9 @@
  * what traps and TLB flushes cost on real hardware. Not exact: the vCPUs' interleaving and the console's pace
  * still move a run by up to ~10 %, hence medians. BENCH_ICOUNT=0 measures host wall time instead (noisy: the
  * host is shared; the runs then take turns), BENCH_ICOUNT_SHIFT another shift, BENCH_RUNS runs each (default 3;
- * medians), BENCH_TEE_SELECTION another selection (`xtest=` syntax, commas for spaces).
+ * medians), BENCH_TEE_SELECTION another selection (`xtest=` syntax, commas for spaces), BENCH_XTEST_STATS=1 has
+ * both guests print each CPU's times and the interrupt counts around xtest (init's xtest_stats=1; XTEST-STATS
+ * lines in the consoles): where a slower run waited.
  * Figures, not tests. Writes the teeSelection section of build/bench/end-to-end.json (and, as before,
  * build/results/bench-tee.json) and the consoles to build/results/bench-tee-*.log.
  */
@@ -37,6 +39,7 @@ const ICOUNT = process.env.BENCH_ICOUNT !== "0";
  * sha/aes perf TAs it does not ship.)
  */
 const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
+const STATS: Record<string, string> = process.env.BENCH_XTEST_STATS === "1" ? { xtest_stats: "1" } : {};
 const QEMU_ARGS = ICOUNT ? ICOUNT_ARGS : [];
 /** Per QEMU run; icount makes QEMU single-threaded. */
 const TIMEOUT_S = 1800;
@@ -56,7 +59,7 @@ const qemuSeconds = { native: [] as number[], hyp: [] as number[] };
 
 async function native(): Promise<number> {
   const n = await nativeXtest({
-    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS,
+    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS, bootArgs: STATS,
     log: join(RESULTS, "bench-tee-native.log"), secureLog: join(RESULTS, "bench-tee-native-secure.log"),
   });
   qemuSeconds.native.push(Math.round(n.result.seconds));
@@ -65,7 +68,7 @@ async function native(): Promise<number> {
 
 async function hyp(): Promise<number> {
   const h = await hypXtest({ ...setup, guests: [tee1] }, {
-    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS,
+    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS, bootArgs: { tee1: STATS },
     log: join(RESULTS, "bench-tee-hyp.log"),
   });
   qemuSeconds.hyp.push(Math.round(h.run.result.seconds));

@@ -36,6 +36,8 @@
  *                       reboot loop alongside another guest's long run: make xtest-reboot)
  *   repeat_until=<s>    run the steps again, in the same life, for as long as the machine's counter is below <s>
  *                       seconds since power-on: the control of a reboot loop (the same work without the restarts)
+ *   xtest_stats=1       around xtest, each CPU's time (/proc/stat: user, system, idle, irq… in 10 ms ticks) and
+ *                       every interrupt count (/proc/interrupts): where a slower run waited, and what woke it
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
  *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
  *                       guest's CPU can cost the others instructions
@@ -51,6 +53,7 @@
  *   XTEST-START name=<guest> args=<xtest=, as given>
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
+ *   XTEST-STATS name=<guest> at=before|after <a /proc/stat cpu line or a /proc/interrupts line>   (xtest_stats=1)
  *   HOLD-START name=<guest> load=idle|busy seconds=<n>, HOLD-END name=<guest> load=idle|busy
  *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
  *                       (guest/teebench/teebench.c documents them)
@@ -133,6 +136,12 @@ tee_check() {
 }
 
 # xtest= with commas for spaces; "all" (or nothing) is the whole default suite.
+# xtest_stats <before|after>: with xtest_stats=1, each CPU's times and the interrupt counts, one line each.
+xtest_stats() {
+  [ "\${xtest_stats:-}" = 1 ] || return 0
+  { grep '^cpu' /proc/stat; cat /proc/interrupts; } | tr -s ' ' | sed "s/^/XTEST-STATS name=$guest at=$1 /"
+}
+
 run_xtest() {
   selection=\${xtest:-all}
   args=$(echo "$selection" | tr ',' ' ')
@@ -156,8 +165,10 @@ run_xtest() {
   supplicant_up=1
   dmesg -n "\${kmsg:-1}"
   t0=$(now)
+  xtest_stats before
   xtest $args # the selection splits into words on purpose
   status=$?
+  xtest_stats after
   echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
 }
 

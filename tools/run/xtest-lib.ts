@@ -128,9 +128,9 @@ export interface NativeXtest {
 }
 
 /** The native baseline running `selection` (tools/run/native.ts). */
-export async function nativeXtest(o: XtestRunOptions & { secureLog?: string }): Promise<NativeXtest> {
+export async function nativeXtest(o: XtestRunOptions & { secureLog?: string; bootArgs?: Record<string, string> }): Promise<NativeXtest> {
   const result = await withConsole(["native"], o, (onLine) =>
-    bootNative({ args: { run: "teecheck,xtest", xtest: o.selection }, timeoutSeconds: o.timeoutSeconds, onLine, secureLog: o.secureLog,
+    bootNative({ args: { run: "teecheck,xtest", xtest: o.selection, ...o.bootArgs }, timeoutSeconds: o.timeoutSeconds, onLine, secureLog: o.secureLog,
       qemuArgs: o.qemuArgs }));
   return { result, native: parseXtest("native", result.lines) };
 }
