@@ -103,6 +103,7 @@ void gic_cpu_quiesce(void)
 	if (cpu >= MAX_CPUS || !cpu_interface_up[cpu])
 		return;
 	mmio_write32(BOARD_GICC_BASE + GICC_CTLR, 0);
+	gic_virtual_off();
 }
 
 void gic_cpu_init(unsigned cpu)
@@ -183,12 +184,12 @@ static uint32_t lr_to_gicv2(uint64_t lr)
 	return v;
 }
 
-void gic_underflow_off(void)
+void gic_virtual_off(void)
 {
 	unsigned cpu = this_cpu();
-	if (cpu < MAX_CPUS && hcr_now[cpu] != GICH_HCR_EN) {
-		mmio_write32(BOARD_GICH_BASE + GICH_HCR, GICH_HCR_EN);
-		hcr_now[cpu] = GICH_HCR_EN;
+	if (cpu < MAX_CPUS && hcr_now[cpu] != 0) {
+		mmio_write32(BOARD_GICH_BASE + GICH_HCR, 0);
+		hcr_now[cpu] = 0;
 	}
 }
 

@@ -90,7 +90,7 @@ void gic_cpu_quiesce(void)
 	if (cpu >= MAX_CPUS || !cpu_interface_up[cpu])
 		return;
 	sysreg_write(icc_igrpen1_el1, 0);
-	__asm__ volatile("isb");
+	gic_virtual_off();
 }
 
 void gic_cpu_init(unsigned cpu)
@@ -163,9 +163,10 @@ void gic_kick(unsigned cpu)
 	__asm__ volatile("isb");
 }
 
-void gic_underflow_off(void)
+void gic_virtual_off(void)
 {
-	sysreg_write(ich_hcr_el2, ICH_HCR_EN);
+	sysreg_write(ich_hcr_el2, 0);
+	__asm__ volatile("isb");
 }
 
 /* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */

@@ -64,8 +64,8 @@ static uint32_t wait_for_interrupt(unsigned cpu)
 	 * of this CPU (console input, OP-TEE's notifications). Turn it off.
 	 */
 	sysreg_write(cntv_ctl_el0, 0);
-	/* Likewise the underflow maintenance interrupt the last entry may have asked for. */
-	gic_underflow_off();
+	/* Likewise the virtual interface: the last vCPU's list registers (and its underflow request) would keep signalling. */
+	gic_virtual_off();
 	/* IRQs stay masked at EL2: WFI still wakes on a pending one, which is then acknowledged here. */
 	__asm__ volatile("dsb sy; wfi" ::: "memory");
 	return core_enter_interrupt(cpu, gic_acknowledge());

@@ -7,6 +7,8 @@ import { ACTION_PARK } from "./core/action";
 import { bootCpuStart, bootSmcReturned, selfTestOutOfBounds as oobRead } from "./core/boot";
 import { MAX_GUESTS } from "./core/guest";
 import { physicalInterrupt } from "./core/irq";
+import { countEmptyWake } from "./core/idle-wakes";
+import { INTID_SPURIOUS } from "./gen/irq";
 import { EXIT_SYNC, FRAME_EXIT_KIND, FRAME_LR, frameGet, frameOf, LR_COUNT, MAX_CPUS, setServing } from "./core/percpu";
 import { guestFault as faultContain } from "./core/fault";
 import { guestOfCpu, vcpuOfCpu, vcpuState, VCPU_RUNNING } from "./core/vcpu";
@@ -80,7 +82,9 @@ export function guestFault(cpu: u32, g: u32): u32 {
 
 /** A physical interrupt woke `cpu` while it waited (ACTION_WAIT); acknowledged by the run loop. */
 export function interrupt(cpu: u32, intid: u32): u32 {
-  return cpu < MAX_CPUS ? physicalInterrupt(cpu, intid) : ACTION_PARK;
+  if (cpu >= MAX_CPUS) return ACTION_PARK;
+  if (intid == INTID_SPURIOUS) countEmptyWake(cpu);
+  return physicalInterrupt(cpu, intid);
 }
 
 /** Test hook: an out-of-bounds read that must trap (see core/boot.ts). */

@@ -27,13 +27,16 @@ struct frame;
 void gic_distributor_init(void);
 /* Each CPU: its private interrupts, its CPU interface, its virtual interface. */
 void gic_cpu_init(unsigned cpu);
-/* This CPU takes no interrupt any more (a parked CPU). */
+/* This CPU takes no interrupt any more, physical or virtual (a parked CPU). */
 void gic_cpu_quiesce(void);
 /*
- * No underflow maintenance interrupt while this CPU runs no vCPU: asked for at the last guest entry (frame
- * lr_underflow), it would fire over and over in a CPU's WFI once the list registers are empty.
+ * The virtual CPU interface off while this CPU runs no vCPU (the next gic_lrs_load turns it on again). Left on,
+ * the list registers the last vCPU left behind keep signalling: a pending one raises the virtual IRQ line, and
+ * an underflow request the maintenance interrupt, over and over. Real hardware does not wake an EL2 WFI for a
+ * virtual IRQ, but QEMU does: the waiting CPU then spins through acknowledge and the core's lock, stealing
+ * a host CPU (and the lock) from every CPU that runs a guest.
  */
-void gic_underflow_off(void);
+void gic_virtual_off(void);
 /* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
 uint32_t gic_acknowledge(void);
 void gic_deactivate(uint32_t intid);

@@ -12,6 +12,7 @@ import { vgicFlushLrs, vgicHasUndeliveredIrq } from "../vgic/exports";
 import { CONSOLE_CPU } from "../vdev/console-input";
 import { restartReportAll } from "./restart-time";
 import { profileReportAll } from "./profile";
+import { emptyWakeReport } from "./idle-wakes";
 
 /**
  * Lets the vCPU on `cpu` run: queues its pending virtual interrupts in the list registers first. If more wait
@@ -56,6 +57,7 @@ export function afterGuestStop(g: u32, cpu: u32): u32 {
   put("was the last guest running: powering the machine off");
   lineEnd();
   restartReportAll();
+  emptyWakeReport();
   profileReportAll();
   return requestPowerOff(cpu);
 }

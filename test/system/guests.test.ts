@@ -18,7 +18,7 @@ import { setup as defaultSetup } from "../setups/three-guests.ts";
 import type { Setup } from "../../configs/setup.ts";
 import { withBootArgs } from "../../tools/run/native.ts";
 import { RESULTS } from "../../tools/run/boot-lib.ts";
-import { bootGuests, type GuestsRun } from "../../tools/run/guests-lib.ts";
+import { EMPTY_WAKES_ALLOWED, mostEmptyWakes, bootGuests, type GuestsRun } from "../../tools/run/guests-lib.ts";
 import { notifInterrupts, parseWatchdog } from "../../tools/run/notif-report.ts";
 
 let run: GuestsRun | undefined;
@@ -46,6 +46,9 @@ test("three guests boot side by side; plain's read past its RAM is a bus error",
   assert.is(by.plain.isolation, "bus-error");
   for (const g of run.guests) assert.ok(g.done, `${g.name} ran its /init to the end`);
   assert.is(run.result.timedOut, false, "the machine powered off when the last guest did");
+  // A CPU whose guest is off waits in WFI; if it spun instead (its virtual interface left signalling), it would
+  // starve QEMU's timers and the guests still running would stall.
+  assert.ok(mostEmptyWakes(run.result.lines) <= EMPTY_WAKES_ALLOWED, `waiting CPUs woke for nothing ${mostEmptyWakes(run.result.lines)} times (see build/results/guests-console.log)`);
 
   // Lines of different guests never mix: every guest line carries exactly one known prefix.
   for (const line of run.result.lines) {

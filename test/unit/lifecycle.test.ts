@@ -150,4 +150,14 @@ test("C refuses a guest whose RAM is the hypervisor's or overlaps another's; the
   void TEE2;
 });
 
+test("at power-off, waking a waiting CPU with no interrupt to take is counted per CPU (a spinning CPU shows)", () => {
+  const { m } = bootTee();
+  psci(m, 0, PSCI_SYSTEM_OFF); // tee1 off: CPU 0 waits (the console CPU)
+  for (let i = 0; i < 5; i++) m.wake(0, 1023);
+  for (const cpu of [3, 2]) psci(m, cpu, PSCI_SYSTEM_OFF);
+  assert.is(m.firmware.poweredOff, true);
+  const lines = m.hw.console.filter((l) => l.includes("wake-ups with no interrupt"));
+  assert.equal(lines, ["[hyp] irq: wake-ups with no interrupt to take: CPU 0: 5"]);
+});
+
 test.run();

@@ -50,3 +50,15 @@ export async function bootGuests(setup: Setup, o: BootGuestsOptions = {}): Promi
   });
   return { result, probe: parseProbe(result.lines), guests: parseGuests(setup.guests.map((g) => g.name), result.lines) };
 }
+
+/**
+ * The most wake-ups with no interrupt to take that any waiting CPU had (the core's power-off line, hyp/core/
+ * idle-wakes.ts), 0 without the line. A handful is normal; thousands mean a CPU spun in its WFI.
+ */
+export function mostEmptyWakes(lines: string[]): number {
+  const line = lines.find((l) => l.startsWith("[hyp] irq: wake-ups with no interrupt to take:"));
+  return Math.max(0, ...[...(line ?? "").matchAll(/CPU \d+: (\d+)/g)].map((m) => Number(m[1])));
+}
+
+/** What the system tests allow a waiting CPU: the odd withdrawn interrupt, not a spin. */
+export const EMPTY_WAKES_ALLOWED = 100;
