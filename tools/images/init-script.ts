@@ -13,6 +13,8 @@
  *     idle              load tee + optee, then sit idle (every vCPU in WFI) for hold= seconds: OP-TEE's watchdog
  *                       sends a notification every second (the notification-latency bench)
  *     busy              the same with one busy loop per CPU, so that no vCPU waits in WFI
+ *     forks             the same with one loop per CPU starting /bin/true over and over: as busy, plus the
+ *                       TLB invalidations of every process's end (the control for a neighbour that reboots)
  *   hold=<seconds>      how long idle and busy last (default 30)
  *   xtest=<args>        xtest's arguments with commas for spaces (`xtest=-t,regression,1001,4001` runs
  *                       `xtest -t regression 1001 4001`); `all` (the default) runs the whole default suite
@@ -37,7 +39,8 @@
  *   repeat_until=<s>    run the steps again, in the same life, for as long as the machine's counter is below <s>
  *                       seconds since power-on: the control of a reboot loop (the same work without the restarts)
  *   xtest_stats=1       around xtest, each CPU's time (/proc/stat: user, system, idle, irq… in 10 ms ticks) and
- *                       every interrupt count (/proc/interrupts): where a slower run waited, and what woke it
+ *                       every interrupt count (/proc/interrupts): where a slower run waited, and what woke it;
+ *                       and the cpuinsns plugin's marker, so that it writes every CPU's instructions there
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
  *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
  *                       guest's CPU can cost the others instructions
@@ -54,7 +57,7 @@
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
  *   XTEST-STATS name=<guest> at=before|after <a /proc/stat cpu line or a /proc/interrupts line>   (xtest_stats=1)
- *   HOLD-START name=<guest> load=idle|busy seconds=<n>, HOLD-END name=<guest> load=idle|busy
+ *   HOLD-START name=<guest> load=idle|busy|forks seconds=<n>, HOLD-END name=<guest> load=idle|busy|forks
  *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
  *                       (guest/teebench/teebench.c documents them)
  *   RUN unknown: <step>
@@ -140,6 +143,8 @@ tee_check() {
 xtest_stats() {
   [ "\${xtest_stats:-}" = 1 ] || return 0
   { grep '^cpu' /proc/stat; cat /proc/interrupts; } | tr -s ' ' | sed "s/^/XTEST-STATS name=$guest at=$1 /"
+  # The marker too (teebench): under tools/bench/profile/cpuinsns.c, each CPU's instructions at this point.
+  teebench --since-power-on >/dev/null 2>&1 || :
 }
 
 run_xtest() {
@@ -172,7 +177,8 @@ run_xtest() {
   echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
 }
 
-# hold <idle|busy>: the TEE driver loaded, stay hold= seconds idle, or with every CPU in a busy loop.
+# hold <idle|busy|forks>: the TEE driver loaded, stay hold= seconds idle, or with every CPU in a busy loop (forks:
+# one that starts a process each turn).
 hold() {
   load_tee
   wait_for /dev/teepriv0 \${tee_wait:-30}
@@ -181,6 +187,11 @@ hold() {
   if [ "$1" = busy ]; then
     for _ in $(seq "$(nproc)"); do
       sh -c 'while :; do :; done' &
+      pids="$pids $!"
+    done
+  elif [ "$1" = forks ]; then
+    for _ in $(seq "$(nproc)"); do
+      sh -c 'while :; do /bin/true; done' &
       pids="$pids $!"
     done
   fi
@@ -229,6 +240,7 @@ while :; do
       xtest) run_xtest ;;
       idle) hold idle ;;
       busy) hold busy ;;
+      forks) hold forks ;;
       teebench) run_teebench ;;
       *) echo "RUN unknown: $step" ;;
     esac

@@ -4,13 +4,15 @@
  *   reboots: runs a short selection and reboots (`reboot -f`), over and over (what `make xtest-reboot` does), or
  *   repeats: runs the same short selection over and over in one life (the same work, no restarts), or
  *   busy:    keeps both its vCPUs in a busy loop (the most a neighbour can take of the host without restarting),
+ *   forks:   the same, each loop starting /bin/true over and over: the TLB invalidations of processes ending
+ *            (TLBI …IS, which QEMU makes a stop-the-world flush of every vCPU), as a booting kernel issues them,
  * and the two runs are compared on what tee1 sees: its xtest seconds and result, OP-TEE's watchdog timeouts for
  * it, and the notification latencies the hypervisor measured for it (to its DO_BOTTOM_HALF call, and to that
  * call's return). Under QEMU the guests share the host's cores, so any busy neighbour slows tee1: the restarts cost
  * tee1 nothing measurable when the reboot run is no worse than the busy one. Wall-clock runs, one after the
  * other: the host must be otherwise idle.
  *
- * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>]
+ * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,forks,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>]
  * Writes build/results/reboot-cost.json.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -27,8 +29,8 @@ const log = (s: string) => console.log(`[reboot-cost] ${s}`);
 /** tee1's default selection: the cases during which make xtest-reboot's tee1 counted its watchdog timeouts. */
 const TEE1_SELECTION = "-t,regression,1011,1013,1016,1017";
 const TEE2_SELECTION = "-t,regression,1001,4001";
-type Mode = "reboots" | "repeats" | "busy";
-const MODES: Mode[] = ["busy", "repeats", "reboots"];
+type Mode = "reboots" | "repeats" | "busy" | "forks";
+const MODES: Mode[] = ["busy", "forks", "repeats", "reboots"];
 
 function modeSetup(mode: Mode): Setup {
   return { ...setup, guests: setup.guests.map((g) => (g.name === "tee2" && mode === "reboots" ? { ...g, onReset: "restart" as const } : g)) };
@@ -45,7 +47,7 @@ interface Outcome {
 async function one(mode: Mode, selection: string, until: number, i: number): Promise<Outcome> {
   // The hypervisor's run writes OP-TEE's log under its setup's name (guests-lib.ts).
   const secureLog = join(RESULTS, `reboot-cost-${mode}-secure.log`);
-  const tee2 = mode === "busy" ? { run: "busy", hold: String(until) }
+  const tee2 = mode === "busy" || mode === "forks" ? { run: mode, hold: String(until) }
     : { run: "xtest", xtest: TEE2_SELECTION, ...(mode === "reboots" ? { reboot_until: String(until) } : { repeat_until: String(until) }) };
   const h = await hypXtest(modeSetup(mode), {
     selection, name: `reboot-cost-${mode}`, timeoutSeconds: 2400, log: join(RESULTS, `reboot-cost-${mode}-${i}.log`),
@@ -83,7 +85,7 @@ async function main(): Promise<number> {
   const runs = Number(values.runs), until = Number(values.until);
   const modes = values.modes!.split(",") as Mode[];
   if (!modes.every((m) => MODES.includes(m))) throw new Error(`--modes: some of ${MODES.join(",")}`);
-  log(`tee1 runs xtest=${values.selection}; until ${until} s tee2 ${modes.map((m) => ({ busy: "spins on both vCPUs", repeats: `runs xtest=${TEE2_SELECTION} over and over`, reboots: "does the same, rebooting after each round" })[m]).join(" / ")}; ${runs} run(s) of each`);
+  log(`tee1 runs xtest=${values.selection}; until ${until} s tee2 ${modes.map((m) => ({ busy: "spins on both vCPUs", forks: "starts processes on both vCPUs", repeats: `runs xtest=${TEE2_SELECTION} over and over`, reboots: "does the same, rebooting after each round" })[m]).join(" / ")}; ${runs} run(s) of each`);
   const outcomes: Outcome[] = [];
   for (let i = 1; i <= runs; i++) {
     for (const mode of modes) {
