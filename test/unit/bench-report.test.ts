@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { parseTeebench, overlap } from "../../tools/bench/teec-report.ts";
 import { buildReport, shmPerPage } from "../../tools/bench/report-lib.ts";
 import { readParts, writeReport } from "../../tools/bench/report.ts";
-import { instructionsOnCpus } from "../../tools/bench/cpu-insns.ts";
+import { instructionsOnCpus, lastWindowByRegion } from "../../tools/bench/cpu-insns.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/bench/", import.meta.url));
 const META = { commit: "abc123", qemu: "QEMU 10.0.2", generated: "2026-12-02T00:00:00Z" };
@@ -108,6 +108,17 @@ test("a guest's own CPUs at its first marker: other guests' marks and CPUs are n
   assert.is(instructionsOnCpus(out, [3]), 400);
   assert.is(instructionsOnCpus(out, [2]), null, "no mark on CPU 2");
   assert.is(instructionsOnCpus("mark 0 5", [0, 1]), 5, "a CPU not run yet has executed nothing");
+});
+
+test("cpuinsns: what each CPU ran by region between the last two marks (xtest's window)", () => {
+  const out = [
+    "mark 1 10 20", "region el2 1 2", "region kernel 9 18",
+    "mark 1 100 50", "region el2 10 5", "region kernel 90 45",
+    "mark 0 300 70", "region el2 20 6", "region kernel 280 64",
+    "total 400 80", "region el2 30 7", "region kernel 370 73",
+  ].join("\n");
+  assert.equal(lastWindowByRegion(out), { el2: [10, 1], kernel: [190, 19] }, "the marks' regions, not the total's");
+  assert.is(lastWindowByRegion("mark 0 1\nregion el2 1"), null, "one mark is no window");
 });
 
 test.run();

@@ -12,10 +12,32 @@ import { BENCH_DIR } from "./bench-lib.ts";
 
 export const CPU_INSNS_PLUGIN = join(BENCH_DIR, "cpuinsns.so");
 
-/** QEMU's arguments that load the plugin and have it write to `out`. */
-export function cpuInsnsArgs(out: string): string[] {
+/** QEMU's arguments that load the plugin and have it write to `out`; `el2`, the hypervisor's image, is a region of its own. */
+export function cpuInsnsArgs(out: string, el2?: { base: number; size: number }): string[] {
   if (!existsSync(CPU_INSNS_PLUGIN)) throw new UserError(`${CPU_INSNS_PLUGIN} is missing: run make bench (it builds the plugin)`);
-  return ["-plugin", `${CPU_INSNS_PLUGIN},out=${out}`];
+  const region = el2 ? `,el2_base=${el2.base},el2_size=${el2.size}` : "";
+  return ["-plugin", `${CPU_INSNS_PLUGIN},out=${out}${region}`];
+}
+
+/** Per CPU, per region (el2, kernel, user, low: the plugin's), the instructions between the last two marks. */
+export type RegionCounts = Record<string, number[]>;
+
+/**
+ * What each CPU executed, by region, between the last two markers (init's xtest_stats runs one just before
+ * xtest and one just after it): null with fewer than two.
+ */
+export function lastWindowByRegion(text: string): RegionCounts | null {
+  const marks: RegionCounts[] = [];
+  let current: RegionCounts | null = null; // the region lines that follow a mark line are that mark's
+  for (const line of text.split("\n")) {
+    const [kind, name, ...counts] = line.trim().split(/\s+/);
+    if (kind === "mark") marks.push((current = {}));
+    else if (kind === "region" && current) current[name] = counts.map(Number);
+    else current = null;
+  }
+  if (marks.length < 2) return null;
+  const [a, b] = marks.slice(-2);
+  return Object.fromEntries(Object.entries(b).map(([name, counts]) => [name, counts.map((n, cpu) => n - (a[name]?.[cpu] ?? 0))]));
 }
 
 /**

@@ -14,11 +14,13 @@
  * host is shared; the runs then take turns), BENCH_ICOUNT_SHIFT another shift, BENCH_RUNS runs each (default 3;
  * medians), BENCH_TEE_SELECTION another selection (`xtest=` syntax, commas for spaces), BENCH_XTEST_STATS=1 has
  * both guests print each CPU's times and the interrupt counts around xtest (init's xtest_stats=1; XTEST-STATS
- * lines in the consoles): where a slower run waited.
+ * lines in the consoles) and counts, with the plugin tools/bench/profile/cpuinsns.c, what each CPU executed
+ * during xtest by region (the hypervisor, the kernel, user space, the secure world): where a slower run waited,
+ * and on which CPU the extra instructions ran.
  * Figures, not tests. Writes the teeSelection section of build/bench/end-to-end.json (and, as before,
  * build/results/bench-tee.json) and the consoles to build/results/bench-tee-*.log.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setup } from "../../configs/qemu-virt.ts";
 import { sharedInitramfs } from "../images/qemu-loads.ts";
@@ -26,7 +28,9 @@ import { RESULTS } from "../run/boot-lib.ts";
 import { nativeFlash } from "../run/native.ts";
 import { hypXtest, nativeXtest } from "../run/xtest-lib.ts";
 import type { XtestReport } from "../run/xtest-report.ts";
-import { ICOUNT_ARGS, ICOUNT_SHIFT as SHIFT, RUNS, instructions, mergePart, ratio as ratioOf, spread } from "./bench-lib.ts";
+import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
+import { cpuInsnsArgs, lastWindowByRegion } from "./cpu-insns.ts";
+import { BENCH_DIR, ICOUNT_ARGS, ICOUNT_SHIFT as SHIFT, RUNS, instructions, mergePart, ratio as ratioOf, spread } from "./bench-lib.ts";
 
 const ICOUNT = process.env.BENCH_ICOUNT !== "0";
 /**
@@ -41,6 +45,23 @@ const ICOUNT = process.env.BENCH_ICOUNT !== "0";
 const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
 const STATS: Record<string, string> = process.env.BENCH_XTEST_STATS === "1" ? { xtest_stats: "1" } : {};
 const QEMU_ARGS = ICOUNT ? ICOUNT_ARGS : [];
+/** With BENCH_XTEST_STATS=1, where each run's per-CPU counts go (cpuinsns.c). */
+const insnsFile = (run: "native" | "hyp") => join(BENCH_DIR, `tee-calls-${run}-cpuinsns.txt`);
+const statsArgs = (run: "native" | "hyp") =>
+  STATS.xtest_stats ? cpuInsnsArgs(insnsFile(run), run === "hyp" ? qemuVirt.hypervisor.image : undefined) : [];
+
+/** xtest's window, per CPU and region, in millions of instructions: one line. */
+function windowLine(run: "native" | "hyp"): string {
+  const w = existsSync(insnsFile(run)) ? lastWindowByRegion(readFileSync(insnsFile(run), "utf8")) : null;
+  if (!w) return `${run}: no counts`;
+  const cpus = Math.max(...Object.values(w).map((c) => c.length));
+  const parts: string[] = [];
+  for (let cpu = 0; cpu < cpus; cpu++) {
+    const by = Object.entries(w).filter(([, c]) => (c[cpu] ?? 0) > 0).map(([r, c]) => `${r} ${(c[cpu] / 1e6).toFixed(1)}`);
+    if (by.length) parts.push(`CPU ${cpu}: ${by.join(", ")}`);
+  }
+  return `${run} (M instructions during xtest): ${parts.join("; ")}`;
+}
 /** Per QEMU run; icount makes QEMU single-threaded. */
 const TIMEOUT_S = 1800;
 
@@ -59,7 +80,7 @@ const qemuSeconds = { native: [] as number[], hyp: [] as number[] };
 
 async function native(): Promise<number> {
   const n = await nativeXtest({
-    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS, bootArgs: STATS,
+    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: [...QEMU_ARGS, ...statsArgs("native")], bootArgs: STATS,
     log: join(RESULTS, "bench-tee-native.log"), secureLog: join(RESULTS, "bench-tee-native-secure.log"),
   });
   qemuSeconds.native.push(Math.round(n.result.seconds));
@@ -68,7 +89,7 @@ async function native(): Promise<number> {
 
 async function hyp(): Promise<number> {
   const h = await hypXtest({ ...setup, guests: [tee1] }, {
-    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: QEMU_ARGS, bootArgs: { tee1: STATS },
+    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: [...QEMU_ARGS, ...statsArgs("hyp")], bootArgs: { tee1: STATS },
     log: join(RESULTS, "bench-tee-hyp.log"),
   });
   qemuSeconds.hyp.push(Math.round(h.run.result.seconds));
@@ -98,6 +119,7 @@ async function main(): Promise<void> {
     results.native.push(n);
     results.hyp.push(h);
     log(`run ${i}/${RUNS}: native ${n} s, hypervisor ${h} s (QEMU ran ${qemuSeconds.native.at(-1)} s and ${qemuSeconds.hyp.at(-1)} s)`);
+    if (STATS.xtest_stats) for (const run of ["native", "hyp"] as const) log(`  ${windowLine(run)}`);
   }
   const nativeRuns = spread(results.native), hypRuns = spread(results.hyp);
   const n = nativeRuns.median!, h = hypRuns.median!;

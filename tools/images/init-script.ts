@@ -41,6 +41,8 @@
  *   xtest_stats=1       around xtest, each CPU's time (/proc/stat: user, system, idle, irq… in 10 ms ticks) and
  *                       every interrupt count (/proc/interrupts): where a slower run waited, and what woke it;
  *                       and the cpuinsns plugin's marker, so that it writes every CPU's instructions there
+ *   start_at=<s>        before the steps, wait until the machine's counter reaches <s> seconds since power-on:
+ *                       guests whose runs must overlap start them together, whichever reached /init first
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
  *                       power-on: the benchmarks keep every guest up until all are measured, as a powered-off
  *                       guest's CPU can cost the others instructions
@@ -230,6 +232,12 @@ teebench_one() {
 
 # Below <s> seconds since power-on (the machine's counter)?
 before() { awk -v now="$(teebench --since-power-on)" -v until="$1" 'BEGIN { exit !(now < until) }'; }
+# Sleeps until the machine's counter reaches <s> seconds since power-on (at once if it has).
+wait_until() {
+  usleep "$(awk -v at="$1" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", (d > 0 ? d * 1e6 : 0) }')"
+}
+
+[ -n "\${start_at:-}" ] && wait_until "$start_at"
 
 round=1
 while :; do
@@ -254,9 +262,7 @@ done
 count=$(awk '/optee_notification/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts)
 echo "TEE-NOTIF-IRQS name=$guest count=$count"
 echo "GUEST-DONE name=$guest"
-if [ -n "\${poweroff_at:-}" ]; then
-  usleep "$(awk -v at="$poweroff_at" -v now="$(teebench --since-power-on)" 'BEGIN { d = at - now; printf "%d", (d > 0 ? d * 1e6 : 0) }')"
-fi
+[ -n "\${poweroff_at:-}" ] && wait_until "$poweroff_at"
 # shell=1 (make run at a terminal): stay up for a person; the console reaches us through the hypervisor.
 if [ "\${shell:-}" = 1 ]; then
   echo "GUEST-SHELL name=$guest: exit the shell to power this guest off"

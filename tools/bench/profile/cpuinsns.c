@@ -10,10 +10,15 @@
  * still counts whole (a few instructions per exception).
  *
  * Output, one line each: `mark <cpu> <count of CPU 0> <count of CPU 1> …` for each marker executed, then
- * `total <count of CPU 0> …` at exit. Usage: -plugin cpuinsns.so,out=FILE
+ * `total <count of CPU 0> …` at exit. Each of those lines is followed by the same counts split by where the code
+ * ran, by its virtual address: `region el2 …` (the hypervisor's image, when el2_base and el2_size are given),
+ * `region kernel …` (the kernel's half of the address space), `region user …` (Linux user space: addresses from
+ * 4 GiB) and `region low …` (the rest, below 4 GiB: TF-A, OP-TEE and its TAs).
+ * Usage: -plugin cpuinsns.so,out=FILE[,el2_base=ADDR,el2_size=BYTES]
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef uint64_t qemu_plugin_id_t;
@@ -28,6 +33,7 @@ void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, void (*cb)(
 					  enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, void *), void *userdata);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, size_t len);
 
@@ -39,19 +45,47 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 2;
 /* HINT #0x7f (0xd5032fff), little-endian. */
 static const uint8_t MARKER[4] = { 0xff, 0x2f, 0x03, 0xd5 };
 
+enum region { REGION_EL2, REGION_KERNEL, REGION_USER, REGION_LOW, REGIONS };
+static const char *const REGION_NAMES[REGIONS] = { "el2", "kernel", "user", "low" };
+static uint64_t el2_base, el2_size;
+
 static uint64_t executed_by[MAX_CPUS];
+static uint64_t executed_in[REGIONS][MAX_CPUS];
 static unsigned cpus_seen;
 static unsigned marks;
 static FILE *out;
 
-static void write_counts(const char *what)
+static void write_line(const char *what, const uint64_t *counts)
 {
 	fputs(what, out);
 	for (unsigned c = 0; c < cpus_seen; c++)
-		fprintf(out, " %llu", (unsigned long long)executed_by[c]);
+		fprintf(out, " %llu", (unsigned long long)counts[c]);
 	fputc('\n', out);
+}
+
+static void write_counts(const char *what)
+{
+	write_line(what, executed_by);
+	for (unsigned r = 0; r < REGIONS; r++) {
+		char name[32];
+		snprintf(name, sizeof(name), "region %s", REGION_NAMES[r]);
+		write_line(name, executed_in[r]);
+	}
 	fflush(out);
 }
+
+static enum region region_of(uint64_t vaddr)
+{
+	if (vaddr - el2_base < el2_size)
+		return REGION_EL2;
+	if (vaddr >= 0xffff000000000000ull)
+		return REGION_KERNEL;
+	return vaddr >= 0x100000000ull ? REGION_USER : REGION_LOW;
+}
+
+/* A block's userdata: its instruction count, and its region above bit 32. */
+#define BLOCK_INSNS(data) ((uintptr_t)(data) & 0xffffffffu)
+#define BLOCK_REGION(data) ((uintptr_t)(data) >> 32)
 
 static void note_cpu(unsigned int cpu)
 {
@@ -60,17 +94,18 @@ static void note_cpu(unsigned int cpu)
 }
 
 /* Under -icount QEMU runs every vCPU in one thread, so plain increments are exact. */
-static void block_ran(unsigned int cpu, void *insns)
+static void block_ran(unsigned int cpu, void *data)
 {
 	if (cpu >= MAX_CPUS)
 		return;
 	note_cpu(cpu);
-	executed_by[cpu] += (uintptr_t)insns;
+	executed_by[cpu] += BLOCK_INSNS(data);
+	executed_in[BLOCK_REGION(data)][cpu] += BLOCK_INSNS(data);
 }
 
-static void marker_ran(unsigned int cpu, void *insns)
+static void marker_ran(unsigned int cpu, void *data)
 {
-	block_ran(cpu, insns);
+	block_ran(cpu, data);
 	if (cpu >= MAX_CPUS || marks >= MAX_MARKS)
 		return;
 	marks++;
@@ -89,8 +124,8 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		marked = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, i), bytes, sizeof(bytes)) == 4 &&
 			 !memcmp(bytes, MARKER, sizeof(MARKER));
 	}
-	qemu_plugin_register_vcpu_tb_exec_cb(tb, marked ? marker_ran : block_ran, QEMU_PLUGIN_CB_NO_REGS,
-					     (void *)(uintptr_t)insns);
+	uintptr_t data = (uintptr_t)insns | (uintptr_t)region_of(qemu_plugin_tb_vaddr(tb)) << 32;
+	qemu_plugin_register_vcpu_tb_exec_cb(tb, marked ? marker_ran : block_ran, QEMU_PLUGIN_CB_NO_REGS, (void *)data);
 }
 
 static void finished(qemu_plugin_id_t id, void *userdata)
@@ -108,6 +143,10 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 	for (int i = 0; i < argc; i++)
 		if (!strncmp(argv[i], "out=", 4))
 			path = argv[i] + 4;
+		else if (!strncmp(argv[i], "el2_base=", 9))
+			el2_base = strtoull(argv[i] + 9, NULL, 0);
+		else if (!strncmp(argv[i], "el2_size=", 9))
+			el2_size = strtoull(argv[i] + 9, NULL, 0);
 	out = fopen(path, "w");
 	if (!out) {
 		perror(path);
