@@ -138,9 +138,30 @@ void core_release_after_fault(void)
 	spin_unlock(&core_lock);
 }
 
+/*
+ * How long `cpu` waited for the core's lock, kept in its frame (the core reports it at power-off): the lock is
+ * held only for a core entry's own work, so a long wait means the holder was kept from running (under QEMU,
+ * by the host descheduling its thread), and every CPU behind it in the queue waited too.
+ */
+static void lock_wait_note(unsigned cpu, uint64_t ticks)
+{
+	struct frame *f = cpu_frame(cpu);
+	uint64_t freq = sysreg_read(cntfrq_el0);
+	if (!f || !freq)
+		return;
+	uint64_t ns = ticks * 1000000000ull / freq; /* overflows only past ~300 s of waiting at 62.5 MHz */
+	f->lock_wait_total += ns;
+	if (ns > f->lock_wait_worst)
+		f->lock_wait_worst = ns;
+	if (ns >= 1000000)
+		f->lock_wait_long++;
+}
+
 #define CORE_ENTER(cpu, name, call)               \
 	({                                        \
+		uint64_t asked_ = sysreg_read(cntpct_el0); \
 		spin_lock(&core_lock);            \
+		lock_wait_note(cpu, sysreg_read(cntpct_el0) - asked_); \
 		if (core_is_dead()) {             \
 			spin_unlock(&core_lock);  \
 			cpu_stop();               \

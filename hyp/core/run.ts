@@ -13,6 +13,7 @@ import { CONSOLE_CPU } from "../vdev/console-input";
 import { restartReportAll } from "./restart-time";
 import { profileReportAll } from "./profile";
 import { emptyWakeReport } from "./idle-wakes";
+import { lockWaitReport } from "./lock-wait";
 
 /**
  * Lets the vCPU on `cpu` run: queues its pending virtual interrupts in the list registers first. If more wait
@@ -58,6 +59,7 @@ export function afterGuestStop(g: u32, cpu: u32): u32 {
   lineEnd();
   restartReportAll();
   emptyWakeReport();
+  lockWaitReport();
   profileReportAll();
   return requestPowerOff(cpu);
 }

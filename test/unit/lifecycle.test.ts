@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { setup as defaultSetup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
-import { Machine } from "../fakes/machine.ts";
+import { FRAME, Machine } from "../fakes/machine.ts";
 import { parseRestartCost } from "../../tools/run/reboot-report.ts";
 import * as M from "../fakes/optee-msg.ts";
 import * as O from "../fakes/optee.ts";
@@ -158,6 +158,17 @@ test("at power-off, waking a waiting CPU with no interrupt to take is counted pe
   assert.is(m.firmware.poweredOff, true);
   const lines = m.hw.console.filter((l) => l.includes("wake-ups with no interrupt"));
   assert.equal(lines, ["[hyp] irq: wake-ups with no interrupt to take: CPU 0: 5"]);
+});
+
+test("at power-off, each CPU's waits for the core's lock (C keeps them in its frame) are said in one line", () => {
+  const { m } = bootTee();
+  m.set(2, FRAME.lockWaitWorst, 2_345_678n); // as boot/core.c leaves them: ns
+  m.set(2, FRAME.lockWaitTotal, 10_000_000n);
+  m.set(2, FRAME.lockWaitLong, 3n);
+  for (const cpu of [0, 3, 2]) psci(m, cpu, PSCI_SYSTEM_OFF);
+  assert.is(m.firmware.poweredOff, true);
+  const lines = m.hw.console.filter((l) => l.includes("waits for the core's lock"));
+  assert.equal(lines, ["[hyp] lock: waits for the core's lock, worst / in all / how many of 1 ms or more: CPU 2 2.3 / 10.0 ms / 3"]);
 });
 
 test.run();
