@@ -10,7 +10,9 @@
  *   - the hypervisor's functions by instructions (addr2line through wasm2c's inlining: innermost function and the
  *     export or C function it was inlined into);
  *   - the code that runs more under the hypervisor than natively, matched by the bytes of its blocks (KASLR
- *     moves the kernel, not its code).
+ *     moves the kernel, not its code); kernel blocks named by symbol: init prints where _text is in the
+ *     hypervisor's run (xtest_stats=1, KERNEL-TEXT), and one more native boot (run=ksyms) names the offsets
+ *     from /proc/kallsyms, since Debian ships no System.map.
  * Figures, not tests: under `-icount`, so the counts do not depend on the host.
  */
 import { execFileSync } from "node:child_process";
@@ -20,7 +22,7 @@ import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
 import { setup } from "../../configs/qemu-virt.ts";
 import { sharedInitramfs } from "../images/qemu-loads.ts";
 import { BUILD } from "../run/boot-lib.ts";
-import { nativeFlash } from "../run/native.ts";
+import { bootNative, nativeFlash } from "../run/native.ts";
 import { hypXtest, nativeXtest } from "../run/xtest-lib.ts";
 import { BENCH_DIR, ICOUNT_ARGS, log } from "./bench-lib.ts";
 
@@ -45,10 +47,11 @@ async function profiled(run: Run, selection: string, tag: string): Promise<strin
   const out = join(BENCH_DIR, `profile-${run}-${tag}.txt`);
   const qemuArgs = [...ICOUNT_ARGS, "-plugin", `${PLUGIN},out=${out}`];
   const logFile = join(BENCH_DIR, `profile-${run}-${tag}.log`);
+  const stats = { xtest_stats: "1" }; // KERNEL-TEXT: where this boot put the kernel
   const r = run === "native"
-    ? (await nativeXtest({ selection, timeoutSeconds: TIMEOUT_S, qemuArgs, log: logFile })).native
+    ? (await nativeXtest({ selection, timeoutSeconds: TIMEOUT_S, qemuArgs, log: logFile, bootArgs: stats })).native
     : (await hypXtest({ ...setup, guests: [setup.guests.find((g) => g.name === "tee1")!] },
-      { selection, name: `profile-${tag}`, timeoutSeconds: TIMEOUT_S, qemuArgs, log: logFile })).guests[0];
+      { selection, name: `profile-${tag}`, timeoutSeconds: TIMEOUT_S, qemuArgs, log: logFile, bootArgs: { tee1: stats } })).guests[0];
   if (r.status !== "0") throw new Error(`${run} ${selection}: xtest status ${r.status ?? "none"} (see ${logFile})`);
   log(`profile: ${run} ${selection.replace(/,/g, " ")}: xtest ${r.seconds} s`);
   return out;
@@ -124,6 +127,24 @@ function idles(sel: Block[], base: Block[]): { regions: Record<string, number>; 
 
 const M = (x: number) => `${(x / 1e6).toFixed(1).padStart(7)} M`;
 
+/** The kernel's _text in a run's console (init's KERNEL-TEXT line), or null. */
+function kernelText(consoleText: string): bigint | null {
+  const m = /KERNEL-TEXT name=\S+ addr=([0-9a-f]+)/.exec(consoleText);
+  return m ? BigInt(`0x${m[1]}`) : null;
+}
+
+/** Names kernel addresses of a run whose _text was `text`: offsets named by one native boot (init's run=ksyms). */
+async function kernelSymbols(addrs: bigint[], text: bigint): Promise<Map<bigint, string>> {
+  const offs = addrs.map((a) => (a - text).toString(16));
+  const r = await bootNative({ args: { run: "ksyms", ksyms: offs.join(",") }, timeoutSeconds: 600 });
+  const byOff = new Map<string, string>();
+  for (const l of r.lines) {
+    const m = /KSYM name=\S+ off=([0-9a-f]+) (\S+)/.exec(l);
+    if (m) byOff.set(m[1], m[2]);
+  }
+  return new Map(addrs.map((a, i) => [a, byOff.get(offs[i]) ?? "?"]));
+}
+
 async function main(): Promise<void> {
   mkdirSync(BENCH_DIR, { recursive: true });
   nativeFlash();
@@ -143,8 +164,15 @@ async function main(): Promise<void> {
   log("the hypervisor's window by function (innermost ← where it was inlined):");
   for (const [f, v] of fns) log(`  ${M(v)}  ${f}`);
   const extra = extraCode(n, h);
+  const text = kernelText(readFileSync(join(BENCH_DIR, "profile-hyp-sel.log"), "latin1"));
+  const kernel = extra.map((e) => BigInt(e.vaddr)).filter((a) => a >= KERNEL_VA);
+  const names = text !== null && kernel.length ? await kernelSymbols(kernel, text) : new Map<bigint, string>();
   log("code outside EL2 running more than natively (by content):");
-  for (const e of extra.slice(0, 12)) log(`  ${M(e.extra)}  ${e.region} at ${e.vaddr}`);
+  for (const e of extra.slice(0, 12)) {
+    const name = names.get(BigInt(e.vaddr));
+    log(`  ${M(e.extra)}  ${e.region} at ${e.vaddr}${name ? ` (${name})` : ""}`);
+  }
+  for (const e of extra) (e as { symbol?: string }).symbol = names.get(BigInt(e.vaddr));
   const ni = idles(n.sel, n.base), hi = idles(h.sel, h.base);
   log("WFIs executed in the window (vCPUs waiting), by region:   native  hypervisor");
   for (const k of new Set([...Object.keys(ni.regions), ...Object.keys(hi.regions)]))

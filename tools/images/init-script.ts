@@ -13,6 +13,9 @@
  *     idle              load tee + optee, then sit idle (every vCPU in WFI) for hold= seconds: OP-TEE's watchdog
  *                       sends a notification every second (the notification-latency bench)
  *     busy              the same with one busy loop per CPU, so that no vCPU waits in WFI
+ *     ksyms             name kernel code: for each offset from the kernel's _text in ksyms=<hex>,<hex>…, the
+ *                       symbol that holds it (/proc/kallsyms); KASLR moves the whole kernel, so offsets taken
+ *                       in one boot (KERNEL-TEXT below) name code in any other
  *     forks             the same with one loop per CPU starting /bin/true over and over: as busy, plus the
  *                       TLB invalidations of every process's end (the control for a neighbour that reboots)
  *   hold=<seconds>      how long idle and busy last (default 30)
@@ -40,7 +43,8 @@
  *                       seconds since power-on: the control of a reboot loop (the same work without the restarts)
  *   xtest_stats=1       around xtest, each CPU's time (/proc/stat: user, system, idle, irq… in 10 ms ticks) and
  *                       every interrupt count (/proc/interrupts): where a slower run waited, and what woke it;
- *                       and the cpuinsns plugin's marker, so that it writes every CPU's instructions there
+ *                       and the cpuinsns plugin's marker, so that it writes every CPU's instructions there; and
+ *                       where the kernel's _text is in this boot (KERNEL-TEXT)
  *   start_at=<s>        before the steps, wait until the machine's counter reaches <s> seconds since power-on:
  *                       guests whose runs must overlap start them together, whichever reached /init first
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
@@ -59,6 +63,8 @@
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
  *   XTEST-STATS name=<guest> at=before|after <a /proc/stat cpu line or a /proc/interrupts line>   (xtest_stats=1)
+ *   KERNEL-TEXT name=<guest> addr=<_text, hex>   (xtest_stats=1)
+ *   KSYM name=<guest> off=<hex> <symbol>+0x<hex>   (run=ksyms)
  *   HOLD-START name=<guest> load=idle|busy|forks seconds=<n>, HOLD-END name=<guest> load=idle|busy|forks
  *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
  *                       (guest/teebench/teebench.c documents them)
@@ -144,6 +150,10 @@ tee_check() {
 # xtest_stats <before|after>: with xtest_stats=1, each CPU's times and the interrupt counts, one line each.
 xtest_stats() {
   [ "\${xtest_stats:-}" = 1 ] || return 0
+  if [ "$1" = before ]; then
+    echo 0 >/proc/sys/kernel/kptr_restrict
+    echo "KERNEL-TEXT name=$guest addr=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)"
+  fi
   { grep '^cpu' /proc/stat; cat /proc/interrupts; } | tr -s ' ' | sed "s/^/XTEST-STATS name=$guest at=$1 /"
   # The marker too (teebench): under tools/bench/profile/cpuinsns.c, each CPU's instructions at this point.
   teebench --since-power-on >/dev/null 2>&1 || :
@@ -230,6 +240,29 @@ teebench_one() {
   teebench -g "$1" -n "\${teebench_n:-200}" -a "\${bench_at:-0}" -u "\${bench_until:-0}" \${teebench_samples:+-v}
 }
 
+# ksyms=<hex>,<hex>…: each offset from _text named by the text symbol at or below it.
+name_ksyms() {
+  echo 0 >/proc/sys/kernel/kptr_restrict
+  awk -v want="\${ksyms:-}" -v guest="$guest" '
+    # awk counts in doubles (53 bits): only the low 40 bits of an address, and offsets from _text modulo 2^40.
+    function hex(s,   i, c, n) { n = 0; s = tolower(s); sub(/^0x/, "", s); if (length(s) > 10) s = substr(s, length(s) - 9)
+      for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)); n = n * 16 + c - 1 }
+      return n }
+    $3 == "_text" { text = hex($1) }
+    $2 ~ /^[tT]$/ { n++; addr[n] = hex($1); name[n] = $3 }
+    END {
+      span = 1099511627776
+      for (i = 1; i <= n; i++) rel[i] = (addr[i] - text + span) % span
+      k = split(want, offs, ",")
+      for (j = 1; j <= k; j++) {
+        at = hex(offs[j]); best = 0
+        for (i = 1; i <= n; i++) if (rel[i] <= at && (best == 0 || rel[i] > rel[best])) best = i
+        if (best) printf "KSYM name=%s off=%s %s+0x%x\\n", guest, offs[j], name[best], at - rel[best]
+        else printf "KSYM name=%s off=%s ?\\n", guest, offs[j]
+      }
+    }' /proc/kallsyms
+}
+
 # Below <s> seconds since power-on (the machine's counter)?
 before() { awk -v now="$(teebench --since-power-on)" -v until="$1" 'BEGIN { exit !(now < until) }'; }
 # Sleeps until the machine's counter reaches <s> seconds since power-on (at once if it has).
@@ -248,6 +281,7 @@ while :; do
       xtest) run_xtest ;;
       idle) hold idle ;;
       busy) hold busy ;;
+      ksyms) name_ksyms ;;
       forks) hold forks ;;
       teebench) run_teebench ;;
       *) echo "RUN unknown: $step" ;;
