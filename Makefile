@@ -205,7 +205,7 @@ bench-profile: deps deps-debug all $(B)/bench/tbprof.so
 	$(TSX) tools/bench/profile.ts
 
 # The QEMU plugins (tools/bench/profile/*.c), built for the host's QEMU.
-$(B)/bench/%.so: tools/bench/profile/%.c
+$(B)/bench/%.so: tools/bench/profile/%.c tools/bench/profile/plugin-api.h
 	@mkdir -p $(dir $@)
 	gcc -O2 -shared -fPIC -Wall -Wextra -o $@ $<
 

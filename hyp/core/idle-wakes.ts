@@ -7,7 +7,7 @@
  *
  *   [hyp] irq: wake-ups with no interrupt to take: CPU 0: 3, CPU 2: 1
  */
-import { lineEnd, lineStart, put, putDec } from "../lib/log";
+import { lineEnd, listItem, put, putDec } from "../lib/log";
 import { MAX_CPUS } from "../gen/limits";
 
 const counts = memory.data(<i32>(MAX_CPUS * 4), 4);
@@ -23,13 +23,7 @@ export function emptyWakeReport(): void {
   for (let cpu: u32 = 0; cpu < MAX_CPUS; cpu++) {
     const n = load<u32>(counts + <usize>(cpu << 2));
     if (n == 0) continue;
-    if (!any) {
-      lineStart("irq");
-      put("wake-ups with no interrupt to take:");
-      any = true;
-    } else {
-      put(",");
-    }
+    any = listItem("irq", "wake-ups with no interrupt to take:", any);
     put(" CPU "); putDec(cpu); put(": "); putDec(n);
   }
   if (any) lineEnd();

@@ -8,7 +8,7 @@
  * was kept from running meanwhile — under QEMU, the host descheduling that vCPU's thread — and every CPU queued
  * behind it waited as long: what one guest's exits can cost the others.
  */
-import { lineEnd, lineStart, put, putDec } from "../lib/log";
+import { lineEnd, listItem, put, putDec } from "../lib/log";
 import { FRAME_LOCK_WAIT_LONG, FRAME_LOCK_WAIT_TOTAL, FRAME_LOCK_WAIT_WORST, frameOf, MAX_CPUS } from "./percpu";
 
 /** `ns` in milliseconds to 0.1. */
@@ -23,13 +23,7 @@ export function lockWaitReport(): void {
     const f = frameOf(cpu);
     const total = load<u64>(f + FRAME_LOCK_WAIT_TOTAL);
     if (total == 0) continue;
-    if (!any) {
-      lineStart("lock");
-      put("waits for the core's lock, worst / in all / how many of 1 ms or more:");
-      any = true;
-    } else {
-      put(",");
-    }
+    any = listItem("lock", "waits for the core's lock, worst / in all / how many of 1 ms or more:", any);
     put(" CPU "); putDec(cpu); put(" ");
     putMs(load<u64>(f + FRAME_LOCK_WAIT_WORST)); put(" / "); putMs(total); put(" ms / ");
     putDec(load<u32>(f + FRAME_LOCK_WAIT_LONG));

@@ -29,6 +29,20 @@ export function lineStart(tag: string): void {
   put(": ");
 }
 
+/**
+ * One item of a one-line list: the first starts the line (tagged `tag`, then `heading`), the others follow a
+ * comma. `started` says whether the line has begun; returns true, for the caller to keep.
+ */
+export function listItem(tag: string, heading: string, started: bool): bool {
+  if (!started) {
+    lineStart(tag);
+    put(heading);
+  } else {
+    put(",");
+  }
+  return true;
+}
+
 /** Appends ASCII text; anything outside printable ASCII becomes '?'. */
 export function put(text: string): void {
   for (let i = 0; i < text.length; i++) {

@@ -6,8 +6,7 @@
  * attributes the hypervisor's blocks with addr2line and compares the rest by content (the guest kernel's
  * addresses move with KASLR; its code does not).
  *
- * QEMU installs no plugin header on Debian, so the six entry points used are declared here, as QEMU 10's
- * include/qemu/qemu-plugin.h has them (API versions 2 to 4 agree on these).
+ * QEMU's plugin API as Debian lacks its header: plugin-api.h.
  * Usage: -plugin tbprof.so,out=FILE
  */
 #include <stdint.h>
@@ -15,23 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef uint64_t qemu_plugin_id_t;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-typedef struct qemu_info_t qemu_info_t;
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
-
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-					   void (*cb)(qemu_plugin_id_t, struct qemu_plugin_tb *));
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, void (*cb)(unsigned int, void *),
-					  enum qemu_plugin_cb_flags flags, void *userdata);
-void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, void (*cb)(qemu_plugin_id_t, void *), void *userdata);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *insn, void *dest, size_t len);
-
-__attribute__((visibility("default"))) int qemu_plugin_version = 2;
+#include "plugin-api.h"
 
 struct block {
 	uint64_t vaddr, hash, executions;
