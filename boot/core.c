@@ -139,21 +139,30 @@ void core_release_after_fault(void)
 }
 
 /*
- * How long `cpu` waited for the core's lock, kept in its frame (the core reports it at power-off): the lock is
- * held only for a core entry's own work, so a long wait means the holder was kept from running (under QEMU,
- * by the host descheduling its thread), and every CPU behind it in the queue waited too.
+ * How long `cpu` waited for the core's lock, kept in its frame in generic-timer ticks (the core converts and
+ * reports them at power-off): the lock is held only for a core entry's own work, so a long wait means the holder
+ * was kept from running (under QEMU, by the host descheduling its thread), and every CPU behind it waited too.
+ * On every core entry: no division here, and a wait of 1 ms in ticks worked out once (lock_wait_init).
  */
-static void lock_wait_note(unsigned cpu, uint64_t ticks)
+static uint64_t lock_wait_long_ticks = ~0ull;
+
+void lock_wait_init(struct frame *f)
+{
+	uint64_t freq = sysreg_read(cntfrq_el0);
+	f->counter_hz = freq;
+	if (freq)
+		lock_wait_long_ticks = freq / 1000;
+}
+
+static inline void lock_wait_note(unsigned cpu, uint64_t ticks)
 {
 	struct frame *f = cpu_frame(cpu);
-	uint64_t freq = sysreg_read(cntfrq_el0);
-	if (!f || !freq)
+	if (!f)
 		return;
-	uint64_t ns = ticks * 1000000000ull / freq; /* overflows only past ~300 s of waiting at 62.5 MHz */
-	f->lock_wait_total += ns;
-	if (ns > f->lock_wait_worst)
-		f->lock_wait_worst = ns;
-	if (ns >= 1000000)
+	f->lock_wait_total += ticks;
+	if (ticks > f->lock_wait_worst)
+		f->lock_wait_worst = ticks;
+	if (ticks >= lock_wait_long_ticks)
 		f->lock_wait_long++;
 }
 

@@ -84,6 +84,7 @@ __attribute__((noreturn)) void hyp_main(unsigned cpu)
 
 	struct frame *frame = frame_of(cpu);
 	cpu_frames[cpu] = frame;
+	lock_wait_init(frame);
 	uint32_t action = core_enter_start(cpu);
 	account_attach(cpu, frame, pmu_event);
 	for (;;) {

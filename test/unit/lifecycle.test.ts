@@ -162,8 +162,9 @@ test("at power-off, waking a waiting CPU with no interrupt to take is counted pe
 
 test("at power-off, each CPU's waits for the core's lock (C keeps them in its frame) are said in one line", () => {
   const { m } = bootTee();
-  m.set(2, FRAME.lockWaitWorst, 2_345_678n); // as boot/core.c leaves them: ns
-  m.set(2, FRAME.lockWaitTotal, 10_000_000n);
+  m.set(2, FRAME.counterHz, 62_500_000n); // as boot/core.c leaves them: ticks of a 62.5 MHz counter
+  m.set(2, FRAME.lockWaitWorst, 146_605n); // 2.35 ms
+  m.set(2, FRAME.lockWaitTotal, 625_000n); // 10 ms
   m.set(2, FRAME.lockWaitLong, 3n);
   for (const cpu of [0, 3, 2]) psci(m, cpu, PSCI_SYSTEM_OFF);
   assert.is(m.firmware.poweredOff, true);

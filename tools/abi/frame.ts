@@ -64,9 +64,10 @@ export const FRAME_FIELDS: readonly FrameField[] = [
   { c: "account_slots", offset: 0x1ec, type: "u32", doc: "its slot count" },
   { c: "account_event", offset: 0x1f0, type: "u64", doc: "the PMU event C counts at EL2 (0x08 instructions, 0x11 cycles, 0: no profile)" },
   { c: "account_last", offset: 0x1f8, type: "u64", doc: "the counter at the last guest entry (C's own)" },
-  { c: "lock_wait_worst", offset: 0x200, type: "u64", doc: "the longest this CPU waited for the core's lock, in ns (boot/core.c)" },
-  { c: "lock_wait_total", offset: 0x208, type: "u64", doc: "all this CPU's waits for the core's lock, in ns" },
+  { c: "lock_wait_worst", offset: 0x200, type: "u64", doc: "the longest this CPU waited for the core's lock, in generic-timer ticks (boot/core.c)" },
+  { c: "lock_wait_total", offset: 0x208, type: "u64", doc: "all this CPU's waits for the core's lock, in ticks" },
   { c: "lock_wait_long", offset: 0x210, type: "u32", doc: "how many of them lasted 1 ms or more" },
+  { c: "counter_hz", offset: 0x218, type: "u64", doc: "the generic timer's frequency (CNTFRQ_EL0), written by C once: ticks to time" },
 ];
 
 /** Exit kinds: which lower-EL vector the guest left through. */
