@@ -61,9 +61,9 @@ uint32_t core_enter_guest_refused(unsigned cpu, const char *why, uint64_t value)
 
 /* loader.c: the loader behind ACTION_LOAD_GUEST, from C's own table of the guests (guests.h). */
 bool guest_load(uint32_t g);
-/* Each CPU's frame, once the run loop has it from the core (NULL before): read on every core entry, so inline. */
 /* The generic timer's frequency into the CPU's frame, for the core's report of its lock waits (core.c). */
 void lock_wait_init(struct frame *f);
+/* Each CPU's frame, once the run loop has it from the core (NULL before): read on every core entry, so inline. */
 extern struct frame *cpu_frames[MAX_CPUS];
 static inline struct frame *cpu_frame(unsigned cpu)
 {
