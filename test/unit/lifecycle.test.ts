@@ -9,6 +9,7 @@ import { setup as defaultSetup } from "../setups/three-guests.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { FRAME, Machine } from "../fakes/machine.ts";
 import { parseRestartCost } from "../../tools/run/reboot-report.ts";
+import { mostEmptyWakes } from "../../tools/run/guests-lib.ts";
 import * as M from "../fakes/optee-msg.ts";
 import * as O from "../fakes/optee.ts";
 import { bootTee, echoTa, openArg as openArgFor, stillWorks, TeeGuest, TEE1, TEE2, watching } from "../fakes/tee-guest.ts";
@@ -158,6 +159,9 @@ test("at power-off, waking a waiting CPU with no interrupt to take is counted pe
   assert.is(m.firmware.poweredOff, true);
   const lines = m.hw.console.filter((l) => l.includes("wake-ups with no interrupt"));
   assert.equal(lines, ["[hyp] irq: wake-ups with no interrupt to take: CPU 0: 5"]);
+  assert.is(mostEmptyWakes(m.hw.console), 5, "what the system tests check reads the core's line");
+  assert.is(mostEmptyWakes(["[hyp] irq: wake-ups with no interrupt to take: CPU 0: 3, CPU 2: 41"]), 41);
+  assert.is(mostEmptyWakes([]), 0, "no line: no empty wake-up");
 });
 
 test("at power-off, each CPU's waits for the core's lock (C keeps them in its frame) are said in one line", () => {
