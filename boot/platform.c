@@ -21,4 +21,5 @@ void platform_info_fill(struct platform_info *info)
 		info->ram_count = i + 1;
 	}
 	info->reserved_count = devtree.reserved_count;
+	info->cpu_count = BOARD_CPU_COUNT;
 }

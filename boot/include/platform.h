@@ -20,7 +20,7 @@ struct platform_info {
 	uint32_t ram_count;	/* +28 */
 	struct { uint64_t base, size; } ram[PLATFORM_MAX_RAM]; /* +32 */
 	uint32_t reserved_count; /* +96 */
-	uint32_t pad;
+	uint32_t cpu_count;	/* +100 the board's CPUs */
 };
 
 _Static_assert(sizeof(struct platform_info) == PLATFORM_INFO_SIZE, "platform_info size");
@@ -34,5 +34,6 @@ _Static_assert(__builtin_offsetof(struct platform_info, ram_count) == PI_RAM_COU
 _Static_assert(__builtin_offsetof(struct platform_info, ram) == PI_RAM_AT, "platform_info.ram");
 _Static_assert(sizeof(((struct platform_info *)0)->ram[0]) == PI_RAM_RECORD, "platform_info.ram[]");
 _Static_assert(__builtin_offsetof(struct platform_info, reserved_count) == PI_RESERVED_COUNT_AT, "platform_info.reserved_count");
+_Static_assert(__builtin_offsetof(struct platform_info, cpu_count) == PI_CPU_COUNT_AT, "platform_info.cpu_count");
 
 void platform_info_fill(struct platform_info *info);

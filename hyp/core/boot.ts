@@ -5,8 +5,8 @@
  * loop.
  *
  * The boot CPU: loads the partition table, builds each guest's stage-2
- * tables, probes the TEE (through the mediator, core/tee-ops.ts), starts every other CPU a guest uses (PSCI CPU_ON to
- * the firmware), then runs its own vCPU. With no guests it powers the
+ * tables, probes the TEE (through the mediator, core/tee-ops.ts), starts every other CPU of the board (PSCI CPU_ON
+ * to the firmware), then runs its own vCPU. With no guests it powers the
  * machine off after the probe. Every other CPU: starts the guest whose vCPU 0
  * it runs, or waits for the guest's PSCI CPU_ON, or parks if unused.
  */
@@ -32,6 +32,7 @@ import { pl011Reset } from "../vdev/pl011";
 import { consoleAnnounce } from "../vdev/console-input";
 import { vgicInit } from "../vgic/state";
 import { accountInit } from "./account";
+import { platform } from "./platform";
 import { faultTestAnnounce } from "./fault";
 import { guardTestAnnounce } from "./guard-test";
 
@@ -79,7 +80,7 @@ export function bootSmcReturned(cpu: u32): u32 {
     if (result != 0) {
       lineStart("boot");
       put("PSCI CPU_ON of CPU "); putDec(nextCpuToStart); put(" failed ("); putDec(<u64><i64>result);
-      put("): its vCPU will not run");
+      put(guestOfCpu(nextCpuToStart) == NO_GUEST ? "): it runs no vCPU and stays in the firmware" : "): its vCPU will not run");
       lineEnd();
     }
     nextCpuToStart++;
@@ -138,18 +139,51 @@ function createNextClient(cpu: u32, g: u32): u32 {
   return startNextCpu(cpu);
 }
 
-/** PSCI CPU_ON for the next CPU (after `nextCpuToStart`) that runs a vCPU; then the boot CPU's own work. */
+/**
+ * Whether the boot CPU starts `cpu`: every CPU of the board, not only those a guest uses. One that runs no vCPU
+ * parks in the hypervisor (WFI, its GIC interface quiet) instead of staying in the firmware's holding pen, which
+ * polls its mailbox in a WFE loop: under QEMU a WFE does not sleep, so a CPU left there costs the host a thread
+ * that never rests, and under -icount it keeps the clock from skipping ahead while every guest CPU waits. It also
+ * leaves no CPU that anything but the hypervisor could start. Without the board's CPU count (no platform
+ * record), only the CPUs a guest uses.
+ */
+function startsCpu(c: u32): bool {
+  return c != BOOT_CPU && (guestOfCpu(c) != NO_GUEST || c < platform.cpuCount);
+}
+
+/** PSCI CPU_ON for the next CPU (after `nextCpuToStart`) to start; then the boot CPU's own work. */
 function startNextCpu(cpu: u32): u32 {
-  while (nextCpuToStart < MAX_CPUS && (nextCpuToStart == BOOT_CPU || guestOfCpu(nextCpuToStart) == NO_GUEST)) {
-    nextCpuToStart++;
-  }
+  while (nextCpuToStart < MAX_CPUS && !startsCpu(nextCpuToStart)) nextCpuToStart++;
   if (nextCpuToStart < MAX_CPUS) {
     // MPIDR of a QEMU virt CPU: Aff0 = its number.
     setSmc(cpu, PSCI_0_2_FN64_CPU_ON, <u64>nextCpuToStart, cpuEntryPa(), 0);
     return requestSmc(cpu, SMC_OWNER_CPU_ON);
   }
+  reportIdleCpus();
   consoleAnnounce();
   return secondaryStart(cpu);
+}
+
+/** A CPU of the board that no guest uses. */
+function idleCpu(c: u32): bool {
+  return c != BOOT_CPU && guestOfCpu(c) == NO_GUEST;
+}
+
+/** One line naming the CPUs no guest uses (started to park), if any. */
+function reportIdleCpus(): void {
+  let count: u32 = 0;
+  for (let c: u32 = 0; c < platform.cpuCount && c < MAX_CPUS; c++) if (idleCpu(c)) count++;
+  if (count == 0) return;
+  lineStart("boot");
+  put(count == 1 ? "CPU" : "CPUs");
+  let first = true;
+  for (let c: u32 = 0; c < platform.cpuCount && c < MAX_CPUS; c++) {
+    if (!idleCpu(c)) continue;
+    put(first ? " " : ", "); putDec(c);
+    first = false;
+  }
+  put(count == 1 ? ": no guest uses it; parked in the hypervisor" : ": no guest uses them; parked in the hypervisor");
+  lineEnd();
 }
 
 /** A CPU's first work: start its guest if it runs vCPU 0, else wait for CPU_ON, or park. */

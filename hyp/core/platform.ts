@@ -25,6 +25,8 @@ export class Platform {
   consoleIntid: u32 = 33;
   gicvPa: u64 = 0;
   flags: u32 = 0;
+  /** The board's CPUs; 0 when C did not say (then only the CPUs a guest uses are started). */
+  cpuCount: u32 = 0;
 }
 
 export const platform = new Platform();
@@ -44,6 +46,7 @@ export function platformLoad(): void {
   platform.consoleIntid = load<u32>(record, P.PI_CONSOLE_INTID_AT);
   platform.gicvPa = load<u64>(record, P.PI_GICV_PA_AT);
   platform.flags = load<u32>(record, P.PI_FLAGS_AT);
+  platform.cpuCount = load<u32>(record, P.PI_CPU_COUNT_AT);
   report();
 }
 

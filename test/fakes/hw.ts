@@ -84,6 +84,8 @@ export interface FakePlatform {
   /** The device tree's /memory ranges (below 4 GiB) and its reserved regions. */
   ram: { base: bigint; size: bigint }[];
   reserved: { base: bigint; size: bigint }[];
+  /** The board's CPUs (boot/platform.c's BOARD_CPU_COUNT). */
+  cpuCount: number;
   /** The hypervisor's own memory (image to the end of linear memory) and its image store: never a guest's. */
   hypervisor: { base: bigint; size: bigint };
   imageStore: { base: bigint; size: bigint };
@@ -95,7 +97,7 @@ const HYP = qemuVirt.hypervisor;
 
 export function qemuVirtPlatform(): FakePlatform {
   return {
-    gicVersion: 3, listRegisters: 4, consoleIntid: qemuVirt.uart0Intid, gicvPa: 0n, deviceTree: true, psci: true,
+    gicVersion: 3, listRegisters: 4, consoleIntid: qemuVirt.uart0Intid, gicvPa: 0n, deviceTree: true, psci: true, cpuCount: qemuVirt.cpuCount,
     ram: [{ base: 0x4000_0000n, size: 0xc000_0000n }],
     // QEMU's device tree itself (the C reserves the blob it read) and OP-TEE's reserved-memory nodes.
     reserved: [{ base: 0x4000_0000n, size: 0x10_0000n }, { base: 0x0e10_0000n, size: 0xf0_0000n }, { base: 0x4200_0000n, size: 0x20_0000n }],
@@ -433,6 +435,7 @@ export class FakeHardware {
       rec.writeBigUInt64LE(r.size, P.PI_RAM_AT + P.PI_RAM_RECORD * i + 8);
     });
     rec.writeUInt32LE(p.reserved.length, P.PI_RESERVED_COUNT_AT);
+    rec.writeUInt32LE(p.cpuCount, P.PI_CPU_COUNT_AT);
     const n = Math.min(max >>> 0, P.PLATFORM_INFO_SIZE);
     const to = this.coreRange("platformInfoCopy", dst, n);
     if (!to) return 0;

@@ -6,6 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { setup } from "../setups/three-guests.ts";
+import { setup as twoGuests } from "../setups/reboot.ts";
 import { setupBootConfig } from "../../tools/build/bootconfig.ts";
 import { FRAME, Machine } from "../fakes/machine.ts";
 
@@ -73,6 +74,23 @@ test("stage 2 maps each guest's RAM, and nothing else, to its own physical range
   for (const device of [0x0800_0000n, 0x0n, 0x6000_0000n, 0xffff_f000n]) assert.is(walk(0, device), none);
   // The UART's register page (read-only: test/unit/pl011-page.test.ts), in the hypervisor's linear memory.
   assert.is(m.hw.classify(walk(0, 0x0900_0000n), 4096).kind, "linear");
+});
+
+test("boot: a CPU no guest uses is started too, and parks in the hypervisor (not in the firmware's pen)", () => {
+  const m = new Machine("virtualized", setupBootConfig(twoGuests)); // tee1 on CPUs 0-1, tee2 on CPU 2
+  m.boot(0);
+  assert.equal(m.firmware.cpusOn.map((c) => Number(c.mpidr)), [1, 2, 3]);
+  assert.ok(m.hw.console.some((l) => l.includes("boot: CPU 3: no guest uses it; parked in the hypervisor")), m.hw.console.join("\n"));
+  for (const cpu of [1, 2, 3]) m.boot(cpu);
+  assert.is(m.state.get(3), "parked");
+  assert.is(m.state.get(2), "guest");
+
+  // Without the board's CPU count (no platform record to say it), only the CPUs a guest uses.
+  const old = new Machine("virtualized", setupBootConfig(twoGuests));
+  old.hw.platform.cpuCount = 0;
+  old.boot(0);
+  assert.equal(old.firmware.cpusOn.map((c) => Number(c.mpidr)), [1, 2]);
+  assert.not.ok(old.hw.console.some((l) => l.includes("parked in the hypervisor")));
 });
 
 test("PSCI: version, features, and CPU_ON of tee1's second vCPU", () => {

@@ -19,7 +19,7 @@ const GICV = 0xff84_6000n;
 /** What boot/platform.c says on QEMU raspi4b behind TF-A (design.md §8). */
 function rpi4Platform(): FakePlatform {
   return {
-    gicVersion: 2, listRegisters: 4, consoleIntid: 153, gicvPa: GICV, deviceTree: true, psci: true,
+    gicVersion: 2, listRegisters: 4, consoleIntid: 153, gicvPa: GICV, deviceTree: true, psci: true, cpuCount: 4,
     ram: [{ base: 0n, size: 0x3c00_0000n }],
     reserved: [{ base: 0n, size: 0x1000n }, { base: 0x0300_0000n, size: 0x10_0000n }],
     hypervisor: { base: 0x20_0000n, size: 0x160_0000n },

@@ -31,3 +31,8 @@ export const PI_RAM_COUNT_AT = 28;
 export const PI_RAM_AT = 32;
 export const PI_RAM_RECORD = 16;
 export const PI_RESERVED_COUNT_AT = 96;
+/**
+ * How many CPUs the board has (0: not said): the boot CPU starts every one of them, so that those no guest uses
+ * wait in the hypervisor (parked, WFI) rather than spin in the firmware's holding pen.
+ */
+export const PI_CPU_COUNT_AT = 100;

@@ -13,7 +13,7 @@
  * still move a run by up to ~10 %, hence medians. BENCH_ICOUNT=0 measures host wall time instead (noisy: the
  * host is shared; the runs then take turns), BENCH_ICOUNT_SHIFT another shift, BENCH_RUNS runs each (default 3;
  * medians), BENCH_TEE_SELECTION another selection (`xtest=` syntax, commas for spaces), BENCH_XTEST_STATS=1 has
- * both guests print each CPU's times and the interrupt counts around xtest (init's xtest_stats=1; XTEST-STATS
+ * both guests print each CPU's times and the interrupt counts around xtest (init's xtest_stats=1; XTEST-GUEST_ARGS
  * lines in the consoles) and counts, with the plugin tools/bench/profile/cpuinsns.c, what each CPU executed
  * during xtest by region (the hypervisor, the kernel, user space, the secure world): where a slower run waited,
  * and on which CPU the extra instructions ran.
@@ -43,12 +43,27 @@ const ICOUNT = process.env.BENCH_ICOUNT !== "0";
  * sha/aes perf TAs it does not ship.)
  */
 const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
-const STATS: Record<string, string> = process.env.BENCH_XTEST_STATS === "1" ? { xtest_stats: "1" } : {};
+/**
+ * When xtest starts in both runs, in seconds of the machine's counter since power-on: after the guest kernel's
+ * own work from boot and from loading the tee modules (its crypto self-tests' RSA, ~0.56 G instructions, still
+ * running ~0.5 s after /init; natively it ends before xtest begins, under the hypervisor, whose guest reaches /init
+ * sooner, it ran 0–95 M instructions into xtest, and that, not the hypervisor, was the runs' spread). Under
+ * -icount the wait costs no host time (QEMU skips ahead while every CPU waits). BENCH_XTEST_AT=0: at once.
+ */
+const XTEST_AT = process.env.BENCH_XTEST_AT ?? "4";
+const GUEST_ARGS: Record<string, string> = {
+  ...(XTEST_AT !== "0" ? { xtest_at: XTEST_AT } : {}),
+  ...(process.env.BENCH_XTEST_STATS === "1" ? { xtest_stats: "1" } : {}),
+  ...(process.env.BENCH_XTEST_MARKS === "1" ? { xtest_marks: "1" } : {}),
+  ...(process.env.BENCH_XTEST_TRACE === "1" ? { xtest_trace: "1" } : {}),
+};
+/** The cpuinsns plugin counts: xtest_stats and xtest_marks run its marker around xtest. */
+const COUNTED = Boolean(GUEST_ARGS.xtest_stats || GUEST_ARGS.xtest_marks);
 const QEMU_ARGS = ICOUNT ? ICOUNT_ARGS : [];
 /** With BENCH_XTEST_STATS=1, where each run's per-CPU counts go (cpuinsns.c). */
 const insnsFile = (run: "native" | "hyp") => join(BENCH_DIR, `tee-calls-${run}-cpuinsns.txt`);
 const statsArgs = (run: "native" | "hyp") =>
-  STATS.xtest_stats ? cpuInsnsArgs(insnsFile(run), run === "hyp" ? qemuVirt.hypervisor.image : undefined) : [];
+  COUNTED ? cpuInsnsArgs(insnsFile(run), run === "hyp" ? qemuVirt.hypervisor.image : undefined) : [];
 
 /** xtest's window, per CPU and region, in millions of instructions: one line. */
 function windowLine(run: "native" | "hyp"): string {
@@ -62,6 +77,21 @@ function windowLine(run: "native" | "hyp"): string {
   }
   return `${run} (M instructions during xtest): ${parts.join("; ")}`;
 }
+/**
+ * With xtest_marks: the clock between init's two marks against the instructions the plugin counted between them.
+ * Under -icount shift=0 each instruction advances the clock 1 ns, so the rest is time in which every CPU waited.
+ */
+function idleLine(run: "native" | "hyp"): string {
+  const logText = readFileSync(join(RESULTS, `bench-tee-${run}.log`), "utf8");
+  const m = /XTEST-MARKS name=\S+ before=([\d.]+) after=([\d.]+)/.exec(logText);
+  const w = existsSync(insnsFile(run)) ? lastWindowByRegion(readFileSync(insnsFile(run), "utf8")) : null;
+  if (!m || !w) return `${run}: no marks`;
+  const seconds = Number(m[2]) - Number(m[1]);
+  const executed = Object.values(w).flat().reduce((a, b) => a + b, 0);
+  const idle = seconds - executed * 2 ** SHIFT / 1e9;
+  return `${run}: ${seconds.toFixed(4)} s between the marks, ${(executed / 1e9).toFixed(4)} G instructions executed, every CPU waiting ${(idle * 1000).toFixed(1)} ms`;
+}
+
 /** Per QEMU run; icount makes QEMU single-threaded. */
 const TIMEOUT_S = 1800;
 
@@ -80,7 +110,7 @@ const qemuSeconds = { native: [] as number[], hyp: [] as number[] };
 
 async function native(): Promise<number> {
   const n = await nativeXtest({
-    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: [...QEMU_ARGS, ...statsArgs("native")], bootArgs: STATS,
+    selection: SELECTION, timeoutSeconds: TIMEOUT_S, qemuArgs: [...QEMU_ARGS, ...statsArgs("native")], bootArgs: GUEST_ARGS,
     log: join(RESULTS, "bench-tee-native.log"), secureLog: join(RESULTS, "bench-tee-native-secure.log"),
   });
   qemuSeconds.native.push(Math.round(n.result.seconds));
@@ -89,7 +119,7 @@ async function native(): Promise<number> {
 
 async function hyp(): Promise<number> {
   const h = await hypXtest({ ...setup, guests: [tee1] }, {
-    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: [...QEMU_ARGS, ...statsArgs("hyp")], bootArgs: { tee1: STATS },
+    selection: SELECTION, name: "bench-tee", timeoutSeconds: TIMEOUT_S, qemuArgs: [...QEMU_ARGS, ...statsArgs("hyp")], bootArgs: { tee1: GUEST_ARGS },
     log: join(RESULTS, "bench-tee-hyp.log"),
   });
   qemuSeconds.hyp.push(Math.round(h.run.result.seconds));
@@ -119,7 +149,8 @@ async function main(): Promise<void> {
     results.native.push(n);
     results.hyp.push(h);
     log(`run ${i}/${RUNS}: native ${n} s, hypervisor ${h} s (QEMU ran ${qemuSeconds.native.at(-1)} s and ${qemuSeconds.hyp.at(-1)} s)`);
-    if (STATS.xtest_stats) for (const run of ["native", "hyp"] as const) log(`  ${windowLine(run)}`);
+    if (COUNTED) for (const run of ["native", "hyp"] as const) log(`  ${windowLine(run)}`);
+    if (GUEST_ARGS.xtest_marks) for (const run of ["native", "hyp"] as const) log(`  ${idleLine(run)}`);
   }
   const nativeRuns = spread(results.native), hypRuns = spread(results.hyp);
   const n = nativeRuns.median!, h = hypRuns.median!;

@@ -45,6 +45,16 @@
  *                       every interrupt count (/proc/interrupts): where a slower run waited, and what woke it;
  *                       and the cpuinsns plugin's marker, so that it writes every CPU's instructions there; and
  *                       where the kernel's _text is in this boot (KERNEL-TEXT)
+ *   xtest_marks=1       just before and just after xtest, the cpuinsns plugin's marker with the counter's time
+ *                       (XTEST-MARKS), and KERNEL-TEXT: the plugin's instructions between the two against the clock between
+ *                       them say how long every CPU waited (under -icount the clock advances only by instructions
+ *                       executed, or by a jump when all CPUs wait); cheaper than xtest_stats, which prints
+ *   xtest_trace=1       trace the kernel while xtest runs (tracefs: CPU idle entry and exit, interrupt handlers,
+ *                       IPIs sent, task wake-ups and switches, expired hrtimers) and print the trace after XTEST-END,
+ *                       gzip'd and base64'd (tools/bench/xtest-trace.ts reads it): who waited for what, and
+ *                       which interrupt ended each wait
+ *   xtest_at=<s>        the xtest step starts xtest itself (tee driver and tee-supplicant up) once the machine's
+ *                       counter reaches <s> seconds since power-on: after the kernel's own boot work (make bench)
  *   start_at=<s>        before the steps, wait until the machine's counter reaches <s> seconds since power-on:
  *                       guests whose runs must overlap start them together, whichever reached /init first
  *   poweroff_at=<s>     after the steps, stay up (idle) until the machine's counter reaches <s> seconds since
@@ -63,7 +73,9 @@
  *   XTEST-ERROR name=<guest> <what went wrong, in words>
  *   XTEST-END name=<guest> status=<xtest's exit status (its failed case count) | no-tee | no-supplicant> seconds=<wall>
  *   XTEST-STATS name=<guest> at=before|after <a /proc/stat cpu line or a /proc/interrupts line>   (xtest_stats=1)
- *   KERNEL-TEXT name=<guest> addr=<_text, hex>   (xtest_stats=1)
+ *   KERNEL-TEXT name=<guest> addr=<_text, hex>   (xtest_stats=1, xtest_marks=1)
+ *   XTEST-MARKS name=<guest> before=<seconds since power-on> after=<seconds>   (xtest_marks=1)
+ *   XTEST-TRACE-BEGIN name=<guest>, XTEST-TRACE name=<guest> <base64>…, XTEST-TRACE-END name=<guest>   (xtest_trace=1)
  *   KSYM name=<guest> off=<hex> <symbol>+0x<hex>   (run=ksyms)
  *   HOLD-START name=<guest> load=idle|busy|forks seconds=<n>, HOLD-END name=<guest> load=idle|busy|forks
  *   TEEBENCH-START … / TEEBENCH path=… / TEEBENCH-ERROR … / TEEBENCH-END name=<guest> status=ok|failed|no-tee
@@ -150,13 +162,39 @@ tee_check() {
 # xtest_stats <before|after>: with xtest_stats=1, each CPU's times and the interrupt counts, one line each.
 xtest_stats() {
   [ "\${xtest_stats:-}" = 1 ] || return 0
-  if [ "$1" = before ]; then
-    echo 0 >/proc/sys/kernel/kptr_restrict
-    echo "KERNEL-TEXT name=$guest addr=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)"
-  fi
+  [ "$1" = before ] && kernel_text
   { grep '^cpu' /proc/stat; cat /proc/interrupts; } | tr -s ' ' | sed "s/^/XTEST-STATS name=$guest at=$1 /"
   # The marker too (teebench): under tools/bench/profile/cpuinsns.c, each CPU's instructions at this point.
   teebench --since-power-on >/dev/null 2>&1 || :
+}
+
+# xtest_trace <start|stop|print>: with xtest_trace=1, the kernel's trace of xtest's run (what woke each waiting
+# CPU); printed after XTEST-END so that printing it is not timed.
+xtest_trace() {
+  [ "\${xtest_trace:-}" = 1 ] || return 0
+  t=/sys/kernel/tracing
+  case $1 in
+  start)
+    mount -t tracefs tracefs $t 2>/dev/null
+    echo 0 >$t/tracing_on
+    echo 16384 >$t/buffer_size_kb
+    echo >$t/trace
+    for e in power/cpu_idle irq/irq_handler_entry ipi sched/sched_wakeup sched/sched_switch timer/hrtimer_expire_entry; do
+      echo 1 >$t/events/$e/enable
+    done
+    echo 1 >$t/tracing_on ;;
+  stop) echo 0 >$t/tracing_on ;;
+  print)
+    echo "XTEST-TRACE-BEGIN name=$guest"
+    gzip -c $t/trace | base64 | sed "s/^/XTEST-TRACE name=$guest /"
+    echo "XTEST-TRACE-END name=$guest" ;;
+  esac
+}
+
+# Where this boot put the kernel (KASLR): bench-profile names kernel code by its offset from _text.
+kernel_text() {
+  echo 0 >/proc/sys/kernel/kptr_restrict
+  echo "KERNEL-TEXT name=$guest addr=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)"
 }
 
 run_xtest() {
@@ -181,12 +219,23 @@ run_xtest() {
   fi
   supplicant_up=1
   dmesg -n "\${kmsg:-1}"
+  # The kernel's own work from boot and module loading (RSA in its crypto self-tests: ~0.5 G instructions) may
+  # still run; a benchmark starts xtest once it is surely over, at the same moment natively and as a guest.
+  [ -n "\${xtest_at:-}" ] && wait_until "$xtest_at"
+  xtest_trace start
   t0=$(now)
   xtest_stats before
+  if [ "\${xtest_marks:-}" = 1 ]; then
+    kernel_text
+    mark0=$(teebench --since-power-on)
+  fi
   xtest $args # the selection splits into words on purpose
   status=$?
+  [ "\${xtest_marks:-}" = 1 ] && echo "XTEST-MARKS name=$guest before=$mark0 after=$(teebench --since-power-on)"
   xtest_stats after
   echo "XTEST-END name=$guest status=$status seconds=$(since "$t0")"
+  xtest_trace stop
+  xtest_trace print
 }
 
 # hold <idle|busy|forks>: the TEE driver loaded, stay hold= seconds idle, or with every CPU in a busy loop (forks:

@@ -33,7 +33,7 @@ export const APPLETS = [
   "sh", "seq", "mount", "umount", "mkdir", "cat", "echo", "ls", "ln", "insmod", "modprobe", "ip", "ifconfig", "devmem",
   "poweroff", "reboot", "sleep", "uname", "nproc", "grep", "sed", "awk", "head", "tail", "dmesg", "cut", "tr", "wc",
   "ps", "kill", "test", "[", "true", "false", "hexdump", "xxd", "env", "printf", "date", "mdev",
-  "setsid", "cttyhack", "pidof", "usleep", "od",
+  "setsid", "cttyhack", "pidof", "usleep", "od", "gzip", "base64",
 ];
 
 /** The loader and libc, always there (glibc's PT_INTERP is /lib/ld-linux-aarch64.so.1); the rest is the closure below. */

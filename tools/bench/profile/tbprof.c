@@ -7,7 +7,10 @@
  * addresses move with KASLR; its code does not).
  *
  * QEMU's plugin API as Debian lacks its header: plugin-api.h.
- * Usage: -plugin tbprof.so,out=FILE
+ * With marks=1, also a snapshot of the same lines, FILE.mark1, FILE.mark2 …, each time a guest program executes
+ * the marker of cpuinsns.c (HINT #0x7f; init's xtest_marks runs it just before and just after xtest): the
+ * difference of two snapshots is what ran between the marks.
+ * Usage: -plugin tbprof.so,out=FILE[,marks=1]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@ struct block {
 	uint64_t vaddr, hash, executions;
 	uint32_t wfis;
 	uint32_t insns;
+	uint32_t marker; /* holds the marker: a snapshot each time it runs */
 	uint8_t head[16];
 	struct block *next;
 };
@@ -28,12 +32,32 @@ static struct block *blocks;
 static char out_path[512] = "tbprof.txt";
 /* WFI, little-endian. */
 static const uint8_t WFI[4] = { 0x7f, 0x20, 0x03, 0xd5 };
+/* HINT #0x7f, cpuinsns.c's marker. */
+static const uint8_t MARKER[4] = { 0xff, 0x2f, 0x03, 0xd5 };
+/* Snapshots written at most: init marks a handful of times, a looping one must not fill the disk. */
+#define MAX_MARKS 16
+static int snapshots_on;
+static unsigned marks;
+
+static void write_blocks(const char *path);
+
+static void marked(void)
+{
+	char path[600];
+	if (marks >= MAX_MARKS)
+		return;
+	snprintf(path, sizeof(path), "%s.mark%u", out_path, ++marks);
+	write_blocks(path);
+}
 
 /* Under -icount QEMU runs every vCPU in one thread, so plain increments are exact. */
 static void executed(unsigned int vcpu, void *userdata)
 {
 	(void)vcpu;
-	((struct block *)userdata)->executions++;
+	struct block *b = userdata;
+	b->executions++;
+	if (b->marker)
+		marked();
 }
 
 static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -48,6 +72,8 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		size_t n = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, i), bytes, sizeof(bytes));
 		if (n == 4 && !memcmp(bytes, WFI, 4))
 			b->wfis++;
+		if (snapshots_on && n == 4 && !memcmp(bytes, MARKER, 4))
+			b->marker = 1;
 		for (size_t k = 0; k < n; k++) {
 			b->hash = (b->hash ^ bytes[k]) * 1099511628211ull;
 			if (i * 4 + k < sizeof(b->head))
@@ -62,7 +88,12 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 static void finished(qemu_plugin_id_t id, void *userdata)
 {
 	(void)id, (void)userdata;
-	FILE *f = fopen(out_path, "w");
+	write_blocks(out_path);
+}
+
+static void write_blocks(const char *path)
+{
+	FILE *f = fopen(path, "w");
 	if (!f)
 		return;
 	for (struct block *b = blocks; b; b = b->next)
@@ -83,6 +114,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 	for (int i = 0; i < argc; i++)
 		if (!strncmp(argv[i], "out=", 4))
 			snprintf(out_path, sizeof(out_path), "%s", argv[i] + 4);
+		else if (!strcmp(argv[i], "marks=1"))
+			snapshots_on = 1;
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
 	qemu_plugin_register_atexit_cb(id, finished, NULL);
 	return 0;
