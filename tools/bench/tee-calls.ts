@@ -45,7 +45,7 @@ const ICOUNT = process.env.BENCH_ICOUNT !== "0";
 const SELECTION = process.env.BENCH_TEE_SELECTION ?? "-t,regression,1005,1016,1017,4001,4002,4003,4005";
 /**
  * When xtest starts in both runs, in seconds of the machine's counter since power-on: after the guest kernel's
- * own work from boot and from loading the tee modules (its crypto self-tests' RSA, ~0.56 G instructions, still
+ * own work from boot (its crypto self-tests: RSA in mpihelp_*, ECC in vli_*, SHA-256; ~0.56 G instructions, still
  * running ~0.5 s after /init; natively it ends before xtest begins, under the hypervisor, whose guest reaches /init
  * sooner, it ran 0–95 M instructions into xtest, and that, not the hypervisor, was the runs' spread). Under
  * -icount the wait costs no host time (QEMU skips ahead while every CPU waits). BENCH_XTEST_AT=0: at once.

@@ -219,8 +219,8 @@ run_xtest() {
   fi
   supplicant_up=1
   dmesg -n "\${kmsg:-1}"
-  # The kernel's own work from boot and module loading (RSA in its crypto self-tests: ~0.5 G instructions) may
-  # still run; a benchmark starts xtest once it is surely over, at the same moment natively and as a guest.
+  # The kernel's own work from boot (its crypto self-tests: RSA, ECC, SHA-256, ~0.5 G instructions) may still
+  # run; a benchmark starts xtest once it is surely over, at the same moment natively and as a guest.
   [ -n "\${xtest_at:-}" ] && wait_until "$xtest_at"
   xtest_trace start
   t0=$(now)
