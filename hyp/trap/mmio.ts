@@ -75,8 +75,9 @@ function emulate(cpu: u32, g: u32, ipa: u64, esr: u64): bool {
       result = pl011Read(g, offset);
       if (offset == UART_DR) consoleGuestRead(g);
     }
-    // A DR write, one per character sent, changes no interrupt (the transmitter is never full): skip the vGIC.
-    kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
+    // A DR write, one per character sent, changes no interrupt (the transmitter is never full, and what it
+    // raises and masks stays as it was): skip the vGIC. Every other access may change the line.
+    if (!write || offset != UART_DR) kickMask(cpu, vgicSetIrqLevel(g, 0, GUEST_UART_INTID, pl011Line(g) ? 1 : 0));
   } else {
     return false;
   }
