@@ -166,8 +166,11 @@ static inline void lock_wait_note(unsigned cpu, uint64_t ticks)
 		f->lock_wait_long++;
 }
 
+/* `cpu` < MAX_CPUS on every entry: hyp_main parks any other CPU before its first. */
 #define CORE_ENTER(cpu, name, call)               \
 	({                                        \
+		if ((cpu) >= MAX_CPUS)            \
+			__builtin_unreachable();  \
 		uint64_t asked_ = sysreg_read(cntpct_el0); \
 		spin_lock(&core_lock);            \
 		lock_wait_note(cpu, sysreg_read(cntpct_el0) - asked_); \

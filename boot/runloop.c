@@ -73,6 +73,12 @@ static uint32_t wait_for_interrupt(unsigned cpu)
 
 __attribute__((noreturn)) void hyp_main(unsigned cpu)
 {
+	/* Every per-CPU table (frames, recovery points, the core's own) has MAX_CPUS entries: a CPU beyond them
+	 * never enters the core. */
+	if (cpu >= MAX_CPUS) {
+		console_printf("[hyp] cpu %u: beyond the %u CPUs the hypervisor supports: parking\n", cpu, MAX_CPUS);
+		cpu_park();
+	}
 	cpu_running();
 	vcpu_el2_init();
 	uint32_t pmu_event = pmu_el2_init(cpu);
