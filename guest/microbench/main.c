@@ -47,8 +47,18 @@ static void sort(uint32_t *v, uint32_t count)
 	}
 }
 
+/*
+ * The marker of tools/bench/profile/cpuinsns.c and tbprof.c (HINT #0x7f, a NOP everywhere else), just before and just
+ * after each path's calls: a plugin's counts between two marks are that path's alone.
+ */
+static inline void mark(void)
+{
+	__asm__ volatile("hint #0x7f" ::: "memory");
+}
+
 static void report(const char *path, uint32_t *v, uint32_t count)
 {
+	mark();
 	sort(v, count);
 	out_str("MICROBENCH path="); out_str(path);
 	out_str(" n="); out_dec(count);
@@ -84,6 +94,7 @@ static int std_ok(const char *path, struct optee_result r)
 
 static void bench_null_hvc(void)
 {
+	mark();
 	struct smccc_regs r;
 	for (uint32_t i = 0; i < iterations; i++) {
 		r = (struct smccc_regs){ .a = { SMCCC_VERSION } };
@@ -96,6 +107,7 @@ static void bench_null_hvc(void)
 
 static void bench_fast(const char *path, uint32_t fid)
 {
+	mark();
 	struct smccc_regs r;
 	for (uint32_t i = 0; i < iterations; i++) {
 		uint64_t t0 = counter_now();
@@ -215,6 +227,7 @@ static void prepare_invoke(uint32_t session)
 /* INVOKE_COMMAND PARAMS with [value out, value in, value in, value in]: the PTA writes the sums into the first. */
 static void bench_invoke_values(uint32_t session)
 {
+	mark();
 	for (uint32_t i = 0; i < iterations; i++) {
 		prepare_invoke(session);
 		arg.params[0].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
@@ -239,6 +252,7 @@ static void bench_invoke_values(uint32_t session)
 /* INVOKE_COMMAND PARAMS with one in/out registered memref of 64 bytes: the PTA writes their byte sum into byte 0. */
 static void bench_invoke_memref(uint32_t session)
 {
+	mark();
 	const uint64_t cookie = 0xbe9c;
 	if (!std_ok("invoke-memref", register_shm(1, cookie)))
 		return;

@@ -35,7 +35,7 @@ static const uint8_t WFI[4] = { 0x7f, 0x20, 0x03, 0xd5 };
 /* HINT #0x7f, cpuinsns.c's marker. */
 static const uint8_t MARKER[4] = { 0xff, 0x2f, 0x03, 0xd5 };
 /* Snapshots written at most: init marks a handful of times, a looping one must not fill the disk. */
-#define MAX_MARKS 16
+#define MAX_MARKS 64
 static int snapshots_on;
 static unsigned marks;
 

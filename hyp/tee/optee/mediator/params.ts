@@ -8,8 +8,9 @@ import * as M from "../msg";
 import { callAddList } from "./calls";
 import { listError, listFree, listPages, listTranslate } from "./pagelist";
 import { logRefused } from "./log";
-import { writeGuest } from "./guestmem";
+import { readGuest, writeGuest } from "./guestmem";
 import { shmCookieLive, SHM_REGISTERED } from "./shm";
+import { PAGE_SIZE } from "./pool";
 
 /** Data pages of the last buffer translated by paramsTranslate (REGISTER_SHM needs them). */
 export let translatedPages: u32 = 0;
@@ -111,22 +112,37 @@ function tmemTranslate(g: u32, c: i32, param: usize): u32 {
 }
 
 /**
- * Copies OP-TEE's answer from the shadow to the guest's argument at argIpa:
+ * Copies OP-TEE's answer from the shadow to the guest's argument at argIpa (n parameters, all in the shadow's
+ * page):
  * ret, ret_origin, session, and per parameter the values (value types) or
  * the size (memrefs: how much OP-TEE wrote or needs). Attributes and
  * addresses in the guest's copy stay the guest's own.
  */
 export function resultsCopyBack(g: u32, shadow: usize, argIpa: u64, n: u32): void {
-  writeGuest(g, argIpa + M.MSG_SESSION, shadow + M.MSG_SESSION, 4);
-  writeGuest(g, argIpa + M.MSG_RET, shadow + M.MSG_RET, 8); // ret and ret_origin
+  // In two guest-memory copies, not one per field (each costs a check and a call out to C): the guest's argument
+  // as it is now, OP-TEE's answers merged into it, back in one piece. What was not OP-TEE's to answer is written
+  // back as the guest left it, so its attributes and addresses stay its own; a guest changing its argument while
+  // the call was in flight races only with itself.
+  const len = M.OPTEE_MSG_ARG_SIZE + n * M.OPTEE_MSG_PARAM_SIZE;
+  if (!readGuest(g, argIpa, copyBack, len)) return;
+  store<u32>(copyBack + M.MSG_SESSION, load<u32>(shadow + M.MSG_SESSION));
+  store<u64>(copyBack + M.MSG_RET, load<u64>(shadow + M.MSG_RET)); // ret and ret_origin
   for (let i: u32 = 0; i < n; i++) {
     const param = paramAt(shadow, i);
-    const at = argIpa + <u64>(M.OPTEE_MSG_ARG_SIZE + i * M.OPTEE_MSG_PARAM_SIZE);
+    const mine = paramAt(copyBack, i);
     const type = paramType(param);
-    if (isValue(type)) writeGuest(g, at + M.PARAM_A, param + M.PARAM_A, 24);
-    else if (isRmem(type) || isTmem(type)) writeGuest(g, at + M.PARAM_B, param + M.PARAM_B, 8);
+    if (isValue(type)) {
+      store<u64>(mine + M.PARAM_A, load<u64>(param + M.PARAM_A));
+      store<u64>(mine + M.PARAM_B, load<u64>(param + M.PARAM_B));
+      store<u64>(mine + M.PARAM_C, load<u64>(param + M.PARAM_C));
+    }
+    else if (isRmem(type) || isTmem(type)) store<u64>(mine + M.PARAM_B, load<u64>(param + M.PARAM_B));
   }
+  writeGuest(g, argIpa, copyBack, len);
 }
+
+/** Where resultsCopyBack merges: a whole argument (a page; the core runs one event at a time, under its lock). */
+const copyBack = memory.data(<i32>PAGE_SIZE, 8);
 
 /** Answers the guest's call itself: ret and ret_origin in its argument, as OP-TEE reports a refused call. */
 export function refuseInArg(g: u32, shadow: usize, argIpa: u64, ret: u32, origin: u32): void {

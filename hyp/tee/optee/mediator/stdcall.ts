@@ -6,8 +6,8 @@
  * then on reads and gives OP-TEE only the shadow, so a guest changing its
  * page during the call changes nothing. Checks follow OP-TEE's own
  * (thread_optee_smc.c): the argument must be page aligned and fit in its
- * page; addresses in parameters are translated (params.ts). What OP-TEE
- * answers goes back field by field (params.ts resultsCopyBack).
+ * page; addresses in parameters are translated (params.ts). Only what OP-TEE
+ * answers goes back: results, values, sizes (params.ts resultsCopyBack).
  */
 import { ipaInRam } from "../../../core/guest";
 import { guestReg, setSmc, smcReg } from "../../../core/percpu";
