@@ -53,7 +53,7 @@ OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h $(ABI_C)
 
 
-.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot reboot-cost probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint bench-profile clean
+.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot reboot-cost probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint bench-profile bench-micro-profile clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -203,6 +203,11 @@ bench-stint: deps deps-debug all $(MB)/microbench.bin
 # natively and under the hypervisor; the hypervisor's share by function, the rest matched by content. ~15 min.
 bench-profile: deps deps-debug all $(B)/bench/tbprof.so
 	$(TSX) tools/bench/profile.ts
+
+# Where each micro-benchmark path's EL2 instructions go, by function (build/bench/micro-profile.json): the plugin
+# snapshots its block counts at marks the micro-benchmark guest makes around each path. ~1 min.
+bench-micro-profile: deps deps-debug all $(MB)/microbench.bin $(B)/bench/tbprof.so
+	$(TSX) tools/bench/micro-profile.ts
 
 # The QEMU plugins (tools/bench/profile/*.c), built for the host's QEMU.
 $(B)/bench/%.so: tools/bench/profile/%.c tools/bench/profile/plugin-api.h

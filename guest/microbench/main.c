@@ -149,6 +149,7 @@ static struct optee_result unregister_shm(uint64_t cookie)
 
 static void bench_register(uint32_t pages, const char *reg_path, const char *unreg_path)
 {
+	mark();
 	for (uint32_t i = 0; i < iterations; i++) {
 		uint64_t cookie = 0x1000 + i;
 		uint64_t t0 = counter_now();
@@ -206,6 +207,7 @@ static int close_session(uint32_t session, uint32_t *spent)
 static void bench_sessions(void)
 {
 	uint32_t session;
+	mark();
 	for (uint32_t i = 0; i < iterations; i++) {
 		if (!open_session(&session, &samples[i]) || !close_session(session, &samples2[i]))
 			return;

@@ -78,6 +78,35 @@ test(`MAX_SHM_BUFFERS_PER_GUEST (${MAX_SHM_BUFFERS_PER_GUEST}) registered buffer
   assert.equal(misdeeds(m), []);
 });
 
+test("registered buffers found by cookie through churn: all 256 live, freed and retaken in a shuffled order", () => {
+  // The mediator indexes its records by cookie (shm.ts, open addressing): every lookup must still find its buffer
+  // and only its buffer, whatever was removed before it. Linux's cookies are kernel addresses: 4 KiB apart here.
+  const { m, g1 } = bootTee();
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const live = new Set<bigint>();
+  const cookieOf = (i: number) => 0xffff_0000_8000_0000n + BigInt(i) * 0x1000n;
+  for (let i = 0; i < MAX_SHM_BUFFERS_PER_GUEST; i++) {
+    assert.is(g1.register(g1.buffer(4096), cookieOf(i)).arg.ret, 0, `register ${i}`);
+    live.add(cookieOf(i));
+  }
+  let next = MAX_SHM_BUFFERS_PER_GUEST;
+  for (let round = 0; round < 600; round++) {
+    const cookies = [...live];
+    const gone = cookies[rand(cookies.length)];
+    // A live cookie is refused again, as REGISTER_SHM and as a temporary page-list memref.
+    assert.is(g1.register(g1.buffer(4096), gone).arg.ret, M.TEE_ERROR_BAD_PARAMETERS, `round ${round}: a live cookie again`);
+    assert.is(g1.unregister(gone).arg.ret, 0, `round ${round}: unregister`);
+    live.delete(gone);
+    assert.is(g1.unregister(gone).arg.ret, M.TEE_ERROR_BAD_PARAMETERS, `round ${round}: unregister twice`);
+    const fresh = rand(4) === 0 ? gone : cookieOf(next++); // sometimes the cookie just freed
+    assert.is(g1.register(g1.buffer(4096), fresh).arg.ret, 0, `round ${round}: register`);
+    live.add(fresh);
+  }
+  for (const c of live) assert.is(g1.unregister(c).arg.ret, 0, "every one still found");
+  assert.equal(misdeeds(m), []);
+});
+
 test(`MAX_PAGES_PER_BUFFER (${MAX_PAGES_PER_BUFFER}) pages in one buffer; 284+ through SHM_ALLOC works`, () => {
   const { m, g1, g2 } = bootTee();
   const big = g1.buffer(MAX_PAGES_PER_BUFFER * 4096);
