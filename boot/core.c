@@ -29,7 +29,7 @@ struct Z_hw_instance_t {
 
 static Z_hypcore_instance_t instance;
 static struct Z_hw_instance_t hw;
-static spinlock_t core_lock;
+static sleeplock_t core_lock;
 static const char *current_export[MAX_CPUS];
 
 /* Where a core call began (recover.S), and the guest a recovered trap was serving. */
@@ -135,7 +135,7 @@ const char *core_current_export(unsigned cpu)
 
 void core_release_after_fault(void)
 {
-	spin_unlock(&core_lock);
+	sleep_unlock(&core_lock);
 }
 
 /*
@@ -172,10 +172,10 @@ static inline void lock_wait_note(unsigned cpu, uint64_t ticks)
 		if ((cpu) >= MAX_CPUS)            \
 			__builtin_unreachable();  \
 		uint64_t asked_ = sysreg_read(cntpct_el0); \
-		spin_lock(&core_lock);            \
+		sleep_lock(&core_lock, cpu);      \
 		lock_wait_note(cpu, sysreg_read(cntpct_el0) - asked_); \
 		if (core_is_dead()) {             \
-			spin_unlock(&core_lock);  \
+			sleep_unlock(&core_lock); \
 			cpu_stop();               \
 		}                                 \
 		current_export[cpu] = name;       \
@@ -186,7 +186,7 @@ static inline void lock_wait_note(unsigned cpu, uint64_t ticks)
 		else                              \
 			result_ = core_recover(cpu); \
 		current_export[cpu] = NULL;       \
-		spin_unlock(&core_lock);          \
+		sleep_unlock(&core_lock);         \
 		console_drain_queued(cpu);        \
 		result_;                          \
 	})

@@ -148,6 +148,9 @@ uint32_t gic_acknowledge(void)
 	if (intid < SGI_COUNT && cpu < MAX_CPUS)
 		sgi_iar[cpu][intid] = iar;
 	mmio_write32(BOARD_GICC_BASE + GICC_EOIR, iar);
+	/* A kick carries nothing but "enter the core", which the caller does next: ended here (gic.h). */
+	if (intid == KICK_SGI)
+		mmio_write32(BOARD_GICC_BASE + GICC_DIR, iar);
 	return intid;
 }
 

@@ -137,6 +137,9 @@ uint32_t gic_acknowledge(void)
 	uint32_t intid = (uint32_t)sysreg_read(icc_iar1_el1) & 0xffffff;
 	if (intid < 1020)
 		sysreg_write(icc_eoir1_el1, intid);
+	/* A kick carries nothing but "enter the core", which the caller does next: ended here (gic.h). */
+	if (intid == KICK_SGI)
+		sysreg_write(icc_dir_el1, intid);
 	return intid;
 }
 

@@ -1,8 +1,10 @@
 /*
- * A ticket lock: each CPU takes the next ticket and waits until the lock serves it, so the lock is granted in
+ * Ticket locks: each CPU takes the next ticket and waits until the lock serves it, so the lock is granted in
  * the order it was asked for (a test-and-set lock lets a CPU that just released it take it again at once, and
  * a CPU whose guest exits often could starve the others). Only used with the MMU on: atomics need Normal memory.
  */
+#include "arch.h"
+#include "gic.h"
 #include "hyp.h"
 
 void spin_lock(spinlock_t *lock)
@@ -16,4 +18,52 @@ void spin_unlock(spinlock_t *lock)
 {
 	/* Only the holder writes owner: a plain increment, published with release semantics. */
 	__atomic_store_n(&lock->owner, lock->owner + 1u, __ATOMIC_RELEASE);
+}
+
+/*
+ * How long a waiter spins before it sleeps: 1/50000 s = 20 us, several times the longest core entry on hardware
+ * (a few thousand instructions; REGISTER_SHM of the largest buffer is the bound, README). A wait longer than that
+ * means the holder is not running: under QEMU its vCPU thread was descheduled by the host, and a waiter spinning
+ * on would keep a host core from the very thread it waits for.
+ */
+#define SPIN_BEFORE_SLEEP_DIVISOR 50000u
+
+void sleep_lock(sleeplock_t *lock, unsigned cpu)
+{
+	uint32_t ticket = __atomic_fetch_add(&lock->ticket.next, 1u, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) == ticket)
+		return;
+	uint64_t start = sysreg_read(cntpct_el0), patience = sysreg_read(cntfrq_el0) / SPIN_BEFORE_SLEEP_DIVISOR;
+	while (__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) != ticket) {
+		if (sysreg_read(cntpct_el0) - start < patience) {
+			__asm__ volatile("yield");
+			continue;
+		}
+		/*
+		 * Say which ticket this CPU sleeps for, then look once more (both sides fence between their store and
+		 * their load, so either the unlocker sees this CPU asleep or this CPU sees its turn). IRQs stay masked:
+		 * the unlocker's KICK_SGI ends the WFI and stays pending, to be taken as an ordinary kick once the guest
+		 * runs again. Any other pending interrupt ends it too; the loop then looks and waits again.
+		 */
+		lock->waits_for[cpu] = ticket;
+		__atomic_fetch_or(&lock->sleepers, 1u << cpu, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) != ticket)
+			__asm__ volatile("dsb sy; wfi" ::: "memory");
+		__atomic_fetch_and(&lock->sleepers, ~(1u << cpu), __ATOMIC_RELAXED);
+		return;
+	}
+}
+
+void sleep_unlock(sleeplock_t *lock)
+{
+	uint32_t next = lock->ticket.owner + 1u;
+	__atomic_store_n(&lock->ticket.owner, next, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Only the CPU whose turn it is now is woken: the others sleep on until theirs. */
+	for (uint32_t sleepers = __atomic_load_n(&lock->sleepers, __ATOMIC_ACQUIRE); sleepers; sleepers &= sleepers - 1) {
+		unsigned cpu = (unsigned)__builtin_ctz(sleepers);
+		if (cpu < MAX_CPUS && lock->waits_for[cpu] == next)
+			gic_kick(cpu);
+	}
 }

@@ -37,7 +37,11 @@ void gic_cpu_quiesce(void);
  * a host CPU (and the lock) from every CPU that runs a guest.
  */
 void gic_virtual_off(void);
-/* Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. */
+/*
+ * Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. KICK_SGI is also
+ * deactivated at once: while it stayed active a second kick would stay pending without being signalled, and a CPU
+ * asleep in the core's lock (lock.c) on the way into the core with the first one would never wake.
+ */
 uint32_t gic_acknowledge(void);
 void gic_deactivate(uint32_t intid);
 /*

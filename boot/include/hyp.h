@@ -34,6 +34,16 @@ int console_read(void);
 typedef struct { volatile uint32_t next, owner; } spinlock_t;
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
+/* The core's lock: the same ticket lock, but a waiter the holder keeps longer than any core entry takes sleeps
+ * in WFI until the unlocker kicks it (KICK_SGI) when its turn comes. Only for CPUs whose GIC interface is up
+ * (every core entry comes after gic_cpu_init). */
+typedef struct {
+	spinlock_t ticket;
+	volatile uint32_t sleepers;              /* bit per CPU asleep in sleep_lock */
+	volatile uint32_t waits_for[MAX_CPUS];   /* the ticket each of them waits for */
+} sleeplock_t;
+void sleep_lock(sleeplock_t *lock, unsigned cpu);
+void sleep_unlock(sleeplock_t *lock);
 
 /* smc.S: performs an SMC with x0..x7 from regs and writes x0..x7 back. */
 void smc_to_el3(uint64_t regs[8]);

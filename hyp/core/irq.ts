@@ -41,7 +41,8 @@ export function physicalInterrupt(cpu: u32, intid: u32): u32 {
     return continueCpu(cpu);
   }
   if (teeOwnsInterrupt(intid)) return teeInterrupt(cpu, intid);
-  if (intid != INTID_SPURIOUS) gicDeactivate(intid);
+  // C ended a kick when it acknowledged it (boot/include/gic.h): nothing to deactivate.
+  if (intid != INTID_SPURIOUS && intid != KICK_SGI) gicDeactivate(intid);
   if (intid != KICK_SGI && intid != INTID_SPURIOUS && unexpectedLogged < 8) {
     unexpectedLogged++;
     lineStart("irq");

@@ -33,7 +33,7 @@ const GROUPS: [RegExp, string][] = [
   [/^(hyp_vectors|vector_\d+|guest_exit_common|guest_run|hyp_main|run_guest|vcpu_load_controls)$/, "trap entry/exit"],
   [/^gic_/, "list registers (C)"],
   [/^(account_|pmu_)/, "profile"],
-  [/^(core_enter_|spin_lock|spin_unlock|core_range|this_cpu|cpu_frame)/, "core entry, lock"],
+  [/^(core_enter_|spin_lock|spin_unlock|sleep_lock|sleep_unlock|core_range|this_cpu|cpu_frame)/, "core entry, lock"],
   [/^(memcpy|memset|memmove|memcmp)$/, "copies"],
   [/^Z_hwZ_/, "imports (C)"],
   [/^w2c_hyp_tee_/, "mediator"],
