@@ -37,27 +37,34 @@ test("the verdict: timeouts native did not have, a count that fell behind xtest,
 
 test("the hypervisor's latency line", () => {
   const lines = [
-    "[hyp] optee tee2: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF called n 2 median 90 max 120 us; served in n 0; to DO_BOTTOM_HALF done n 0; 2 DO_BOTTOM_HALF calls found every OP-TEE thread busy",
+    "[hyp] optee tee2: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF called n 2 median 90 max 120 us; with a thread free n 2 median 40 max 60 us; served in n 0; to DO_BOTTOM_HALF done n 0; 2 DO_BOTTOM_HALF calls found every OP-TEE thread busy",
   ];
   assert.equal(parseLatency(lines, "tee2"), {
-    toGet: { n: 3, medianUs: 250, maxUs: 700 }, toBottomHalfCall: { n: 2, medianUs: 90, maxUs: 120 }, bottomHalfServed: { n: 0, medianUs: null, maxUs: null },
+    toGet: { n: 3, medianUs: 250, maxUs: 700 }, toBottomHalfCall: { n: 2, medianUs: 90, maxUs: 120 },
+    toBottomHalfCallThreadFree: { n: 2, medianUs: 40, maxUs: 60 }, bottomHalfServed: { n: 0, medianUs: null, maxUs: null },
     toBottomHalf: { n: 0, medianUs: null, maxUs: null }, bottomHalfNoThread: 2,
   });
   assert.is(parseLatency(lines, "tee1"), null);
 });
 
 test("watchdog timeouts are the guest kernel's only when the hypervisor's measured share leaves no room for them", () => {
-  const line = (get: number, called: number, served: number) => [
+  const line = (get: number, called: number, served: number, free = 20_000) => [
     `[hyp] optee tee1: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 900 median 1501 max ${get} us; ` +
-    `to DO_BOTTOM_HALF called n 865 median 9000 max ${called} us; served in n 865 median 300 max ${served} us; ` +
+    `to DO_BOTTOM_HALF called n 865 median 9000 max ${called} us; with a thread free n 865 median 900 max ${free} us; ` +
+    `served in n 865 median 300 max ${served} us; ` +
     `to DO_BOTTOM_HALF done n 865 median 9045 max ${called + served} us; 0 DO_BOTTOM_HALF calls found every OP-TEE thread busy`,
   ];
   assert.match(timeoutsOnGuestSide("tee1", parseLatency(line(57_798, 2_600_000, 6_000), "tee1")) ?? "", /up to 2600\.0 ms after the interrupt/);
   assert.is(timeoutsOnGuestSide("tee1", parseLatency(line(450_000, 2_600_000, 60_000), "tee1")), null, "delivery + service reach 0.5 s");
   assert.is(timeoutsOnGuestSide("tee1", parseLatency(line(1_000, 2_600_000, 1_200_000), "tee1")), null, "OP-TEE or the hypervisor held the call");
+  assert.is(timeoutsOnGuestSide("tee1", parseLatency(line(1_000, 2_600_000, 6_000, 700_000), "tee1")), null,
+    "0.7 s late with a thread free: not explained by the guest's own calls");
+  assert.match(timeoutsOnGuestSide("tee1", parseLatency(line(1_000, 2_600_000, 6_000), "tee1")) ?? "", /never more than 20\.0 ms of it with one of its OP-TEE threads free/);
   assert.is(timeoutsOnGuestSide("tee1", null), null, "no measurements, no excuse");
   const old = ["[hyp] optee tee1: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF done n 3 median 1 max 2 us; 0 DO_BOTTOM_HALF calls found every OP-TEE thread busy"];
   assert.is(timeoutsOnGuestSide("tee1", parseLatency(old, "tee1")), null, "a line without the split");
+  const noFree = [line(1_000, 2_600_000, 6_000)[0].replace(/with a thread free [^;]*; /, "")];
+  assert.is(timeoutsOnGuestSide("tee1", parseLatency(noFree, "tee1")), null, "a line without the thread-free part");
 });
 
 test.run();

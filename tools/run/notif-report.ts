@@ -85,6 +85,8 @@ export interface GuestLatency {
   toGet: Figure;
   /** To the guest's DO_BOTTOM_HALF call reaching the hypervisor: the guest kernel's own delay. */
   toBottomHalfCall: Figure;
+  /** Of that, the time in which one of the guest's OP-TEE threads was free (Linux queues a call until one is). */
+  toBottomHalfCallThreadFree: Figure;
   /** From that call reaching the hypervisor to OP-TEE's return from it: the hypervisor's and OP-TEE's share. */
   bottomHalfServed: Figure;
   toBottomHalf: Figure;
@@ -118,6 +120,7 @@ export function parseLatency(lines: string[], name: string): Omit<GuestLatency, 
   return {
     toGet: part("to GET_ASYNC_NOTIF_VALUE "),
     toBottomHalfCall: part("to DO_BOTTOM_HALF called "),
+    toBottomHalfCallThreadFree: part("with a thread free "),
     bottomHalfServed: part("served in "),
     toBottomHalf: part("to DO_BOTTOM_HALF done "),
     bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(parts.at(-1) ?? "")?.[1] ?? 0),
@@ -130,16 +133,20 @@ export const HYP_SHARE_LIMIT_US = 500_000;
 /**
  * Whether guest `name`'s watchdog timeouts are its own kernel's doing, by the hypervisor's own measurements
  * (`latency`, parseLatency): every notification reached the guest's GET, and every DO_BOTTOM_HALF call was
- * served once it reached the hypervisor, with both together under half the watchdog's second; so a bottom half
- * that came late was late between the guest's GET and its call: its kernel waiting for one of its own OP-TEE
- * threads or for the host's CPU. Says why, or null when the hypervisor's share could have caused them.
+ * served once it reached the hypervisor, with both together under half the watchdog's second; and of the time
+ * between the interrupt and the guest's call, the part with one of the guest's OP-TEE threads free stayed under
+ * that half second too. So a bottom half that came late waited in the guest's kernel for one of its own threads,
+ * held by its own calls (Linux queues every call, DO_BOTTOM_HALF included, until one is free). Says why, or null
+ * when the hypervisor's share could have caused them.
  */
 export function timeoutsOnGuestSide(name: string, latency: Omit<GuestLatency, "watchdogTimeouts"> | null): string | null {
   if (!latency) return null;
   const get = latency.toGet.maxUs, served = latency.bottomHalfServed.maxUs, called = latency.toBottomHalfCall.maxUs;
-  if (get === null || served === null || called === null || get + served >= HYP_SHARE_LIMIT_US) return null;
+  const free = latency.toBottomHalfCallThreadFree.maxUs;
+  if (get === null || served === null || called === null || free === null) return null;
+  if (get + served >= HYP_SHARE_LIMIT_US || free >= HYP_SHARE_LIMIT_US) return null;
   const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
   return `${name}'s watchdog timeouts are its kernel's: notifications reached its GET within ${ms(get)} and OP-TEE served ` +
-    `each DO_BOTTOM_HALF within ${ms(served)} of its call, but the kernel made that call up to ${ms(called)} after the ` +
-    `interrupt (its OP-TEE threads busy, the host's cores shared: make reboot-cost compares)`;
+    `each DO_BOTTOM_HALF within ${ms(served)} of its call; the kernel made that call up to ${ms(called)} after the ` +
+    `interrupt, but never more than ${ms(free)} of it with one of its OP-TEE threads free: it waited for its own calls to end`;
 }

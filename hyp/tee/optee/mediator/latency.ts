@@ -19,13 +19,18 @@
 import { MAX_GUESTS } from "../../../core/guest";
 import { timeNs } from "../../../hw/imports";
 import { put, putDec } from "../../../lib/log";
+import { opteeInfo } from "../info";
 
-/** What is measured: to the guest's GET, to its DO_BOTTOM_HALF call, to that call's return; the call itself. */
+/**
+ * What is measured: to the guest's GET, to its DO_BOTTOM_HALF call, to that call's return; the call itself; and
+ * of the time to the call, the part in which one of the guest's OP-TEE threads was free (see threadsHeld).
+ */
 export const LATENCY_GET: u32 = 0;
 export const LATENCY_BOTTOM_HALF: u32 = 1;
 export const LATENCY_BOTTOM_HALF_CALL: u32 = 2;
 export const LATENCY_BOTTOM_HALF_SERVED: u32 = 3;
-const KINDS: u32 = 4;
+export const LATENCY_BOTTOM_HALF_CALL_THREAD_FREE: u32 = 4;
+const KINDS: u32 = 5;
 /** Samples kept per guest and kind for the median: a minute and more of OP-TEE's watchdog. */
 const LATENCY_SAMPLES: u32 = 128;
 
@@ -59,7 +64,9 @@ export function latencyNow(): u64 {
 export function latencyStart(g: u32, kind: u32, t0: u64): void {
   if (g >= MAX_GUESTS) return;
   const s = at(g, kind);
-  if (s.since == 0) s.since = t0;
+  if (s.since != 0) return;
+  s.since = t0;
+  if (kind == LATENCY_BOTTOM_HALF_CALL) store<u64>(heldAtCallStart + (<usize>g << 3), heldNs(g, timeNs()));
 }
 
 /** Guest g took its notification of `kind`: one sample, if one was outstanding. */
@@ -68,11 +75,62 @@ export function latencyEnd(g: u32, kind: u32): void {
   const s = at(g, kind);
   if (s.since == 0) return;
   const now = timeNs();
-  const us = now > s.since ? <u32>min<u64>((now - s.since) / 1000, 0xffffffff) : 0;
+  const ns = now > s.since ? now - s.since : 0;
   s.since = 0;
+  record(g, kind, ns);
+  if (kind == LATENCY_BOTTOM_HALF_CALL) {
+    const held = heldNs(g, now) - load<u64>(heldAtCallStart + (<usize>g << 3));
+    record(g, LATENCY_BOTTOM_HALF_CALL_THREAD_FREE, ns > held ? ns - held : 0);
+  }
+}
+
+function record(g: u32, kind: u32, ns: u64): void {
+  const s = at(g, kind);
+  const us = <u32>min<u64>(ns / 1000, 0xffffffff);
   store<u32>(sampleAt(g, kind, s.count % LATENCY_SAMPLES), us);
   s.count++;
   if (us > s.worstUs) s.worstUs = us;
+}
+
+/**
+ * Per guest, how long every one of its OP-TEE threads has been held by one of its own calls (in OP-TEE or
+ * waiting in an RPC). Linux's driver makes a call, DO_BOTTOM_HALF included, only while one of them is free
+ * (it asks GET_THREAD_COUNT and queues the rest), so what is left of a late DO_BOTTOM_HALF once that time is
+ * taken away is the only part the hypervisor could have delayed on the guest's side.
+ */
+@unmanaged class Held {
+  /** Since when they have all been held; 0 = one is free. */
+  since: u64;
+  /** The whole time they were, over past periods. */
+  totalNs: u64;
+}
+
+const HELD: u32 = offsetof<Held>();
+const heldTimes = memory.data(<i32>(MAX_GUESTS * HELD), 8);
+/** Each guest's held time when its outstanding DO_BOTTOM_HALF measurement began. */
+const heldAtCallStart = memory.data(<i32>(MAX_GUESTS * 8), 8);
+
+@inline function heldAt(g: u32): Held {
+  return changetype<Held>(heldTimes + <usize>(g * HELD));
+}
+
+function heldNs(g: u32, now: u64): u64 {
+  const h = heldAt(g);
+  return h.totalNs + (h.since != 0 && now > h.since ? now - h.since : 0);
+}
+
+/** Guest g now has `open` calls open: the clock of its held threads starts or stops when that crosses their number. */
+export function latencyCallsOpen(g: u32, open: u32): void {
+  const threads = opteeInfo.threadCount;
+  if (g >= MAX_GUESTS || threads == 0) return;
+  const h = heldAt(g);
+  if (open >= threads) {
+    if (h.since == 0) h.since = latencyNow();
+  } else if (h.since != 0) {
+    const now = timeNs();
+    if (now > h.since) h.totalNs += now - h.since;
+    h.since = 0;
+  }
 }
 
 /** Appends "n N median M max W µs" for guest g's `kind` to the line being written. */
@@ -97,7 +155,9 @@ export function latencyCancel(g: u32): void {
 
 /** Guest g's figures start again (its next life as a client). */
 export function latencyReset(g: u32): void {
-  if (g < MAX_GUESTS) memory.fill(series + <usize>(g * KINDS * SERIES), 0, KINDS * SERIES);
+  if (g >= MAX_GUESTS) return;
+  memory.fill(series + <usize>(g * KINDS * SERIES), 0, KINDS * SERIES);
+  memory.fill(heldTimes + <usize>(g * HELD), 0, HELD);
 }
 
 /** The middle of guest g's last `n` samples of `kind` (insertion sort of a copy: n ≤ 128, at VM_DESTROYED). */
