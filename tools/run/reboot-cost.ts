@@ -39,6 +39,10 @@ function modeSetup(mode: Mode): Setup {
 interface Outcome {
   mode: Mode; tee1Seconds: number | null; tee1Status: string | null; watchdogCalls: number | null; watchdogTimeouts: number | null;
   toBottomHalfCallMaxUs: number | null; toBottomHalfMaxUs: number | null; toBottomHalfMedianUs: number | null;
+  /** Of the time to a DO_BOTTOM_HALF call, the most with one of tee1's OP-TEE threads free (the rest it waited for its own calls). */
+  threadFreeMaxUs: number | null;
+  /** tee1's CPUs' waits for the core's lock, in all (ms), from the power-off line. */
+  tee1LockWaitMs: number | null;
   tee2Rounds: number; tee2Passed: number; tee2Reboots: number;
   /** The hypervisor's own share of each of tee2's restarts (hyp/core/restart-time.ts), in reboots mode. */
   tee2RestartCost: RestartCost | null;
@@ -62,16 +66,29 @@ async function one(mode: Mode, selection: string, until: number, i: number): Pro
   return {
     mode, tee1Seconds: tee1.seconds, tee1Status: tee1.status, watchdogCalls: wd?.calls ?? null, watchdogTimeouts: wd?.timeouts ?? null,
     toBottomHalfCallMaxUs: lat?.toBottomHalfCall.maxUs ?? null, toBottomHalfMaxUs: lat?.toBottomHalf.maxUs ?? null,
-    toBottomHalfMedianUs: lat?.toBottomHalf.medianUs ?? null,
+    toBottomHalfMedianUs: lat?.toBottomHalf.medianUs ?? null, threadFreeMaxUs: lat?.toBottomHalfCallThreadFree.maxUs ?? null,
+    tee1LockWaitMs: lockWaitMs(lines, setup.guests.find((g) => g.name === "tee1")!.cpus),
     tee2Rounds: ends.length, tee2Passed: ends.filter((l) => / status=0 /.test(l)).length, tee2Reboots: loop.reboots,
     tee2RestartCost: loop.restartCost,
   };
 }
 
+/** What `[hyp] lock: waits for the core's lock …` says CPUs `cpus` waited in all, in ms; null without the line. */
+function lockWaitMs(lines: string[], cpus: number[]): number | null {
+  const line = lines.find((l) => l.startsWith("[hyp] lock: waits for the core's lock"));
+  if (!line) return null;
+  let total = 0;
+  for (const cpu of cpus) {
+    const m = new RegExp(`CPU ${cpu} [\\d.]+ / ([\\d.]+) (m?s)`).exec(line);
+    if (m) total += Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+  }
+  return Math.round(total);
+}
+
 const show = (o: Outcome) =>
   `${o.mode.padEnd(7)} tee1 xtest ${o.tee1Seconds ?? "-"} s (status ${o.tee1Status ?? "-"}); watchdog ${o.watchdogTimeouts ?? "-"} timeouts in ${o.watchdogCalls ?? "-"} calls; ` +
-  `DO_BOTTOM_HALF called max ${ms(o.toBottomHalfCallMaxUs)}, done median ${ms(o.toBottomHalfMedianUs)} max ${ms(o.toBottomHalfMaxUs)}; ` +
-  `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots` + restartShare(o.tee2RestartCost);
+  `DO_BOTTOM_HALF called max ${ms(o.toBottomHalfCallMaxUs)} (with a thread free at most ${ms(o.threadFreeMaxUs)}), done median ${ms(o.toBottomHalfMedianUs)} max ${ms(o.toBottomHalfMaxUs)}; ` +
+  `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots; tee1's CPUs waited ${o.tee1LockWaitMs ?? "-"} ms for the core's lock` + restartShare(o.tee2RestartCost);
 /** What each restart cost the machine outside tee2's own kernel: the hypervisor's steps, mean (worst). */
 const restartShare = (c: RestartCost | null) => c === null ? "" :
   `; each restart: end to start ${c.endToStart.meanMs} ms (worst ${c.endToStart.worstMs}), of which RAM and images ${c.images.meanMs} ms, ` +
