@@ -12,8 +12,14 @@
  * tee1 nothing measurable when the reboot run is no worse than the busy one. Wall-clock runs, one after the
  * other: the host must be otherwise idle.
  *
- * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,forks,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>]
- * Writes build/results/reboot-cost.json.
+ * With --icount the machine runs under -icount (QEMU runs the CPUs one at a time, so tee1's seconds then count
+ * tee2's work too and mean nothing) and the cpuinsns plugin counts what tee1's own CPUs executed during its xtest,
+ * by region: on hardware, where each guest has its own cores, that is what tee1's xtest costs, and any work the
+ * hypervisor or OP-TEE did on tee1's CPUs because of tee2's restarts (the lock, OP-TEE's partition list) shows
+ * there as more than beside a busy tee2. Needs make bench's plugin (make build/bench/cpuinsns.so).
+ *
+ * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,forks,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>] [--icount]
+ * Writes build/results/reboot-cost.json (reboot-cost-icount.json with --icount).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +30,9 @@ import { RESULTS } from "./boot-lib.ts";
 import { parseLatency, parseWatchdog } from "./notif-report.ts";
 import { parseReboots, type RestartCost } from "./reboot-report.ts";
 import { hypXtest } from "./xtest-lib.ts";
+import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
+import { ICOUNT_ARGS } from "../bench/bench-lib.ts";
+import { cpuInsnsArgs, type RegionCounts } from "../bench/cpu-insns.ts";
 
 const log = (s: string) => console.log(`[reboot-cost] ${s}`);
 /** tee1's default selection: the cases during which make xtest-reboot's tee1 counted its watchdog timeouts. */
@@ -46,16 +55,40 @@ interface Outcome {
   tee2Rounds: number; tee2Passed: number; tee2Reboots: number;
   /** The hypervisor's own share of each of tee2's restarts (hyp/core/restart-time.ts), in reboots mode. */
   tee2RestartCost: RestartCost | null;
+  /** With --icount: what tee1's CPUs executed during its xtest, per region (el2, kernel, user, low), in millions. */
+  tee1InstructionsM?: Record<string, number> | null;
 }
 
-async function one(mode: Mode, selection: string, until: number, i: number): Promise<Outcome> {
+/** tee1's CPUs' counts between their last two marks (init's xtest_marks: just before and just after xtest). */
+function tee1Window(text: string, cpus: number[]): Record<string, number> | null {
+  const marks: RegionCounts[] = [];
+  let current: RegionCounts | null = null;
+  for (const line of text.split("\n")) {
+    const [kind, name, ...counts] = line.trim().split(/\s+/);
+    if (kind === "mark") current = cpus.includes(Number(name)) ? (marks.push({}), marks[marks.length - 1]) : null;
+    else if (kind === "region" && current) current[name] = counts.map(Number);
+    else current = null;
+  }
+  if (marks.length < 2) return null;
+  const [a, b] = marks.slice(-2);
+  const out: Record<string, number> = {};
+  for (const [region, counts] of Object.entries(b)) {
+    out[region] = Math.round(cpus.reduce((sum, c) => sum + counts[c] - (a[region]?.[c] ?? 0), 0) / 1e4) / 100;
+  }
+  out.all = Math.round(Object.values(out).reduce((x, y) => x + y, 0) * 100) / 100;
+  return out;
+}
+
+async function one(mode: Mode, selection: string, until: number, i: number, icount: boolean): Promise<Outcome> {
   // The hypervisor's run writes OP-TEE's log under its setup's name (guests-lib.ts).
   const secureLog = join(RESULTS, `reboot-cost-${mode}-secure.log`);
   const tee2 = mode === "busy" || mode === "forks" ? { run: mode, hold: String(until) }
     : { run: "xtest", xtest: TEE2_SELECTION, ...(mode === "reboots" ? { reboot_until: String(until) } : { repeat_until: String(until) }) };
+  const counts = join(RESULTS, `reboot-cost-${mode}-${i}-cpuinsns.txt`);
   const h = await hypXtest(modeSetup(mode), {
-    selection, name: `reboot-cost-${mode}`, timeoutSeconds: 2400, log: join(RESULTS, `reboot-cost-${mode}-${i}.log`),
-    bootArgs: { tee2 },
+    selection, name: `reboot-cost-${mode}`, timeoutSeconds: icount ? 7200 : 2400, log: join(RESULTS, `reboot-cost-${mode}-${i}.log`),
+    bootArgs: { tee2, ...(icount ? { tee1: { xtest_marks: "1" } } : {}) },
+    ...(icount ? { qemuArgs: [...ICOUNT_ARGS, ...cpuInsnsArgs(counts, qemuVirt.hypervisor.image)] } : {}),
   });
   const lines = h.run.result.lines;
   const tee1 = h.guests.find((g) => g.name === "tee1")!;
@@ -70,6 +103,7 @@ async function one(mode: Mode, selection: string, until: number, i: number): Pro
     tee1LockWaitMs: lockWaitMs(lines, setup.guests.find((g) => g.name === "tee1")!.cpus),
     tee2Rounds: ends.length, tee2Passed: ends.filter((l) => / status=0 /.test(l)).length, tee2Reboots: loop.reboots,
     tee2RestartCost: loop.restartCost,
+    ...(icount ? { tee1InstructionsM: existsSync(counts) ? tee1Window(readFileSync(counts, "utf8"), setup.guests.find((g) => g.name === "tee1")!.cpus) : null } : {}),
   };
 }
 
@@ -88,6 +122,7 @@ function lockWaitMs(lines: string[], cpus: number[]): number | null {
 const show = (o: Outcome) =>
   `${o.mode.padEnd(7)} tee1 xtest ${o.tee1Seconds ?? "-"} s (status ${o.tee1Status ?? "-"}); watchdog ${o.watchdogTimeouts ?? "-"} timeouts in ${o.watchdogCalls ?? "-"} calls; ` +
   `DO_BOTTOM_HALF called max ${ms(o.toBottomHalfCallMaxUs)} (with a thread free at most ${ms(o.threadFreeMaxUs)}), done median ${ms(o.toBottomHalfMedianUs)} max ${ms(o.toBottomHalfMaxUs)}; ` +
+  (o.tee1InstructionsM !== undefined ? `tee1's CPUs executed (M instructions) ${o.tee1InstructionsM ? Object.entries(o.tee1InstructionsM).map(([r, n]) => `${r} ${n}`).join(", ") : "-"}; ` : "") +
   `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots; tee1's CPUs waited ${o.tee1LockWaitMs ?? "-"} ms for the core's lock` + restartShare(o.tee2RestartCost);
 /** What each restart cost the machine outside tee2's own kernel: the hypervisor's steps, mean (worst). */
 const restartShare = (c: RestartCost | null) => c === null ? "" :
@@ -98,7 +133,9 @@ const ms = (us: number | null) => (us === null ? "-" : `${(us / 1000).toFixed(1)
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: {
     runs: { type: "string", default: "1" }, modes: { type: "string", default: MODES.join(",") }, selection: { type: "string", default: TEE1_SELECTION }, until: { type: "string", default: "240" },
+    icount: { type: "boolean", default: false },
   } });
+  const icount = values.icount!;
   const runs = Number(values.runs), until = Number(values.until);
   const modes = values.modes!.split(",") as Mode[];
   if (!modes.every((m) => MODES.includes(m))) throw new Error(`--modes: some of ${MODES.join(",")}`);
@@ -106,12 +143,12 @@ async function main(): Promise<number> {
   const outcomes: Outcome[] = [];
   for (let i = 1; i <= runs; i++) {
     for (const mode of modes) {
-      const o = await one(mode, values.selection!, until, i);
+      const o = await one(mode, values.selection!, until, i, icount);
       outcomes.push(o);
       log(`run ${i}: ${show(o)}`);
     }
   }
-  const out = join(RESULTS, `reboot-cost${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
+  const out = join(RESULTS, `reboot-cost${icount ? "-icount" : ""}${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
   writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes }, null, 2) + "\n");
   log(`wrote ${out}`);
   return 0;
