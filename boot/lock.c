@@ -28,11 +28,8 @@ void spin_unlock(spinlock_t *lock)
  */
 #define SPIN_BEFORE_SLEEP_DIVISOR 50000u
 
-void sleep_lock(sleeplock_t *lock, unsigned cpu)
+void sleep_lock_wait(sleeplock_t *lock, unsigned cpu, uint32_t ticket)
 {
-	uint32_t ticket = __atomic_fetch_add(&lock->ticket.next, 1u, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) == ticket)
-		return;
 	uint64_t start = sysreg_read(cntpct_el0), patience = sysreg_read(cntfrq_el0) / SPIN_BEFORE_SLEEP_DIVISOR;
 	while (__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) != ticket) {
 		if (sysreg_read(cntpct_el0) - start < patience) {
@@ -55,11 +52,8 @@ void sleep_lock(sleeplock_t *lock, unsigned cpu)
 	}
 }
 
-void sleep_unlock(sleeplock_t *lock)
+void sleep_unlock_wake(sleeplock_t *lock, uint32_t next)
 {
-	uint32_t next = lock->ticket.owner + 1u;
-	__atomic_store_n(&lock->ticket.owner, next, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* Only the CPU whose turn it is now is woken: the others sleep on until theirs. */
 	for (uint32_t sleepers = __atomic_load_n(&lock->sleepers, __ATOMIC_ACQUIRE); sleepers; sleepers &= sleepers - 1) {
 		unsigned cpu = (unsigned)__builtin_ctz(sleepers);

@@ -42,8 +42,28 @@ typedef struct {
 	volatile uint32_t sleepers;              /* bit per CPU asleep in sleep_lock */
 	volatile uint32_t waits_for[MAX_CPUS];   /* the ticket each of them waits for */
 } sleeplock_t;
-void sleep_lock(sleeplock_t *lock, unsigned cpu);
-void sleep_unlock(sleeplock_t *lock);
+/* The slow halves (lock.c): waiting for `ticket`, and waking the CPU asleep for `next`. */
+void sleep_lock_wait(sleeplock_t *lock, unsigned cpu, uint32_t ticket);
+void sleep_unlock_wake(sleeplock_t *lock, uint32_t next);
+
+/* Taken on every core entry: the uncontended path is inline, a few instructions. */
+static inline void sleep_lock(sleeplock_t *lock, unsigned cpu)
+{
+	uint32_t ticket = __atomic_fetch_add(&lock->ticket.next, 1u, __ATOMIC_RELAXED);
+	if (__builtin_expect(__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) != ticket, 0))
+		sleep_lock_wait(lock, cpu, ticket);
+}
+
+static inline void sleep_unlock(sleeplock_t *lock)
+{
+	uint32_t next = lock->ticket.owner + 1u;
+	__atomic_store_n(&lock->ticket.owner, next, __ATOMIC_RELEASE);
+	/* Between the store and the look at the sleepers: either a waiter about to sleep sees its turn, or this
+	 * CPU sees it asleep (the waiter fences the same way, lock.c). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(__atomic_load_n(&lock->sleepers, __ATOMIC_ACQUIRE) != 0, 0))
+		sleep_unlock_wake(lock, next);
+}
 
 /* smc.S: performs an SMC with x0..x7 from regs and writes x0..x7 back. */
 void smc_to_el3(uint64_t regs[8]);

@@ -6,7 +6,7 @@
  * the caller's, and never holds one guest's call behind another's.
  */
 import { MAX_GUESTS } from "../../../core/guest";
-import { latencyCallsOpen } from "./latency";
+import { latencyCallsChanged, latencyWatchesCalls } from "./latency";
 import { MAX_CALLS_PER_GUEST, MAX_LISTS_PER_CALL } from "./limits";
 import { listFree } from "./pagelist";
 import { poolFree } from "./pool";
@@ -47,16 +47,6 @@ const lists = memory.data(<i32>(MAX_GUESTS * MAX_CALLS_PER_GUEST * MAX_LISTS_PER
 
 export const CALL_NONE: i32 = -1;
 
-/** How many calls each guest has open (records with a shadow): what latency.ts times its held threads by. */
-const openCounts = memory.data(<i32>(MAX_GUESTS * 4), 4);
-
-function openCountAdd(g: u32, delta: i32): void {
-  const at = openCounts + (<usize>g << 2);
-  const n = <u32>(<i32>load<u32>(at) + delta);
-  store<u32>(at, n);
-  latencyCallsOpen(g, n);
-}
-
 @inline export function callAt(g: u32, c: i32): Call {
   return changetype<Call>(records + <usize>((g * MAX_CALLS_PER_GUEST + <u32>c) * RECORD));
 }
@@ -75,7 +65,7 @@ export function callOpen(g: u32, argIpa: u64, shadow: usize): i32 {
     call.shm = SHM_NONE;
     call.shmOp = SHM_OP_NONE;
     call.listCount = 0;
-    openCountAdd(g, 1);
+    if (latencyWatchesCalls(g)) latencyCallsChanged(g, 1);
     return c;
   }
   return CALL_NONE;
@@ -114,7 +104,7 @@ export function callClose(g: u32, c: i32): void {
   if (call.shmOp == SHM_OP_REGISTER || call.shmOp == SHM_OP_RPC_ALLOC) shmRelease(g, call.shm);
   poolFree(call.shadow);
   call.shadow = 0;
-  if (wasOpen) openCountAdd(g, -1);
+  if (wasOpen && latencyWatchesCalls(g)) latencyCallsChanged(g, -1);
   call.shm = SHM_NONE;
   call.shmOp = SHM_OP_NONE;
   call.state = CALL_FREE;
@@ -147,8 +137,6 @@ export function callDiscardAll(g: u32): void {
   if (g >= MAX_GUESTS) return;
   memory.fill(changetype<usize>(callAt(g, 0)), 0, MAX_CALLS_PER_GUEST * RECORD);
   memory.fill(lists + <usize>((g * MAX_CALLS_PER_GUEST * MAX_LISTS_PER_CALL) << 3), 0, MAX_CALLS_PER_GUEST * MAX_LISTS_PER_CALL * 8);
-  store<u32>(openCounts + (<usize>g << 2), 0);
-  latencyCallsOpen(g, 0);
 }
 
 /** Calls guest g has open now (in OP-TEE or in an RPC). */

@@ -33,7 +33,8 @@ import { vgicRaiseIrq } from "../../../vgic/exports";
 import { opteeInfo } from "../info";
 import * as smc from "../smc";
 import { clientIdOf, isClient } from "./clients";
-import { latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_BOTTOM_HALF_CALL, LATENCY_GET } from "./latency";
+import { callsOpen } from "./calls";
+import { latencyBottomHalfDue, latencyNow, latencyStart, LATENCY_BOTTOM_HALF, LATENCY_GET } from "./latency";
 import { NOTIF_READS_DEFAULT, NOTIF_VALUE_COUNT } from "./limits";
 import { notifAdd, notifEnabled, NOTIF_SAID_READ_BOUND, sayOnce } from "./notif";
 import { statCount, STAT_NOTIF_IRQS } from "./stats";
@@ -161,7 +162,7 @@ function deliver(cpu: u32, g: u32): void {
   statCount(g, STAT_NOTIF_IRQS);
   latencyStart(g, LATENCY_GET, d.roundSince);
   if (d.gotBottomHalf != 0) {
-    latencyStart(g, LATENCY_BOTTOM_HALF_CALL, d.roundSince);
+    latencyBottomHalfDue(g, d.roundSince, callsOpen(g));
     latencyStart(g, LATENCY_BOTTOM_HALF, d.roundSince);
   }
   kickMask(cpu, vgicRaiseIrq(g, 0, GUEST_OPTEE_NOTIF_INTID));

@@ -64,9 +64,21 @@ export function latencyNow(): u64 {
 export function latencyStart(g: u32, kind: u32, t0: u64): void {
   if (g >= MAX_GUESTS) return;
   const s = at(g, kind);
-  if (s.since != 0) return;
-  s.since = t0;
-  if (kind == LATENCY_BOTTOM_HALF_CALL) store<u64>(heldAtCallStart + (<usize>g << 3), heldNs(g, timeNs()));
+  if (s.since == 0) s.since = t0;
+}
+
+/**
+ * Guest g owes a DO_BOTTOM_HALF since `t0` and has `open` calls open now: its call is timed from t0, and how long
+ * all its OP-TEE threads stay held by its own calls meanwhile (calls.ts reports each change while it is due).
+ */
+export function latencyBottomHalfDue(g: u32, t0: u64, open: u32): void {
+  if (g >= MAX_GUESTS || at(g, LATENCY_BOTTOM_HALF_CALL).since != 0) return;
+  latencyStart(g, LATENCY_BOTTOM_HALF_CALL, t0);
+  const h = heldAt(g);
+  h.open = open;
+  h.heldNs = 0;
+  h.since = open >= opteeInfo.threadCount ? latencyNow() : 0;
+  store<u8>(watching + <usize>g, 1);
 }
 
 /** Guest g took its notification of `kind`: one sample, if one was outstanding. */
@@ -79,8 +91,9 @@ export function latencyEnd(g: u32, kind: u32): void {
   s.since = 0;
   record(g, kind, ns);
   if (kind == LATENCY_BOTTOM_HALF_CALL) {
-    const held = heldNs(g, now) - load<u64>(heldAtCallStart + (<usize>g << 3));
+    const held = heldNs(g, now);
     record(g, LATENCY_BOTTOM_HALF_CALL_THREAD_FREE, ns > held ? ns - held : 0);
+    store<u8>(watching + <usize>g, 0);
   }
 }
 
@@ -93,22 +106,25 @@ function record(g: u32, kind: u32, ns: u64): void {
 }
 
 /**
- * Per guest, how long every one of its OP-TEE threads has been held by one of its own calls (in OP-TEE or
- * waiting in an RPC). Linux's driver makes a call, DO_BOTTOM_HALF included, only while one of them is free
- * (it asks GET_THREAD_COUNT and queues the rest), so what is left of a late DO_BOTTOM_HALF once that time is
- * taken away is the only part the hypervisor could have delayed on the guest's side.
+ * While guest g owes a DO_BOTTOM_HALF: how long every one of its OP-TEE threads has been held by one of its own
+ * calls (in OP-TEE or waiting in an RPC). Linux's driver makes a call, DO_BOTTOM_HALF included, only while one of
+ * them is free (it asks GET_THREAD_COUNT and queues the rest), so what is left of a late DO_BOTTOM_HALF once that
+ * time is taken away is the only part the hypervisor could have delayed on the guest's side. Kept only while a
+ * bottom half is due, so that the calls made the rest of the time pay one load for it.
  */
 @unmanaged class Held {
   /** Since when they have all been held; 0 = one is free. */
   since: u64;
-  /** The whole time they were, over past periods. */
-  totalNs: u64;
+  /** How long they were, in the periods that ended. */
+  heldNs: u64;
+  /** The guest's open calls. */
+  open: u32;
 }
 
 const HELD: u32 = offsetof<Held>();
 const heldTimes = memory.data(<i32>(MAX_GUESTS * HELD), 8);
-/** Each guest's held time when its outstanding DO_BOTTOM_HALF measurement began. */
-const heldAtCallStart = memory.data(<i32>(MAX_GUESTS * 8), 8);
+/** Per guest, 1 while a DO_BOTTOM_HALF is due: calls.ts then reports every call that opens or closes. */
+const watching = memory.data(<i32>MAX_GUESTS, 8);
 
 @inline function heldAt(g: u32): Held {
   return changetype<Held>(heldTimes + <usize>(g * HELD));
@@ -116,19 +132,23 @@ const heldAtCallStart = memory.data(<i32>(MAX_GUESTS * 8), 8);
 
 function heldNs(g: u32, now: u64): u64 {
   const h = heldAt(g);
-  return h.totalNs + (h.since != 0 && now > h.since ? now - h.since : 0);
+  return h.heldNs + (h.since != 0 && now > h.since ? now - h.since : 0);
 }
 
-/** Guest g now has `open` calls open: the clock of its held threads starts or stops when that crosses their number. */
-export function latencyCallsOpen(g: u32, open: u32): void {
-  const threads = opteeInfo.threadCount;
-  if (g >= MAX_GUESTS || threads == 0) return;
+/** Whether calls.ts must report guest g's calls opening and closing (g < MAX_GUESTS). */
+@inline export function latencyWatchesCalls(g: u32): bool {
+  return load<u8>(watching + <usize>g) != 0;
+}
+
+/** One of guest g's calls opened (+1) or closed (-1) while a DO_BOTTOM_HALF is due. */
+export function latencyCallsChanged(g: u32, delta: i32): void {
   const h = heldAt(g);
-  if (open >= threads) {
+  h.open = <u32>max<i32>(<i32>h.open + delta, 0);
+  if (h.open >= opteeInfo.threadCount) {
     if (h.since == 0) h.since = latencyNow();
   } else if (h.since != 0) {
     const now = timeNs();
-    if (now > h.since) h.totalNs += now - h.since;
+    if (now > h.since) h.heldNs += now - h.since;
     h.since = 0;
   }
 }
@@ -151,6 +171,7 @@ export function latencyDrop(g: u32, kind: u32): void {
 export function latencyCancel(g: u32): void {
   if (g >= MAX_GUESTS) return;
   for (let kind: u32 = 0; kind < KINDS; kind++) at(g, kind).since = 0;
+  store<u8>(watching + <usize>g, 0);
 }
 
 /** Guest g's figures start again (its next life as a client). */
@@ -158,6 +179,7 @@ export function latencyReset(g: u32): void {
   if (g >= MAX_GUESTS) return;
   memory.fill(series + <usize>(g * KINDS * SERIES), 0, KINDS * SERIES);
   memory.fill(heldTimes + <usize>(g * HELD), 0, HELD);
+  store<u8>(watching + <usize>g, 0);
 }
 
 /** The middle of guest g's last `n` samples of `kind` (insertion sort of a copy: n ≤ 128, at VM_DESTROYED). */
