@@ -21,10 +21,11 @@ void spin_unlock(spinlock_t *lock)
 }
 
 /*
- * How long a waiter spins before it sleeps: 1/50000 s = 20 us, several times the longest core entry on hardware
- * (a few thousand instructions; REGISTER_SHM of the largest buffer is the bound, README). A wait longer than that
- * means the holder is not running: under QEMU its vCPU thread was descheduled by the host, and a waiter spinning
- * on would keep a host core from the very thread it waits for.
+ * How long a waiter spins before it sleeps: 1/50000 s = 20 us, several times a core entry on hardware (500 to
+ * 3,000 instructions). The longest, REGISTER_SHM of the largest buffer allowed, is ~60,000 (README): a waiter
+ * behind it sleeps and is woken by its kick, later but correctly. A longer wait than that means the holder is not
+ * running: under QEMU its vCPU thread was descheduled by the host, and a waiter spinning on would keep a host
+ * core from the very thread it waits for.
  */
 #define SPIN_BEFORE_SLEEP_DIVISOR 50000u
 
