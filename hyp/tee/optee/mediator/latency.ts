@@ -23,7 +23,7 @@ import { opteeInfo } from "../info";
 
 /**
  * What is measured: to the guest's GET, to its DO_BOTTOM_HALF call, to that call's return; the call itself; and
- * of the time to the call, the part in which one of the guest's OP-TEE threads was free (see threadsHeld).
+ * of the time to the call, the part in which one of the guest's OP-TEE threads was free (see Held).
  */
 export const LATENCY_GET: u32 = 0;
 export const LATENCY_BOTTOM_HALF: u32 = 1;
