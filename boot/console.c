@@ -75,7 +75,7 @@ void console_init(void)
 }
 
 /*
- * Enough for the lines one core entry makes: a line is at most 400 bytes (hyp/lib/log.ts; a guest's, one per
+ * Enough for the lines one core entry makes: a line is at most 512 bytes (hyp/lib/log.ts; a guest's, one per
  * exit), the longest report the core prints at once (the per-exit profile, at power-off or Ctrl-A p) ~7 KiB for 3
  * guests.
  */

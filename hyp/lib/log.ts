@@ -10,7 +10,7 @@
  */
 import { consoleWrite } from "../hw/imports";
 
-const LINE_MAX: u32 = 400;
+const LINE_MAX: u32 = 512;
 const line = memory.data(<i32>LINE_MAX, 8);
 let length: u32 = 0;
 

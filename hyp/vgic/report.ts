@@ -20,7 +20,7 @@ import {
   irqReq, lrOwned, readyWord, readyWords, vcpuCount, vcpuLive,
 } from "./state";
 
-/** INTIDs listed per line at most (the console line holds 400 bytes). */
+/** INTIDs listed per line at most (the console line holds 512 bytes). */
 const MAX_LISTED: u32 = 24;
 
 export function vgicReportAll(): void {

@@ -37,11 +37,12 @@ test("the verdict: timeouts native did not have, a count that fell behind xtest,
 
 test("the hypervisor's latency line", () => {
   const lines = [
-    "[hyp] optee tee2: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF called n 2 median 90 max 120 us; with a thread free n 2 median 40 max 60 us; served in n 0; to DO_BOTTOM_HALF done n 0; 2 DO_BOTTOM_HALF calls found every OP-TEE thread busy",
+    "[hyp] optee tee2: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 3 median 250 max 700 us; to DO_BOTTOM_HALF called n 2 median 90 max 120 us; with a thread free n 2 median 40 max 60 us; at a stretch n 2 median 30 max 50 us; own calls begun meanwhile n 2 median 4 max 9; served in n 0; to DO_BOTTOM_HALF done n 0; 2 DO_BOTTOM_HALF calls found every OP-TEE thread busy",
   ];
   assert.equal(parseLatency(lines, "tee2"), {
     toGet: { n: 3, medianUs: 250, maxUs: 700 }, toBottomHalfCall: { n: 2, medianUs: 90, maxUs: 120 },
-    toBottomHalfCallThreadFree: { n: 2, medianUs: 40, maxUs: 60 }, bottomHalfServed: { n: 0, medianUs: null, maxUs: null },
+    toBottomHalfCallThreadFree: { n: 2, medianUs: 40, maxUs: 60 }, toBottomHalfCallFreeStretch: { n: 2, medianUs: 30, maxUs: 50 },
+    callsBegunMeanwhile: { n: 2, medianUs: 4, maxUs: 9 }, bottomHalfServed: { n: 0, medianUs: null, maxUs: null },
     toBottomHalf: { n: 0, medianUs: null, maxUs: null }, bottomHalfNoThread: 2,
   });
   assert.is(parseLatency(lines, "tee1"), null);

@@ -87,6 +87,10 @@ export interface GuestLatency {
   toBottomHalfCall: Figure;
   /** Of that, the time in which one of the guest's OP-TEE threads was free (Linux queues a call until one is). */
   toBottomHalfCallThreadFree: Figure;
+  /** Of that, the longest single stretch with a thread free (the rest were hand-overs between its own callers). */
+  toBottomHalfCallFreeStretch: Figure;
+  /** The guest's own calls begun while its DO_BOTTOM_HALF was due (a count, not µs). */
+  callsBegunMeanwhile: Figure;
   /** From that call reaching the hypervisor to OP-TEE's return from it: the hypervisor's and OP-TEE's share. */
   bottomHalfServed: Figure;
   toBottomHalf: Figure;
@@ -95,7 +99,7 @@ export interface GuestLatency {
   watchdogTimeouts: number | null;
 }
 
-const FIGURE = /n (\d+)(?: median (\d+) max (\d+) us)?/;
+const FIGURE = /n (\d+)(?: median (\d+) max (\d+)(?: us)?)?/;
 
 function figure(text: string): Figure {
   const m = FIGURE.exec(text);
@@ -121,6 +125,8 @@ export function parseLatency(lines: string[], name: string): Omit<GuestLatency, 
     toGet: part("to GET_ASYNC_NOTIF_VALUE "),
     toBottomHalfCall: part("to DO_BOTTOM_HALF called "),
     toBottomHalfCallThreadFree: part("with a thread free "),
+    toBottomHalfCallFreeStretch: part("at a stretch "),
+    callsBegunMeanwhile: part("own calls begun meanwhile "),
     bottomHalfServed: part("served in "),
     toBottomHalf: part("to DO_BOTTOM_HALF done "),
     bottomHalfNoThread: Number(/^(\d+) DO_BOTTOM_HALF/.exec(parts.at(-1) ?? "")?.[1] ?? 0),

@@ -23,14 +23,17 @@ import { opteeInfo } from "../info";
 
 /**
  * What is measured: to the guest's GET, to its DO_BOTTOM_HALF call, to that call's return; the call itself; and
- * of the time to the call, the part in which one of the guest's OP-TEE threads was free (see Held).
+ * of the time to the call, the part in which one of the guest's OP-TEE threads was free, the longest single
+ * stretch of it, and how many calls of its own the guest began meanwhile (see Held). All in µs but the last.
  */
 export const LATENCY_GET: u32 = 0;
 export const LATENCY_BOTTOM_HALF: u32 = 1;
 export const LATENCY_BOTTOM_HALF_CALL: u32 = 2;
 export const LATENCY_BOTTOM_HALF_SERVED: u32 = 3;
 export const LATENCY_BOTTOM_HALF_CALL_THREAD_FREE: u32 = 4;
-const KINDS: u32 = 5;
+export const LATENCY_BOTTOM_HALF_FREE_STRETCH: u32 = 5;
+export const LATENCY_BOTTOM_HALF_CALLS_BEGUN: u32 = 6;
+const KINDS: u32 = 7;
 /** Samples kept per guest and kind for the median: a minute and more of OP-TEE's watchdog. */
 const LATENCY_SAMPLES: u32 = 128;
 
@@ -38,7 +41,8 @@ const LATENCY_SAMPLES: u32 = 128;
   /** The interrupt time (ns) of the oldest notification the guest has not taken yet; 0 = none. */
   since: u64;
   count: u32;
-  worstUs: u32;
+  /** µs, or calls for LATENCY_BOTTOM_HALF_CALLS_BEGUN. */
+  worst: u32;
 }
 
 const SERIES: u32 = offsetof<Series>();
@@ -77,7 +81,12 @@ export function latencyBottomHalfDue(g: u32, t0: u64, open: u32): void {
   const h = heldAt(g);
   h.open = open;
   h.heldNs = 0;
-  h.since = open >= opteeInfo.threadCount ? latencyNow() : 0;
+  h.longestFreeNs = 0;
+  h.begun = 0;
+  const held = open >= opteeInfo.threadCount;
+  h.since = held ? latencyNow() : 0;
+  // A thread free from the interrupt on, as far as anyone can tell (the calls before the round are not watched).
+  h.freeSince = held ? 0 : t0;
   store<u8>(watching + <usize>g, 1);
 }
 
@@ -93,16 +102,24 @@ export function latencyEnd(g: u32, kind: u32): void {
   if (kind == LATENCY_BOTTOM_HALF_CALL) {
     const held = heldNs(g, now);
     record(g, LATENCY_BOTTOM_HALF_CALL_THREAD_FREE, ns > held ? ns - held : 0);
+    const h = heldAt(g);
+    freeStretchEnds(h, now);
+    record(g, LATENCY_BOTTOM_HALF_FREE_STRETCH, h.longestFreeNs);
+    // The DO_BOTTOM_HALF itself opened a call before it reached here: not one it waited for.
+    recordValue(g, LATENCY_BOTTOM_HALF_CALLS_BEGUN, h.begun > 0 ? h.begun - 1 : 0);
     store<u8>(watching + <usize>g, 0);
   }
 }
 
 function record(g: u32, kind: u32, ns: u64): void {
+  recordValue(g, kind, <u32>min<u64>(ns / 1000, 0xffffffff));
+}
+
+function recordValue(g: u32, kind: u32, value: u32): void {
   const s = at(g, kind);
-  const us = <u32>min<u64>(ns / 1000, 0xffffffff);
-  store<u32>(sampleAt(g, kind, s.count % LATENCY_SAMPLES), us);
+  store<u32>(sampleAt(g, kind, s.count % LATENCY_SAMPLES), value);
   s.count++;
-  if (us > s.worstUs) s.worstUs = us;
+  if (value > s.worst) s.worst = value;
 }
 
 /**
@@ -111,14 +128,25 @@ function record(g: u32, kind: u32, ns: u64): void {
  * them is free (it asks GET_THREAD_COUNT and queues the rest), so what is left of a late DO_BOTTOM_HALF once that
  * time is taken away is the only part the hypervisor could have delayed on the guest's side. Kept only while a
  * bottom half is due, so that the calls made the rest of the time pay one load for it.
+ *
+ * That part is a sum: the driver hands a thread that comes free to the first of its queued callers (FIFO), and
+ * each hand-over leaves it free for as long as that caller takes to be woken and make its call. Behind many
+ * callers, a DO_BOTTOM_HALF waits out many short hand-overs; a notification the guest missed would instead leave a
+ * thread free in one long stretch. Hence the longest stretch, and the calls begun meanwhile, kept too.
  */
 @unmanaged class Held {
   /** Since when they have all been held; 0 = one is free. */
   since: u64;
   /** How long they were, in the periods that ended. */
   heldNs: u64;
+  /** Since when one has been free; 0 = all are held. */
+  freeSince: u64;
+  /** The longest single stretch with one free, of the periods that ended. */
+  longestFreeNs: u64;
   /** The guest's open calls. */
   open: u32;
+  /** Calls the guest began meanwhile. */
+  begun: u32;
 }
 
 const HELD: u32 = offsetof<Held>();
@@ -144,22 +172,36 @@ function heldNs(g: u32, now: u64): u64 {
 export function latencyCallsChanged(g: u32, delta: i32): void {
   const h = heldAt(g);
   h.open = <u32>max<i32>(<i32>h.open + delta, 0);
+  if (delta > 0) h.begun++;
   if (h.open >= opteeInfo.threadCount) {
-    if (h.since == 0) h.since = latencyNow();
+    if (h.since == 0) {
+      h.since = latencyNow();
+      freeStretchEnds(h, h.since);
+    }
   } else if (h.since != 0) {
-    const now = timeNs();
+    const now = latencyNow();
     if (now > h.since) h.heldNs += now - h.since;
     h.since = 0;
+    h.freeSince = now;
   }
 }
 
-/** Appends "n N median M max W µs" for guest g's `kind` to the line being written. */
+/** The stretch with a thread free that began at h.freeSince, if one did, ends at `now`. */
+function freeStretchEnds(h: Held, now: u64): void {
+  if (h.freeSince == 0) return;
+  const ns = now > h.freeSince ? now - h.freeSince : 0;
+  if (ns > h.longestFreeNs) h.longestFreeNs = ns;
+  h.freeSince = 0;
+}
+
+/** Appends "n N median M max W us" for guest g's `kind` to the line being written (no unit for a count). */
 export function latencyPut(g: u32, kind: u32): void {
   const s = at(g, kind);
   put("n "); putDec(s.count);
   if (s.count == 0) return;
   put(" median "); putDec(median(g, kind, s.count < LATENCY_SAMPLES ? s.count : LATENCY_SAMPLES));
-  put(" max "); putDec(s.worstUs); put(" us");
+  put(" max "); putDec(s.worst);
+  if (kind != LATENCY_BOTTOM_HALF_CALLS_BEGUN) put(" us");
 }
 
 /** Guest g's measurement of `kind` in progress is dropped (an attempt OP-TEE turned away). */

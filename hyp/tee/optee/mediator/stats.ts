@@ -6,8 +6,8 @@
  */
 import { guestNamePtr, MAX_GUESTS } from "../../../core/guest";
 import { lineEnd, lineStartGuest, put, putDec } from "../../../lib/log";
-import { latencyPut, latencyReset, LATENCY_BOTTOM_HALF, LATENCY_BOTTOM_HALF_CALL, LATENCY_BOTTOM_HALF_CALL_THREAD_FREE,
-  LATENCY_BOTTOM_HALF_SERVED, LATENCY_GET } from "./latency";
+import { latencyPut, latencyReset, LATENCY_BOTTOM_HALF, LATENCY_BOTTOM_HALF_CALL, LATENCY_BOTTOM_HALF_CALLS_BEGUN,
+  LATENCY_BOTTOM_HALF_CALL_THREAD_FREE, LATENCY_BOTTOM_HALF_FREE_STRETCH, LATENCY_BOTTOM_HALF_SERVED, LATENCY_GET } from "./latency";
 import { shmCount, shmPagesHeld } from "./shm";
 
 export const STAT_FAST: u32 = 0;
@@ -61,6 +61,8 @@ export function statReport(g: u32): void {
     put("notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE "); latencyPut(g, LATENCY_GET);
     put("; to DO_BOTTOM_HALF called "); latencyPut(g, LATENCY_BOTTOM_HALF_CALL);
     put("; with a thread free "); latencyPut(g, LATENCY_BOTTOM_HALF_CALL_THREAD_FREE);
+    put("; at a stretch "); latencyPut(g, LATENCY_BOTTOM_HALF_FREE_STRETCH);
+    put("; own calls begun meanwhile "); latencyPut(g, LATENCY_BOTTOM_HALF_CALLS_BEGUN);
     put("; served in "); latencyPut(g, LATENCY_BOTTOM_HALF_SERVED);
     put("; to DO_BOTTOM_HALF done "); latencyPut(g, LATENCY_BOTTOM_HALF);
     put("; "); putDec(statGet(g, STAT_NOTIF_BH_NO_THREAD)); put(" DO_BOTTOM_HALF calls found every OP-TEE thread busy");
