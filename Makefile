@@ -53,7 +53,7 @@ OBJS := $(BOOT_C:%.c=$(O)/%.o) $(BOOT_S:%.S=$(O)/%.o) $(O)/gen/hypcore.o
 HEADERS := $(wildcard boot/include/*.h boot/rt/*.h boot/rt/include/*.h) $(G)/board.h $(W)/gen/hypcore.h $(ABI_C)
 
 
-.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot reboot-cost probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint bench-profile bench-micro-profile clean
+.PHONY: board-image sdcard test-restart all deps deps-host deps-debug deps-firmware run debug xtest xtest-reboot reboot-cost reboot-profile probe bench test test-unit test-system fresh-check fuzz fuzz-replay bench-stint bench-profile bench-micro-profile clean
 all: $(B)/hyp.elf $(B)/flash.bin $(B)/bootconfig.bin
 
 # ---- dependencies -----------------------------------------------------------
@@ -172,6 +172,11 @@ xtest-reboot: deps all
 # restarts (build/results/reboot-cost.json). Wall clock, runs one after another: needs an idle host. ~15 min.
 reboot-cost: deps all
 	$(TSX) tools/run/reboot-cost.ts $(if $(RUNS),--runs $(RUNS)) $(if $(MODES),--modes $(MODES))
+
+# The same under -icount, with tee1's own CPUs' blocks counted (tbprof): which code they run more beside the
+# restarts than beside the same work without them (build/results/reboot-cost-profile-*.json). ~25 min.
+reboot-profile: deps deps-debug all $(B)/bench/tbprof.so
+	$(TSX) tools/run/reboot-cost.ts --profile --modes $(or $(MODES),repeats,reboots) --until $(or $(UNTIL),120)
 
 # Figures, not tests, all on the same QEMU machine natively and under the hypervisor, under -icount: the
 # micro-benchmark guest's calls with the EL2 profile (micro.json, el2-exits.json), instructions to /init, a TEE-call-heavy xtest selection,

@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { gzipSync } from "node:zlib";
-import { parseTrace, summarize, traceText } from "../../tools/bench/xtest-trace.ts";
+import { bottomHalves, parseTrace, reportBottomHalves, summarize, traceText } from "../../tools/bench/xtest-trace.ts";
 
 // Two CPUs: CPU 0 idles twice, CPU 1 runs xtest, sends CPU 0 an IPI, then idles too: one span with both idle.
 const TRACE = `# tracer: nop
@@ -49,6 +49,32 @@ test("idle per CPU, the span with every CPU idle and what ended it, tasks' run t
   assert.is(s.ipiLatency.count, 1);
   assert.is(Math.round(s.ipiLatency.medianUs), 12);
   assert.is(Math.round(s.runByTask["tee-supplicant"] * 1e6), 180);
+});
+
+// xtest_trace=optee: one bottom half straight through, one that waits 0.9 s in the call queue behind the guest's own
+// calls, with the watchdog's next interrupt meanwhile.
+const OPTEE_TRACE = `# tracer: nop
+          <idle>-0       [000] d.h..     2.000000: irq_handler_entry: irq=13 name=optee_notification
+          <idle>-0       [000] d.h..     2.000010: sched_wakeup: comm=irq/13-optee_no pid=120 prio=49 target_cpu=000
+          <idle>-0       [000] d....     2.000020: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=irq/13-optee_no next_pid=120 next_prio=49
+ irq/13-optee_no-120     [000] .....     2.000030: optee_cq_wait: (optee_cq_wait_init+0x0/0x120 [optee])
+ irq/13-optee_no-120     [000] .....     2.000040: optee_cq_waited: (optee_smc_do_call_with_arg+0x90/0x2c0 [optee] <- optee_cq_wait_init)
+           xtest-169     [001] d.h..     3.000000: irq_handler_entry: irq=13 name=optee_notification
+           xtest-169     [001] d.h..     3.000010: sched_wakeup: comm=irq/13-optee_no pid=120 prio=49 target_cpu=000
+ irq/13-optee_no-120     [000] .....     3.000100: optee_cq_wait: (optee_cq_wait_init+0x0/0x120 [optee])
+          <idle>-0       [001] d.h..     3.500000: irq_handler_entry: irq=13 name=optee_notification
+ irq/13-optee_no-120     [000] .....     3.900100: optee_cq_waited: (optee_smc_do_call_with_arg+0x90/0x2c0 [optee] <- optee_cq_wait_init)
+`;
+
+test("each notification from the guest's hard interrupt to its DO_BOTTOM_HALF leaving the driver's call queue", () => {
+  const bhs = bottomHalves(parseTrace(OPTEE_TRACE));
+  assert.is(bhs.length, 2);
+  assert.equal(bhs[0], { irq: 2, woken: 2.00001, running: 2.00002, queued: 2.00003, dequeued: 2.00004, irqs: 1 });
+  assert.equal(bhs[1], { irq: 3, woken: 3.00001, running: null, queued: 3.0001, dequeued: 3.9001, irqs: 2 });
+  const lines = reportBottomHalves(bhs);
+  assert.match(lines[0], /bottom halves: 2 \(2 reached the call\), 1 with a second interrupt/);
+  assert.match(lines[1], /in the call queue \(waiting for a free OP-TEE thread\) 900\.0 ms/);
+  assert.match(lines[2], /over 0\.5 s from the interrupt to the call: 1;/);
 });
 
 test.run();

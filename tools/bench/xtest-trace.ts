@@ -5,7 +5,10 @@
  * long a sent IPI took to reach its target. A slow run's late wake-ups show here as long all-idle spans ended by
  * a timer rather than by the interrupt the work was waiting for.
  *
- * Usage: tsx tools/bench/xtest-trace.ts <console log> [guest]   (guest: the name= of the lines, default any)
+ * With --bottom-halves (a trace of init's xtest_trace=optee): each of OP-TEE's notifications from the guest's hard
+ * interrupt to its DO_BOTTOM_HALF leaving the driver's call queue, and the latest of them by step.
+ *
+ * Usage: tsx tools/bench/xtest-trace.ts [--bottom-halves] <console log> [guest]   (guest: the name= of the lines, default any)
  */
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
@@ -154,16 +157,68 @@ export function report(s: TraceSummary): string[] {
   return lines;
 }
 
+/**
+ * One of OP-TEE's notifications as the guest lived it (xtest_trace=optee), in seconds of its clock: the hard
+ * interrupt, its irq thread woken and switched in, the thread entering the driver's call queue for its
+ * DO_BOTTOM_HALF and leaving it with a free OP-TEE thread (then it makes the call). Absent steps are null. A
+ * second interrupt before the first's call leaves the first open (OP-TEE's watchdog counts from the oldest).
+ */
+export interface BottomHalf { irq: number; woken: number | null; running: number | null; queued: number | null; dequeued: number | null; irqs: number }
+
+const isOpteeThread = (comm: string | undefined) => comm !== undefined && comm.includes("optee");
+
+export function bottomHalves(events: TraceEvent[]): BottomHalf[] {
+  const out: BottomHalf[] = [];
+  let open: BottomHalf | null = null;
+  for (const e of events) {
+    if (e.event === "irq_handler_entry" && field(e, "name") === "optee_notification") {
+      if (open) open.irqs++;
+      else out.push((open = { irq: e.t, woken: null, running: null, queued: null, dequeued: null, irqs: 1 }));
+    } else if (!open) {
+      continue;
+    } else if (e.event === "sched_wakeup" && isOpteeThread(field(e, "comm"))) {
+      open.woken ??= e.t;
+    } else if (e.event === "sched_switch" && isOpteeThread(/next_comm=(.*?) next_pid=/.exec(e.fields)?.[1])) {
+      open.running ??= e.t;
+    } else if (e.event === "optee_cq_wait" && isOpteeThread(e.task)) {
+      open.queued ??= e.t;
+    } else if (e.event === "optee_cq_waited" && isOpteeThread(e.task) && open.queued !== null) {
+      open.dequeued = e.t;
+      open = null;
+    }
+  }
+  return out;
+}
+
+export function reportBottomHalves(bhs: BottomHalf[]): string[] {
+  const done = bhs.filter((b) => b.dequeued !== null);
+  const span = (a: number | null, b: number | null) => (a !== null && b !== null ? b - a : null);
+  const worst = (f: (b: BottomHalf) => number | null) => Math.max(0, ...done.map((b) => f(b) ?? 0));
+  const late = [...done].sort((a, b) => b.dequeued! - b.irq - (a.dequeued! - a.irq)).slice(0, 12);
+  const part = (label: string, s: number | null) => `${label} ${s === null ? "-" : ms(s)}`;
+  return [
+    `bottom halves: ${bhs.length} (${done.length} reached the call), ${bhs.filter((b) => b.irqs > 1).length} with a second interrupt before the call`,
+    `worst: interrupt to irq thread woken ${ms(worst((b) => span(b.irq, b.woken)))}, woken to running ${ms(worst((b) => span(b.woken, b.running)))}, ` +
+      `running to the call queue ${ms(worst((b) => span(b.running, b.queued)))}, in the call queue (waiting for a free OP-TEE thread) ${ms(worst((b) => span(b.queued, b.dequeued)))}`,
+    `over 0.5 s from the interrupt to the call: ${done.filter((b) => b.dequeued! - b.irq >= 0.5).length}; latest:`,
+    ...late.map((b) => `  at ${b.irq.toFixed(3)}: ${ms(b.dequeued! - b.irq)} = ${part("woken", span(b.irq, b.woken))}, ${part("running", span(b.woken ?? b.irq, b.running))}, ` +
+      `${part("queued", span(b.running ?? b.irq, b.queued))}, ${part("waited in the queue", span(b.queued, b.dequeued))}; ${b.irqs} interrupt(s)`),
+  ];
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const [file, guest] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const bh = args.includes("--bottom-halves");
+  const [file, guest] = args.filter((a) => a !== "--bottom-halves");
   if (!file) {
-    console.error("usage: tsx tools/bench/xtest-trace.ts <console log> [guest]");
+    console.error("usage: tsx tools/bench/xtest-trace.ts [--bottom-halves] <console log> [guest]");
     process.exit(2);
   }
   const text = traceText(readFileSync(file, "utf8"), guest);
   if (!text) {
-    console.error(`${file}: no XTEST-TRACE lines (boot with xtest_trace=1)`);
+    console.error(`${file}: no XTEST-TRACE lines (boot with xtest_trace=1, or xtest_trace=optee for --bottom-halves)`);
     process.exit(1);
   }
-  for (const l of report(summarize(parseTrace(text)))) console.log(l);
+  const events = parseTrace(text);
+  for (const l of bh ? reportBottomHalves(bottomHalves(events)) : report(summarize(events))) console.log(l);
 }

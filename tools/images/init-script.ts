@@ -53,6 +53,10 @@
  *                       IPIs sent, task wake-ups and switches, expired hrtimers) and print the trace after XTEST-END,
  *                       gzip'd and base64'd (tools/bench/xtest-trace.ts reads it): who waited for what, and
  *                       which interrupt ended each wait
+ *   xtest_trace=optee   instead, only what OP-TEE's notification costs the guest: the optee_notification hard
+ *                       interrupt, its irq thread's wake-ups and switches, and the thread's waits for a free OP-TEE
+ *                       thread in the driver's call queue (kprobes on optee_cq_wait_init); small enough for a full
+ *                       xtest (xtest-trace.ts --bottom-halves)
  *   xtest_at=<s>        the xtest step starts xtest itself (tee driver and tee-supplicant up) once the machine's
  *                       counter reaches <s> seconds since power-on: after the kernel's own boot work (make bench)
  *   start_at=<s>        before the steps, wait until the machine's counter reaches <s> seconds since power-on:
@@ -171,7 +175,7 @@ xtest_stats() {
 # xtest_trace <start|stop|print>: with xtest_trace=1, the kernel's trace of xtest's run (what woke each waiting
 # CPU); printed after XTEST-END so that printing it is not timed.
 xtest_trace() {
-  [ "\${xtest_trace:-}" = 1 ] || return 0
+  case "\${xtest_trace:-}" in 1|optee) ;; *) return 0 ;; esac
   t=/sys/kernel/tracing
   case $1 in
   start)
@@ -179,9 +183,13 @@ xtest_trace() {
     echo 0 >$t/tracing_on
     echo 16384 >$t/buffer_size_kb
     echo >$t/trace
-    for e in power/cpu_idle irq/irq_handler_entry ipi sched/sched_wakeup sched/sched_switch timer/hrtimer_expire_entry; do
-      echo 1 >$t/events/$e/enable
-    done
+    if [ "$xtest_trace" = optee ]; then
+      trace_optee_notification
+    else
+      for e in power/cpu_idle irq/irq_handler_entry ipi sched/sched_wakeup sched/sched_switch timer/hrtimer_expire_entry; do
+        echo 1 >$t/events/$e/enable
+      done
+    fi
     echo 1 >$t/tracing_on ;;
   stop) echo 0 >$t/tracing_on ;;
   print)
@@ -189,6 +197,25 @@ xtest_trace() {
     gzip -c $t/trace | base64 | sed "s/^/XTEST-TRACE name=$guest /"
     echo "XTEST-TRACE-END name=$guest" ;;
   esac
+}
+
+# xtest_trace=optee: the notification's hard interrupt, its irq thread (the comm is cut to 15 characters:
+# irq/<n>-optee_no) woken, switched in and out, and its waits in the driver's call queue for a free OP-TEE thread.
+trace_optee_notification() {
+  echo 'name == "optee_notification"' >$t/events/irq/irq_handler_entry/filter
+  echo 'comm ~ "*optee*"' >$t/events/sched/sched_wakeup/filter
+  echo 'prev_comm ~ "*optee*" || next_comm ~ "*optee*"' >$t/events/sched/sched_switch/filter
+  for e in irq/irq_handler_entry sched/sched_wakeup sched/sched_switch; do echo 1 >$t/events/$e/enable; done
+  # optee:<symbol> when the driver is a module, the bare symbol when it is built in.
+  if { echo 'p:optee_cq_wait optee:optee_cq_wait_init' >>$t/kprobe_events || echo 'p:optee_cq_wait optee_cq_wait_init' >>$t/kprobe_events; } 2>/dev/null &&
+    { echo 'r:optee_cq_waited optee:optee_cq_wait_init' >>$t/kprobe_events || echo 'r:optee_cq_waited optee_cq_wait_init' >>$t/kprobe_events; } 2>/dev/null; then
+    for e in optee_cq_wait optee_cq_waited; do
+      echo 'comm ~ "*optee*"' >$t/events/kprobes/$e/filter
+      echo 1 >$t/events/kprobes/$e/enable
+    done
+  else
+    echo "XTEST-ERROR name=$guest no kprobe on optee_cq_wait_init: the trace lacks the call queue's waits"
+  fi
 }
 
 # Where this boot put the kernel (KASLR): bench-profile names kernel code by its offset from _text.

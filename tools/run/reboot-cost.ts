@@ -18,8 +18,12 @@
  * hypervisor or OP-TEE did on tee1's CPUs because of tee2's restarts (the lock, OP-TEE's partition list) shows
  * there as more than beside a busy tee2. Needs make bench's plugin (make build/bench/cpuinsns.so).
  *
- * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,forks,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>] [--icount]
- * Writes build/results/reboot-cost.json (reboot-cost-icount.json with --icount).
+ * With --profile (implies --icount) the tbprof plugin counts tee1's CPUs' blocks instead (tools/run/reboot-profile.ts):
+ * what they ran during tee1's xtest by region, how much of it in likely spin loops, and the code that ran most more
+ * in each mode than in the first.
+ *
+ * Usage: tsx tools/run/reboot-cost.ts [--runs N] [--modes busy,forks,repeats,reboots] [--selection <tee1's xtest=…>] [--until <s>] [--icount] [--profile]
+ * Writes build/results/reboot-cost.json (reboot-cost-icount.json with --icount, reboot-cost-profile.json with --profile).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,6 +37,7 @@ import { hypXtest } from "./xtest-lib.ts";
 import { qemuVirt } from "../../configs/boards/qemu-virt.ts";
 import { ICOUNT_ARGS } from "../bench/bench-lib.ts";
 import { cpuInsnsArgs, type RegionCounts } from "../bench/cpu-insns.ts";
+import { clearSnapshots, moreIn, opteeText, readSecure, summarize, tbprofArgs, windowBlocks, type Place, type Summary } from "./reboot-profile.ts";
 
 const log = (s: string) => console.log(`[reboot-cost] ${s}`);
 /** tee1's default selection: the cases during which make xtest-reboot's tee1 counted its watchdog timeouts. */
@@ -57,7 +62,13 @@ interface Outcome {
   tee2RestartCost: RestartCost | null;
   /** With --icount: what tee1's CPUs executed during its xtest, per region (el2, kernel, user, low), in millions. */
   tee1InstructionsM?: Record<string, number> | null;
+  /** With --profile: the same from tbprof's blocks, with the part in likely spin loops. */
+  tee1Profile?: Summary | null;
 }
+
+/** With --profile: each run's window of blocks, to compare the modes by code. */
+const windows: { mode: Mode; blocks: NonNullable<ReturnType<typeof windowBlocks>>; place: Place }[] = [];
+const TEE1_CPUS = setup.guests.find((g) => g.name === "tee1")!.cpus;
 
 /** tee1's CPUs' counts between their last two marks (init's xtest_marks: just before and just after xtest). */
 function tee1Window(text: string, cpus: number[]): Record<string, number> | null {
@@ -79,16 +90,19 @@ function tee1Window(text: string, cpus: number[]): Record<string, number> | null
   return out;
 }
 
-async function one(mode: Mode, selection: string, until: number, i: number, icount: boolean): Promise<Outcome> {
+async function one(mode: Mode, selection: string, until: number, i: number, icount: boolean, profile: boolean): Promise<Outcome> {
   // The hypervisor's run writes OP-TEE's log under its setup's name (guests-lib.ts).
   const secureLog = join(RESULTS, `reboot-cost-${mode}-secure.log`);
   const tee2 = mode === "busy" || mode === "forks" ? { run: mode, hold: String(until) }
     : { run: "xtest", xtest: TEE2_SELECTION, ...(mode === "reboots" ? { reboot_until: String(until) } : { repeat_until: String(until) }) };
   const counts = join(RESULTS, `reboot-cost-${mode}-${i}-cpuinsns.txt`);
+  const blocksOut = join(RESULTS, `reboot-cost-${mode}-${i}-tbprof.txt`);
+  if (profile) clearSnapshots(blocksOut);
+  const plugin = !icount ? [] : profile ? tbprofArgs(blocksOut, TEE1_CPUS) : cpuInsnsArgs(counts, qemuVirt.hypervisor.image);
   const h = await hypXtest(modeSetup(mode), {
     selection, name: `reboot-cost-${mode}`, timeoutSeconds: icount ? 7200 : 2400, log: join(RESULTS, `reboot-cost-${mode}-${i}.log`),
     bootArgs: { tee2, ...(icount ? { tee1: { xtest_marks: "1" } } : {}) },
-    ...(icount ? { qemuArgs: [...ICOUNT_ARGS, ...cpuInsnsArgs(counts, qemuVirt.hypervisor.image)] } : {}),
+    ...(icount ? { qemuArgs: [...ICOUNT_ARGS, ...plugin] } : {}),
   });
   const lines = h.run.result.lines;
   const tee1 = h.guests.find((g) => g.name === "tee1")!;
@@ -96,6 +110,13 @@ async function one(mode: Mode, selection: string, until: number, i: number, icou
   const lat = parseLatency(lines, "tee1");
   const ends = lines.filter((l) => l.startsWith("[tee2] XTEST-END "));
   const loop = parseReboots("tee2", lines);
+  let tee1Profile: Summary | null | undefined;
+  if (profile) {
+    const blocks = windowBlocks(blocksOut);
+    const place: Place = { el2: qemuVirt.hypervisor.image, optee: opteeText(readSecure(secureLog)) };
+    if (blocks) windows.push({ mode, blocks, place });
+    tee1Profile = blocks ? summarize(blocks, place) : null;
+  }
   return {
     mode, tee1Seconds: tee1.seconds, tee1Status: tee1.status, watchdogCalls: wd?.calls ?? null, watchdogTimeouts: wd?.timeouts ?? null,
     toBottomHalfCallMaxUs: lat?.toBottomHalfCall.maxUs ?? null, toBottomHalfMaxUs: lat?.toBottomHalf.maxUs ?? null,
@@ -103,7 +124,8 @@ async function one(mode: Mode, selection: string, until: number, i: number, icou
     tee1LockWaitMs: lockWaitMs(lines, setup.guests.find((g) => g.name === "tee1")!.cpus),
     tee2Rounds: ends.length, tee2Passed: ends.filter((l) => / status=0 /.test(l)).length, tee2Reboots: loop.reboots,
     tee2RestartCost: loop.restartCost,
-    ...(icount ? { tee1InstructionsM: existsSync(counts) ? tee1Window(readFileSync(counts, "utf8"), setup.guests.find((g) => g.name === "tee1")!.cpus) : null } : {}),
+    ...(icount && !profile ? { tee1InstructionsM: existsSync(counts) ? tee1Window(readFileSync(counts, "utf8"), TEE1_CPUS) : null } : {}),
+    ...(profile ? { tee1Profile } : {}),
   };
 }
 
@@ -123,6 +145,7 @@ const show = (o: Outcome) =>
   `${o.mode.padEnd(7)} tee1 xtest ${o.tee1Seconds ?? "-"} s (status ${o.tee1Status ?? "-"}); watchdog ${o.watchdogTimeouts ?? "-"} timeouts in ${o.watchdogCalls ?? "-"} calls; ` +
   `DO_BOTTOM_HALF called max ${ms(o.toBottomHalfCallMaxUs)} (with a thread free at most ${ms(o.threadFreeMaxUs)}), done median ${ms(o.toBottomHalfMedianUs)} max ${ms(o.toBottomHalfMaxUs)}; ` +
   (o.tee1InstructionsM !== undefined ? `tee1's CPUs executed (M instructions) ${o.tee1InstructionsM ? Object.entries(o.tee1InstructionsM).map(([r, n]) => `${r} ${n}`).join(", ") : "-"}; ` : "") +
+  (o.tee1Profile !== undefined ? `tee1's CPUs executed (M instructions, of which in likely spin loops) ${o.tee1Profile ? Object.entries(o.tee1Profile.byRegion).map(([r, n]) => `${r} ${n} (${o.tee1Profile!.spinning[r] ?? 0})`).join(", ") : "-"}; ` : "") +
   `tee2 ${o.tee2Passed}/${o.tee2Rounds} rounds passed, ${o.tee2Reboots} reboots; tee1's CPUs waited ${o.tee1LockWaitMs ?? "-"} ms for the core's lock` + restartShare(o.tee2RestartCost);
 /** What each restart cost the machine outside tee2's own kernel: the hypervisor's steps, mean (worst). */
 const restartShare = (c: RestartCost | null) => c === null ? "" :
@@ -133,9 +156,9 @@ const ms = (us: number | null) => (us === null ? "-" : `${(us / 1000).toFixed(1)
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: {
     runs: { type: "string", default: "1" }, modes: { type: "string", default: MODES.join(",") }, selection: { type: "string", default: TEE1_SELECTION }, until: { type: "string", default: "240" },
-    icount: { type: "boolean", default: false },
+    icount: { type: "boolean", default: false }, profile: { type: "boolean", default: false },
   } });
-  const icount = values.icount!;
+  const profile = values.profile!, icount = values.icount! || profile;
   const runs = Number(values.runs), until = Number(values.until);
   const modes = values.modes!.split(",") as Mode[];
   if (!modes.every((m) => MODES.includes(m))) throw new Error(`--modes: some of ${MODES.join(",")}`);
@@ -143,13 +166,20 @@ async function main(): Promise<number> {
   const outcomes: Outcome[] = [];
   for (let i = 1; i <= runs; i++) {
     for (const mode of modes) {
-      const o = await one(mode, values.selection!, until, i, icount);
+      const o = await one(mode, values.selection!, until, i, icount, profile);
       outcomes.push(o);
       log(`run ${i}: ${show(o)}`);
     }
   }
-  const out = join(RESULTS, `reboot-cost${icount ? "-icount" : ""}${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
-  writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes }, null, 2) + "\n");
+  const comparisons: Record<string, string[]> = {};
+  for (const w of windows.slice(1)) {
+    const title = `${w.mode} against ${windows[0].mode}`;
+    comparisons[title] = moreIn(windows[0], w);
+    log(`code tee1's CPUs ran more, ${title} (M instructions, where, first bytes):\n${comparisons[title].join("\n")}`);
+  }
+  const kind = profile ? "-profile" : icount ? "-icount" : "";
+  const out = join(RESULTS, `reboot-cost${kind}${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
+  writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes, ...(profile ? { comparisons } : {}) }, null, 2) + "\n");
   log(`wrote ${out}`);
   return 0;
 }

@@ -122,7 +122,11 @@ async function main(): Promise<number> {
     const others = setup.guests.filter((g) => !g.tee).map((g) => g.name);
     log(`hypervisor: ${setup.name} with ${tees.join(" and ")} running xtest=${selection} at the same time, ${others.join(", ")} checking it has no TEE`);
     const hypSetup = rebootLoop ? rebootLoopSetup() : setup;
-    const bootArgs = rebootLoop ? { tee2: { run: "xtest", xtest: REBOOT_SELECTION, reboot_until: String(rebootLoop) } } : {};
+    const bootArgs: Record<string, Record<string, string>> = rebootLoop ? { tee2: { run: "xtest", xtest: REBOOT_SELECTION, reboot_until: String(rebootLoop) } } : {};
+    // XTEST_TRACE=<guest>: a diagnosis, not a test: that guest traces what its notifications cost it (init's
+    // xtest_trace=optee; tools/bench/xtest-trace.ts --bottom-halves reads it from the console log).
+    const traced = process.env.XTEST_TRACE;
+    if (traced) bootArgs[traced] = { ...bootArgs[traced], xtest_trace: "optee" };
     if (rebootLoop) log(`tee2 instead reboots in a loop for the first ${rebootLoop} s, running xtest=${REBOOT_SELECTION} in each life`);
     const h = await hypXtest(hypSetup, {
       selection, name: rebootLoop ? "xtest-reboot" : "xtest", timeoutSeconds: Number(values["hyp-timeout"]),

@@ -10,7 +10,9 @@
  * With marks=1, also a snapshot of the same lines, FILE.mark1, FILE.mark2 …, each time a guest program executes
  * the marker of cpuinsns.c (HINT #0x7f; init's xtest_marks runs it just before and just after xtest): the
  * difference of two snapshots is what ran between the marks.
- * Usage: -plugin tbprof.so,out=FILE[,marks=1]
+ * With cpus=A:B:…, only what those vCPUs execute is counted, and only their marks snapshot (a guest's own CPUs,
+ * beside another guest that boots and marks too).
+ * Usage: -plugin tbprof.so,out=FILE[,marks=1][,cpus=0:1]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,8 @@ static const uint8_t MARKER[4] = { 0xff, 0x2f, 0x03, 0xd5 };
 #define MAX_MARKS 64
 static int snapshots_on;
 static unsigned marks;
+/* The vCPUs counted, one bit each: all unless cpus= says otherwise. */
+static uint64_t cpu_mask = ~0ull;
 
 static void write_blocks(const char *path);
 
@@ -53,8 +57,9 @@ static void marked(void)
 /* Under -icount QEMU runs every vCPU in one thread, so plain increments are exact. */
 static void executed(unsigned int vcpu, void *userdata)
 {
-	(void)vcpu;
 	struct block *b = userdata;
+	if (vcpu < 64 && !(cpu_mask >> vcpu & 1))
+		return;
 	b->executions++;
 	if (b->marker)
 		marked();
@@ -107,6 +112,20 @@ static void write_blocks(const char *path)
 	fclose(f);
 }
 
+/* "0:1" -> 0b11. */
+static uint64_t cpus_of(const char *list)
+{
+	uint64_t mask = 0;
+	for (char *end; *list; list = *end ? end + 1 : end) {
+		unsigned long cpu = strtoul(list, &end, 10);
+		if (end == list)
+			break;
+		if (cpu < 64)
+			mask |= 1ull << cpu;
+	}
+	return mask;
+}
+
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
 							      int argc, char **argv)
 {
@@ -116,6 +135,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 			snprintf(out_path, sizeof(out_path), "%s", argv[i] + 4);
 		else if (!strcmp(argv[i], "marks=1"))
 			snapshots_on = 1;
+		else if (!strncmp(argv[i], "cpus=", 5))
+			cpu_mask = cpus_of(argv[i] + 5);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
 	qemu_plugin_register_atexit_cb(id, finished, NULL);
 	return 0;

@@ -81,12 +81,13 @@ export function latencyBottomHalfDue(g: u32, t0: u64, open: u32): void {
   const h = heldAt(g);
   h.open = open;
   h.heldNs = 0;
-  h.longestFreeNs = 0;
   h.begun = 0;
+  // From the interrupt to now the calls were not watched: counted as a thread free, in the sum and as a stretch.
+  const now = latencyNow();
   const held = open >= opteeInfo.threadCount;
-  h.since = held ? latencyNow() : 0;
-  // A thread free from the interrupt on, as far as anyone can tell (the calls before the round are not watched).
+  h.since = held ? now : 0;
   h.freeSince = held ? 0 : t0;
+  h.longestFreeNs = held && now > t0 ? now - t0 : 0;
   store<u8>(watching + <usize>g, 1);
 }
 

@@ -1,0 +1,116 @@
+/**
+ * `reboot-cost --profile` (issue 14): which code tee1's own CPUs run more beside tee2's restarts than beside the
+ * same work without them. The tbprof plugin (tools/bench/profile/tbprof.c) counts only tee1's vCPUs' blocks and
+ * snapshots them at init's xtest_marks on those vCPUs; the difference of the last two snapshots is what they ran
+ * during tee1's xtest. Blocks are compared between runs by their bytes (KASLR moves the kernel, OP-TEE's core
+ * ASLR moves OP-TEE, the loader moves TAs); OP-TEE's core blocks are also named by their offset in
+ * tee-pager_v2.bin (the secure log says where its TEE_RAM_RX lies in this boot), to disassemble.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { BENCH_DIR } from "../bench/bench-lib.ts";
+
+export const TBPROF_PLUGIN = join(BENCH_DIR, "tbprof.so");
+
+/** QEMU's arguments: count only `cpus`, snapshot at their marks, into `out` (out.mark1, out.mark2 …). */
+export function tbprofArgs(out: string, cpus: number[]): string[] {
+  if (!existsSync(TBPROF_PLUGIN)) throw new Error(`${TBPROF_PLUGIN} is missing: make build/bench/tbprof.so`);
+  return ["-plugin", `${TBPROF_PLUGIN},out=${out},marks=1,cpus=${cpus.join(":")}`];
+}
+
+interface Block { vaddr: bigint; insns: number; executions: number; hash: string; head: string }
+
+function readBlocks(file: string): Map<string, Block> {
+  const out = new Map<string, Block>();
+  for (const l of readFileSync(file, "utf8").split("\n")) {
+    if (!l) continue;
+    const [va, n, e, hash, , head] = l.split(" ");
+    out.set(`${va} ${hash}`, { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash, head: head ?? "" });
+  }
+  return out;
+}
+
+function snapshotNumbers(out: string): number[] {
+  const dir = dirname(out), stem = basename(out);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((f) => (f.startsWith(`${stem}.mark`) ? Number(f.slice(stem.length + 5)) : NaN))
+    .filter((n) => Number.isInteger(n)).sort((a, b) => a - b);
+}
+
+/** An earlier run's snapshots go, so that the last two are this run's. */
+export function clearSnapshots(out: string): void {
+  for (const n of snapshotNumbers(out)) rmSync(`${out}.mark${n}`);
+}
+
+/** What ran between the last two snapshots of `out`, per block (executions); null with fewer than two. */
+export function windowBlocks(out: string): Block[] | null {
+  const marks = snapshotNumbers(out);
+  if (marks.length < 2) return null;
+  const [a, b] = marks.slice(-2).map((n) => readBlocks(`${out}.mark${n}`));
+  const blocks: Block[] = [];
+  for (const [key, blk] of b) {
+    const executions = blk.executions - (a.get(key)?.executions ?? 0);
+    if (executions > 0) blocks.push({ ...blk, executions });
+  }
+  return blocks;
+}
+
+/** Where OP-TEE's core code lay in a boot, from its secure log's memory map. */
+export function opteeText(secureLog: string): { va: bigint; size: bigint } | null {
+  const m = /type TEE_RAM_RX\s+va (0x[0-9a-f]+)\.\.(0x[0-9a-f]+)/.exec(secureLog);
+  return m ? { va: BigInt(m[1]), size: BigInt(m[2]) - BigInt(m[1]) + 1n } : null;
+}
+
+export interface Place { el2: { base: number; size: number }; optee: { va: bigint; size: bigint } | null }
+
+function region(b: Block, p: Place): string {
+  if (b.vaddr >= 0xffff_0000_0000_0000n) return "kernel";
+  if (b.vaddr >= BigInt(p.el2.base) && b.vaddr < BigInt(p.el2.base + p.el2.size)) return "el2";
+  if (p.optee && b.vaddr >= p.optee.va && b.vaddr < p.optee.va + p.optee.size) return `optee+0x${(b.vaddr - p.optee.va).toString(16)}`;
+  return "low";
+}
+
+/** A block that takes a lock or waits (LDAXR/LDAXRB…, WFE) among its first four instructions: likely a spin. */
+function spins(head: string): boolean {
+  for (let i = 0; i + 8 <= head.length; i += 8) {
+    const word = parseInt(head.slice(i + 6, i + 8) + head.slice(i + 4, i + 6) + head.slice(i + 2, i + 4) + head.slice(i, i + 2), 16) >>> 0;
+    if ((word & 0x3ffffc00) === 0x085ffc00 || word === 0xd503205f) return true; // LDAXR*, WFE
+  }
+  return false;
+}
+
+export interface Summary { byRegion: Record<string, number>; spinning: Record<string, number> }
+
+/** Instructions per region (OP-TEE's core as "optee"), and how many of them were in likely spin blocks, in millions. */
+export function summarize(blocks: Block[], p: Place): Summary {
+  const byRegion: Record<string, number> = {}, spinning: Record<string, number> = {};
+  for (const b of blocks) {
+    const r = region(b, p).startsWith("optee") ? "optee" : region(b, p);
+    const n = b.insns * b.executions / 1e6;
+    byRegion[r] = (byRegion[r] ?? 0) + n;
+    if (spins(b.head)) spinning[r] = (spinning[r] ?? 0) + n;
+  }
+  const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+  return { byRegion: round(byRegion), spinning: round(spinning) };
+}
+
+/** The blocks (by content) that ran most more in `b` than in `a`: instructions in millions, where, first bytes. */
+export function moreIn(a: { blocks: Block[]; place: Place }, b: { blocks: Block[]; place: Place }, top = 25): string[] {
+  const key = (x: Block) => `${x.hash} ${x.insns}`;
+  const total = (run: { blocks: Block[]; place: Place }) => {
+    const m = new Map<string, { n: number; where: string; head: string }>();
+    for (const x of run.blocks) {
+      const k = key(x), prev = m.get(k);
+      m.set(k, { n: (prev?.n ?? 0) + x.insns * x.executions, where: prev?.where ?? region(x, run.place), head: x.head });
+    }
+    return m;
+  };
+  const ta = total(a), tb = total(b);
+  return [...tb.entries()].map(([k, v]) => ({ ...v, extra: v.n - (ta.get(k)?.n ?? 0) }))
+    .sort((x, y) => y.extra - x.extra).slice(0, top)
+    .map((x) => `${(x.extra / 1e6).toFixed(1).padStart(8)} M  ${x.where.padEnd(18)} ${spins(x.head) ? "spin? " : "      "}${x.head}`);
+}
+
+export function readSecure(file: string): string {
+  return existsSync(file) ? readFileSync(file, "latin1") : "";
+}
