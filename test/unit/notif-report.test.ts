@@ -1,7 +1,7 @@
 /** Reading OP-TEE's notification watchdog and the guests' interrupt counts back (tools/run/notif-report.ts). */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog, timeoutsOnGuestSide } from "../../tools/run/notif-report.ts";
+import { bottomHalfSummary, compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog, timeoutsOnGuestSide } from "../../tools/run/notif-report.ts";
 
 const VIRT_LOG = `D/TC:0 1   test_wd_callback:46 WD 1 call_count 1, timeout_count 0
 D/TC:1 1 0 test_wd_callback:46 WD 2 call_count 1, timeout_count 0
@@ -66,6 +66,23 @@ test("watchdog timeouts are the guest kernel's only when the hypervisor's measur
   assert.is(timeoutsOnGuestSide("tee1", parseLatency(old, "tee1")), null, "a line without the split");
   const noFree = [line(1_000, 2_600_000, 6_000)[0].replace(/with a thread free [^;]*; /, "")];
   assert.is(timeoutsOnGuestSide("tee1", parseLatency(noFree, "tee1")), null, "a line without the thread-free part");
+});
+
+test("with the guest's own trace, a late bottom half is its kernel's when it waited in the driver's call queue", () => {
+  const line = [
+    "[hyp] optee tee1: notification latency from INTID 219: to GET_ASYNC_NOTIF_VALUE n 9 median 900 max 47680 us; " +
+    "to DO_BOTTOM_HALF called n 9 median 1800 max 3576312 us; with a thread free n 9 median 1700 max 1304036 us; " +
+    "served in n 9 median 787 max 16926 us; to DO_BOTTOM_HALF done n 9 median 2624 max 3577147 us; 0 DO_BOTTOM_HALF calls found every OP-TEE thread busy",
+  ];
+  const lat = parseLatency(line, "tee1");
+  assert.is(timeoutsOnGuestSide("tee1", lat), null, "1.3 s with a thread free, by the hypervisor's estimate alone");
+  const bh = (irq: number, queued: number, dequeued: number) => ({ irq, woken: irq + 0.0001, running: irq + 0.0002, queued, dequeued, irqs: 1 });
+  const queued = bottomHalfSummary([bh(10, 10.0003, 13.5734), bh(20, 20.0832, 20.09), { ...bh(30, 30.001, 0), dequeued: null }]);
+  assert.equal(queued, { count: 2, late: 1, worstBeforeQueueUs: 83200, worstInQueueUs: 3573100 });
+  assert.match(timeoutsOnGuestSide("tee1", lat, queued) ?? "", /entered its driver's call queue within 83\.2 ms of the interrupt and then waited up to 3573\.1 ms/);
+  const slow = bottomHalfSummary([bh(10, 10.7, 10.8)]);
+  assert.is(timeoutsOnGuestSide("tee1", lat, slow), null, "0.7 s before it even asked for the call");
+  assert.is(timeoutsOnGuestSide("tee1", parseLatency([line[0].replace("max 16926 us", "max 600000 us")], "tee1"), queued), null, "served too slowly");
 });
 
 test.run();

@@ -10,6 +10,8 @@
  * (tools/images/initramfs.ts).
  */
 
+import type { BottomHalf } from "../bench/xtest-trace.ts";
+
 export interface Watchdog {
   /** The last call_count printed: exact up to 9, then to within 60 (it prints every 60th call). */
   calls: number;
@@ -137,22 +139,55 @@ export function parseLatency(lines: string[], name: string): Omit<GuestLatency, 
 export const HYP_SHARE_LIMIT_US = 500_000;
 
 /**
- * Whether guest `name`'s watchdog timeouts are its own kernel's doing, by the hypervisor's own measurements
- * (`latency`, parseLatency): every notification reached the guest's GET, and every DO_BOTTOM_HALF call was
- * served once it reached the hypervisor, with both together under half the watchdog's second; and of the time
- * between the interrupt and the guest's call, the part with one of the guest's OP-TEE threads free stayed under
- * that half second too. So a bottom half that came late waited in the guest's kernel for one of its own threads,
- * held by its own calls (Linux queues every call, DO_BOTTOM_HALF included, until one is free). Says why, or null
- * when the hypervisor's share could have caused them.
+ * A guest's own account of its bottom halves (its kernel's trace, init's xtest_trace=optee; xtest-trace.ts
+ * bottomHalves): from its notification's hard interrupt to its DO_BOTTOM_HALF entering the driver's call queue,
+ * and in that queue, waiting for one of its OP-TEE threads to come free (its own calls hold them).
  */
-export function timeoutsOnGuestSide(name: string, latency: Omit<GuestLatency, "watchdogTimeouts"> | null): string | null {
+export interface GuestBottomHalves {
+  count: number;
+  /** Those that took half the watchdog's second or more from the interrupt to leaving the queue. */
+  late: number;
+  worstBeforeQueueUs: number;
+  worstInQueueUs: number;
+}
+
+export function bottomHalfSummary(bhs: BottomHalf[]): GuestBottomHalves {
+  const done = bhs.filter((b) => b.queued !== null && b.dequeued !== null);
+  const us = (s: number) => Math.round(s * 1e6);
+  return {
+    count: done.length,
+    late: done.filter((b) => b.dequeued! - b.irq >= HYP_SHARE_LIMIT_US / 1e6).length,
+    worstBeforeQueueUs: Math.max(0, ...done.map((b) => us(b.queued! - b.irq))),
+    worstInQueueUs: Math.max(0, ...done.map((b) => us(b.dequeued! - b.queued!))),
+  };
+}
+
+/**
+ * Whether guest `name`'s watchdog timeouts are its own kernel's doing. First, by the hypervisor's own
+ * measurements (`latency`, parseLatency): every notification reached the guest's GET, and every DO_BOTTOM_HALF
+ * call was served once it reached the hypervisor, with both together under half the watchdog's second. Then, what
+ * the guest did in between: with its kernel's trace (`trace`), every bottom half entered the driver's call queue
+ * within that half second of its interrupt, so a late one waited in the queue for one of the guest's OP-TEE
+ * threads, held by its own calls (Linux queues every call, DO_BOTTOM_HALF included, first come first served).
+ * Without the trace, the hypervisor's estimate of the same: of the time to the call, the part with fewer of the
+ * guest's calls open than it has OP-TEE threads stayed under the half second (an overestimate: a thread that comes
+ * free goes to the queue's first caller, and a hand-over to a caller not yet running shows as free). Says why, or
+ * null when the hypervisor's share could have caused them.
+ */
+export function timeoutsOnGuestSide(name: string, latency: Omit<GuestLatency, "watchdogTimeouts"> | null, trace: GuestBottomHalves | null = null): string | null {
   if (!latency) return null;
   const get = latency.toGet.maxUs, served = latency.bottomHalfServed.maxUs, called = latency.toBottomHalfCall.maxUs;
   const free = latency.toBottomHalfCallThreadFree.maxUs;
-  if (get === null || served === null || called === null || free === null) return null;
-  if (get + served >= HYP_SHARE_LIMIT_US || free >= HYP_SHARE_LIMIT_US) return null;
+  if (get === null || served === null || called === null) return null;
+  if (get + served >= HYP_SHARE_LIMIT_US) return null;
   const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`;
-  return `${name}'s watchdog timeouts are its kernel's: notifications reached its GET within ${ms(get)} and OP-TEE served ` +
-    `each DO_BOTTOM_HALF within ${ms(served)} of its call; the kernel made that call up to ${ms(called)} after the ` +
-    `interrupt, but never more than ${ms(free)} of it with one of its OP-TEE threads free: it waited for its own calls to end`;
+  const hyp = `${name}'s watchdog timeouts are its kernel's: notifications reached its GET within ${ms(get)} and OP-TEE served ` +
+    `each DO_BOTTOM_HALF within ${ms(served)} of its call; the kernel made that call up to ${ms(called)} after the interrupt, `;
+  if (trace && trace.count > 0) {
+    if (trace.worstBeforeQueueUs >= HYP_SHARE_LIMIT_US) return null;
+    return hyp + `and by its own trace each bottom half entered its driver's call queue within ${ms(trace.worstBeforeQueueUs)} ` +
+      `of the interrupt and then waited up to ${ms(trace.worstInQueueUs)} there for one of its OP-TEE threads, held by its own calls`;
+  }
+  if (free === null || free >= HYP_SHARE_LIMIT_US) return null;
+  return hyp + `but never more than ${ms(free)} of it with one of its OP-TEE threads free: it waited for its own calls to end`;
 }

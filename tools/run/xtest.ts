@@ -9,9 +9,10 @@
  * and xtest-hyp.log, prints a table, and exits non-zero unless every TEE guest matches native:
  * the same failed cases, as many skipped, OOMs ignored only in regression_1013.* and exactly the subtests
  * those cost (xtest-report.ts), the same failed subtests; OP-TEE's notification watchdog no more timeouts
- * than natively, unless the hypervisor's own measurements put every late bottom half on the guest's side
- * (notificationProblems), and a call count that kept up with xtest's seconds (notif-report.ts); and plain has
- * no /dev/tee0.
+ * than natively, unless the hypervisor's own measurements and the guest's own trace of its bottom halves put every
+ * late one on the guest's side (notificationProblems), and a call count that kept up with xtest's seconds
+ * (notif-report.ts); and plain has no /dev/tee0. Each TEE guest traces its bottom halves (init's xtest_trace=optee;
+ * XTEST_TRACE=<guest,…|none> to choose) and xtest.json says what the trace found (bottomHalves).
  *
  * Usage: tsx tools/run/xtest.ts [--only native|hyp] [--selection <xtest=…>] [--verbose] [--reboot-loop <s>]
  *   --only hyp reuses the native results of the last run (build/results/xtest.json) with the same selection.
@@ -29,8 +30,9 @@ import { parseReboots, type RebootReport } from "./reboot-report.ts";
 import { RESULTS } from "./boot-lib.ts";
 import { FULL_XTEST, hypXtest, nativeXtest } from "./xtest-lib.ts";
 import { caseRanges, checkNative, compareWithNative, type XtestReport } from "./xtest-report.ts";
-import { compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog, timeoutsOnGuestSide,
-  type Notifications } from "./notif-report.ts";
+import { bottomHalfSummary, compareNotifications, NATIVE, notifInterrupts, notificationsOf, parseLatency, parseWatchdog, timeoutsOnGuestSide,
+  type GuestBottomHalves, type Notifications } from "./notif-report.ts";
+import { bottomHalves, parseTrace, traceText } from "../bench/xtest-trace.ts";
 
 const log = (s: string) => console.log(`[xtest] ${s}`);
 const JSON_OUT = join(RESULTS, "xtest.json");
@@ -123,10 +125,10 @@ async function main(): Promise<number> {
     log(`hypervisor: ${setup.name} with ${tees.join(" and ")} running xtest=${selection} at the same time, ${others.join(", ")} checking it has no TEE`);
     const hypSetup = rebootLoop ? rebootLoopSetup() : setup;
     const bootArgs: Record<string, Record<string, string>> = rebootLoop ? { tee2: { run: "xtest", xtest: REBOOT_SELECTION, reboot_until: String(rebootLoop) } } : {};
-    // XTEST_TRACE=<guest>: a diagnosis, not a test: that guest traces what its notifications cost it (init's
-    // xtest_trace=optee; tools/bench/xtest-trace.ts --bottom-halves reads it from the console log).
-    const traced = process.env.XTEST_TRACE;
-    if (traced) bootArgs[traced] = { ...bootArgs[traced], xtest_trace: "optee" };
+    // Each TEE guest running the whole suite traces what its notifications cost it (init's xtest_trace=optee: its
+    // hard interrupt, irq thread and waits in the driver's call queue), for the watchdog's verdict below;
+    // XTEST_TRACE=<guest,…|none> says which instead.
+    for (const name of tracedGuests(tees, rebootLoop)) bootArgs[name] = { ...bootArgs[name], xtest_trace: "optee" };
     if (rebootLoop) log(`tee2 instead reboots in a loop for the first ${rebootLoop} s, running xtest=${REBOOT_SELECTION} in each life`);
     const h = await hypXtest(hypSetup, {
       selection, name: rebootLoop ? "xtest-reboot" : "xtest", timeoutSeconds: Number(values["hyp-timeout"]),
@@ -145,8 +147,10 @@ async function main(): Promise<number> {
       } else if (tees.includes(g.name)) {
         // Client id = the guest's index + 1 (mediator/clients.ts).
         const notif = notificationsIn(secureLog, setup.guests.findIndex((c) => c.name === g.name) + 1, h.run.result.lines, g.name);
-        out[g.name] = summary(g, notif);
-        problems.push(...notificationProblems(g.name, notif, nativeNotif, g.seconds, h.run.result.lines));
+        const bottomHalves = guestBottomHalves(h.run.result.lines, g.name);
+        out[g.name] = { ...summary(g, notif), ...(bottomHalves ? { bottomHalves } : {}) };
+        if (bottomHalves) log(`${g.name.padEnd(6)} bottom halves by its own trace: ${bottomHalves.count}, ${bottomHalves.late} of them 0.5 s or more to the call; worst from the interrupt to its driver's call queue ${(bottomHalves.worstBeforeQueueUs / 1000).toFixed(1)} ms, in the queue (its OP-TEE threads held by its own calls) ${(bottomHalves.worstInQueueUs / 1000).toFixed(1)} ms`);
+        problems.push(...notificationProblems(g.name, notif, nativeNotif, g.seconds, h.run.result.lines, bottomHalves));
         rows.push({ name: g.name, r: g });
         // Without a usable baseline only the guest's own failures can be told apart.
         const own = compareWithNative(native!, g).filter((p) => !nativeProblems.length || g.subtests === null || !/native/.test(p));
@@ -186,13 +190,27 @@ async function main(): Promise<number> {
  * native run has 2 (a reboot loop adds a booting guest): a guest's calls into OP-TEE take longer in wall time, and
  * Linux queues its DO_BOTTOM_HALF until one of them ends and frees one of the guest's 2 OP-TEE threads.
  */
-function notificationProblems(name: string, notif: Notifications, native: Notifications | null, seconds: number | null, lines: string[]): string[] {
+function notificationProblems(name: string, notif: Notifications, native: Notifications | null, seconds: number | null, lines: string[],
+  trace: GuestBottomHalves | null): string[] {
   const problems = compareNotifications(name, notif, native, seconds);
-  const excuse = timeoutsOnGuestSide(name, parseLatency(lines, name));
+  const excuse = timeoutsOnGuestSide(name, parseLatency(lines, name), trace);
   if (!excuse) return problems;
   const kept = problems.filter((p) => !/watchdog counted \d+ timeout/.test(p));
   if (kept.length < problems.length) log(`${name}: ${notif.watchdogTimeouts} watchdog timeout(s), not the hypervisor's: ${excuse}`);
   return kept;
+}
+
+/** The TEE guests that trace their bottom halves: every one running the whole run (not a reboot loop's tee2). */
+function tracedGuests(tees: string[], rebootLoop: number | null): string[] {
+  const env = process.env.XTEST_TRACE;
+  if (env) return env === "none" ? [] : env.split(",");
+  return tees.filter((name) => !(rebootLoop && name === "tee2"));
+}
+
+/** What guest `name`'s own trace says of its bottom halves, if it printed one. */
+function guestBottomHalves(lines: string[], name: string): GuestBottomHalves | null {
+  const text = traceText(lines.join("\n"), name);
+  return text ? bottomHalfSummary(bottomHalves(parseTrace(text))) : null;
 }
 
 /** Is there a native run of `selection` in xtest.json to compare with? */
