@@ -33,16 +33,16 @@ export const WINDOWS: { name: string; from: number }[] = [
   { name: "invoke-values", from: 19 }, { name: "invoke-memref", from: 21 },
 ];
 
-interface Sym { addr: number; name: string }
+export interface Sym { addr: number; name: string }
 
 /** The text symbols of an ELF, by address. */
-function symbols(elf: string): Sym[] {
+export function symbols(elf: string): Sym[] {
   const out = execFileSync("aarch64-linux-gnu-nm", ["-n", "--defined-only", elf], { encoding: "utf8" });
   return out.split("\n").map((l) => l.split(" ")).filter((p) => p.length >= 3 && /^[tTwW]$/.test(p[1]))
     .map(([a, , n]) => ({ addr: parseInt(a, 16), name: n }));
 }
 
-function symbolAt(syms: Sym[], addr: number): string {
+export function symbolAt(syms: Sym[], addr: number): string {
   let lo = 0, hi = syms.length - 1, best = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;

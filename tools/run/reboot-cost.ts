@@ -30,7 +30,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { setup } from "../../configs/qemu-virt.ts";
 import type { Setup } from "../../configs/setup.ts";
-import { RESULTS } from "./boot-lib.ts";
+import { BUILD, RESULTS } from "./boot-lib.ts";
+import { symbols } from "../bench/micro-profile.ts";
 import { parseLatency, parseWatchdog } from "./notif-report.ts";
 import { parseReboots, type RestartCost } from "./reboot-report.ts";
 import { hypXtest } from "./xtest-lib.ts";
@@ -113,7 +114,7 @@ async function one(mode: Mode, selection: string, until: number, i: number, icou
   let tee1Profile: Summary | null | undefined;
   if (profile) {
     const blocks = windowBlocks(blocksOut);
-    const place: Place = { el2: qemuVirt.hypervisor.image, optee: opteeText(readSecure(secureLog)) };
+    const place: Place = { el2: qemuVirt.hypervisor.image, optee: opteeText(readSecure(secureLog)), el2Symbols: symbols(join(BUILD, "hyp.elf")) };
     if (blocks) windows.push({ mode, blocks, place });
     tee1Profile = blocks ? summarize(blocks, place) : null;
   }

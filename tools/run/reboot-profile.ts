@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BENCH_DIR } from "../bench/bench-lib.ts";
+import { symbolAt, type Sym } from "../bench/micro-profile.ts";
 
 export const TBPROF_PLUGIN = join(BENCH_DIR, "tbprof.so");
 
@@ -61,11 +62,12 @@ export function opteeText(secureLog: string): { va: bigint; size: bigint } | nul
   return m ? { va: BigInt(m[1]), size: BigInt(m[2]) - BigInt(m[1]) + 1n } : null;
 }
 
-export interface Place { el2: { base: number; size: number }; optee: { va: bigint; size: bigint } | null }
+/** Where a run's code lay: the hypervisor's image (and its symbols, to name its blocks), OP-TEE's core. */
+export interface Place { el2: { base: number; size: number }; optee: { va: bigint; size: bigint } | null; el2Symbols?: Sym[] }
 
 function region(b: Block, p: Place): string {
   if (b.vaddr >= 0xffff_0000_0000_0000n) return "kernel";
-  if (b.vaddr >= BigInt(p.el2.base) && b.vaddr < BigInt(p.el2.base + p.el2.size)) return "el2";
+  if (b.vaddr >= BigInt(p.el2.base) && b.vaddr < BigInt(p.el2.base + p.el2.size)) return p.el2Symbols ? `el2 ${symbolAt(p.el2Symbols, Number(b.vaddr))}` : "el2";
   if (p.optee && b.vaddr >= p.optee.va && b.vaddr < p.optee.va + p.optee.size) return `optee+0x${(b.vaddr - p.optee.va).toString(16)}`;
   return "low";
 }
@@ -85,7 +87,7 @@ export interface Summary { byRegion: Record<string, number>; spinning: Record<st
 export function summarize(blocks: Block[], p: Place): Summary {
   const byRegion: Record<string, number> = {}, spinning: Record<string, number> = {};
   for (const b of blocks) {
-    const r = region(b, p).startsWith("optee") ? "optee" : region(b, p);
+    const r = region(b, p).split(/[ +]/)[0];
     const n = b.insns * b.executions / 1e6;
     byRegion[r] = (byRegion[r] ?? 0) + n;
     if (spins(b.head)) spinning[r] = (spinning[r] ?? 0) + n;
@@ -108,7 +110,7 @@ export function moreIn(a: { blocks: Block[]; place: Place }, b: { blocks: Block[
   const ta = total(a), tb = total(b);
   return [...tb.entries()].map(([k, v]) => ({ ...v, extra: v.n - (ta.get(k)?.n ?? 0) }))
     .sort((x, y) => y.extra - x.extra).slice(0, top)
-    .map((x) => `${(x.extra / 1e6).toFixed(1).padStart(8)} M  ${x.where.padEnd(18)} ${spins(x.head) ? "spin? " : "      "}${x.head}`);
+    .map((x) => `${(x.extra / 1e6).toFixed(1).padStart(8)} M  ${x.where.padEnd(30)} ${spins(x.head) ? "spin? " : "      "}${x.head}`);
 }
 
 export function readSecure(file: string): string {
