@@ -23,8 +23,10 @@ test("the window is the difference of the last two snapshots, by region, with li
   const out = snapshots(dir, "t.txt",
     [line("ffff800010000000", 4, 1_000_000, "aa", NOP)],
     [line("ffff800010000000", 4, 2_000_000, "aa", NOP), line("81395100", 2, 500_000, "bb", WFE)],
-    [line("ffff800010000000", 4, 3_000_000, "aa", NOP), line("81395100", 2, 2_500_000, "bb", WFE), line("40001000", 10, 100_000, "cc", LDAXR)]);
+    [line("ffff800010000000", 4, 3_000_000, "aa", NOP), line("81395100", 2, 1_500_000, "bb", WFE), line("40001000", 10, 100_000, "cc", LDAXR),
+      line("81395100", 2, 1_000_000, "bb", WFE)]);
   const blocks = windowBlocks(out)!;
+  assert.is(blocks.find((b) => b.hash === "bb")!.executions, 2_000_000, "a block translated twice counts both translations");
   assert.equal(summarize(blocks, place), { byRegion: { kernel: 4, optee: 4, el2: 1 }, spinning: { optee: 4, el2: 1 } });
   clearSnapshots(out);
   assert.is(windowBlocks(out), null, "an earlier run's snapshots are gone");

@@ -26,7 +26,10 @@ function readBlocks(file: string): Map<string, Block> {
   for (const l of readFileSync(file, "utf8").split("\n")) {
     if (!l) continue;
     const [va, n, e, hash, , head] = l.split(" ");
-    out.set(`${va} ${hash}`, { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash, head: head ?? "" });
+    // A block QEMU translated again (its page written, a flush) has a line per translation: their sum is its count.
+    const key = `${va} ${hash}`, seen = out.get(key);
+    if (seen) seen.executions += Number(e);
+    else out.set(key, { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash, head: head ?? "" });
   }
   return out;
 }
