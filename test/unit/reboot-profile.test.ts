@@ -25,21 +25,29 @@ test("the window is the difference of the last two snapshots, by region, with li
     [line("ffff800010000000", 4, 2_000_000, "aa", NOP), line("81395100", 2, 500_000, "bb", WFE)],
     [line("ffff800010000000", 4, 3_000_000, "aa", NOP), line("81395100", 2, 1_500_000, "bb", WFE), line("40001000", 10, 100_000, "cc", LDAXR),
       line("81395100", 2, 1_000_000, "bb", WFE)]);
-  const blocks = windowBlocks(out)!;
+  const blocks = windowBlocks(out, [0, 1])!;
   assert.is(blocks.find((b) => b.hash === "bb")!.executions, 2_000_000, "a block translated twice counts both translations");
   assert.equal(summarize(blocks, place), { byRegion: { kernel: 4, optee: 4, el2: 1 }, spinning: { optee: 4, el2: 1 } });
   clearSnapshots(out);
-  assert.is(windowBlocks(out), null, "an earlier run's snapshots are gone");
+  assert.is(windowBlocks(out, [0, 1]), null, "an earlier run's snapshots are gone");
 });
 
 test("runs are compared by the bytes of their blocks, wherever ASLR put them", () => {
   const dir = mkdtempSync(join(tmpdir(), "tbprof-"));
-  const a = windowBlocks(snapshots(dir, "a", [], [line("81395100", 2, 1_000_000, "bb", WFE)]))!;
+  const a = windowBlocks(snapshots(dir, "a", [], [line("81395100", 2, 1_000_000, "bb", WFE)]), [0])!;
   const moved: Place = { ...place, optee: { va: 0x9000_0000n, size: 0x6_5000n } };
-  const b = windowBlocks(snapshots(dir, "b", [], [line("90000100", 2, 4_000_000, "bb", WFE), line("90000200", 1, 1_000_000, "dd", NOP)]))!;
+  const b = windowBlocks(snapshots(dir, "b", [], [line("90000100", 2, 4_000_000, "bb", WFE), line("90000200", 1, 1_000_000, "dd", NOP)]), [0])!;
   const rows = moreIn({ blocks: a, place }, { blocks: b, place: moved });
   assert.match(rows[0], /^\s+6\.0 M\s+optee\+0x100\s+spin\? 5f2003d5/);
   assert.match(rows[1], /^\s+1\.0 M\s+optee\+0x200\s+1f2003d5/);
+});
+
+test("with per-vCPU counts, only the asked vCPUs' executions count", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tbprof-"));
+  const out = snapshots(dir, "c", [`${line("60004000", 10, 30, "ee", NOP)} 10,10,10,0,0,0,0,0`],
+    [`${line("60004000", 10, 330, "ee", NOP)} 10,10,310,0,0,0,0,0`]);
+  assert.equal(windowBlocks(out, [0, 1]), [], "nothing on CPUs 0 and 1 in the window");
+  assert.is(windowBlocks(out, [2])![0].executions, 300);
 });
 
 test("OP-TEE's code is where its memory map says, in this boot", () => {

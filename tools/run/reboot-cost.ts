@@ -113,7 +113,7 @@ async function one(mode: Mode, selection: string, until: number, i: number, icou
   const loop = parseReboots("tee2", lines);
   let tee1Profile: Summary | null | undefined;
   if (profile) {
-    const blocks = windowBlocks(blocksOut);
+    const blocks = windowBlocks(blocksOut, TEE1_CPUS);
     const place: Place = { el2: qemuVirt.hypervisor.image, optee: opteeText(readSecure(secureLog)), el2Symbols: symbols(join(BUILD, "hyp.elf")) };
     if (blocks) windows.push({ mode, blocks, place });
     tee1Profile = blocks ? summarize(blocks, place) : null;

@@ -1,8 +1,8 @@
 /**
  * `reboot-cost --profile` (issue 14): which code tee1's own CPUs run more beside tee2's restarts than beside the
- * same work without them. The tbprof plugin (tools/bench/profile/tbprof.c) counts only tee1's vCPUs' blocks and
- * snapshots them at init's xtest_marks on those vCPUs; the difference of the last two snapshots is what they ran
- * during tee1's xtest. Blocks are compared between runs by their bytes (KASLR moves the kernel, OP-TEE's core
+ * same work without them. The tbprof plugin (tools/bench/profile/tbprof.c) counts every vCPU's blocks, per vCPU,
+ * and snapshots them at init's xtest_marks on tee1's vCPUs; the difference of the last two snapshots, on tee1's
+ * vCPUs, is what they ran during tee1's xtest. Blocks are compared between runs by their bytes (KASLR moves the kernel, OP-TEE's core
  * ASLR moves OP-TEE, the loader moves TAs); OP-TEE's core blocks are also named by their offset in
  * tee-pager_v2.bin (the secure log says where its TEE_RAM_RX lies in this boot), to disassemble.
  */
@@ -13,23 +13,26 @@ import { symbolAt, type Sym } from "../bench/micro-profile.ts";
 
 export const TBPROF_PLUGIN = join(BENCH_DIR, "tbprof.so");
 
-/** QEMU's arguments: count only `cpus`, snapshot at their marks, into `out` (out.mark1, out.mark2 …). */
+/** QEMU's arguments: count every vCPU (per vCPU too), snapshot at `cpus`' marks, into `out` (out.mark1 …). */
 export function tbprofArgs(out: string, cpus: number[]): string[] {
   if (!existsSync(TBPROF_PLUGIN)) throw new Error(`${TBPROF_PLUGIN} is missing: make build/bench/tbprof.so`);
-  return ["-plugin", `${TBPROF_PLUGIN},out=${out},marks=1,cpus=${cpus.join(":")}`];
+  return ["-plugin", `${TBPROF_PLUGIN},out=${out},marks=1,mark_cpus=${cpus.join(":")}`];
 }
 
 interface Block { vaddr: bigint; insns: number; executions: number; hash: string; head: string }
 
-function readBlocks(file: string): Map<string, Block> {
+/** The blocks of a snapshot, with their executions on `cpus` (all vCPUs when the line has no per-vCPU counts). */
+function readBlocks(file: string, cpus: number[]): Map<string, Block> {
   const out = new Map<string, Block>();
   for (const l of readFileSync(file, "utf8").split("\n")) {
     if (!l) continue;
-    const [va, n, e, hash, , head] = l.split(" ");
+    const [va, n, e, hash, , head, byCpu] = l.split(" ");
+    const perCpu = byCpu?.split(",").map(Number);
+    const executions = perCpu ? cpus.reduce((sum, c) => sum + (perCpu[c] ?? 0), 0) : Number(e);
     // A block QEMU translated again (its page written, a flush) has a line per translation: their sum is its count.
     const key = `${va} ${hash}`, seen = out.get(key);
-    if (seen) seen.executions += Number(e);
-    else out.set(key, { vaddr: BigInt(`0x${va}`), insns: Number(n), executions: Number(e), hash, head: head ?? "" });
+    if (seen) seen.executions += executions;
+    else out.set(key, { vaddr: BigInt(`0x${va}`), insns: Number(n), executions, hash, head: head ?? "" });
   }
   return out;
 }
@@ -46,11 +49,11 @@ export function clearSnapshots(out: string): void {
   for (const n of snapshotNumbers(out)) rmSync(`${out}.mark${n}`);
 }
 
-/** What ran between the last two snapshots of `out`, per block (executions); null with fewer than two. */
-export function windowBlocks(out: string): Block[] | null {
+/** What `cpus` ran between the last two snapshots of `out`, per block (executions); null with fewer than two. */
+export function windowBlocks(out: string, cpus: number[]): Block[] | null {
   const marks = snapshotNumbers(out);
   if (marks.length < 2) return null;
-  const [a, b] = marks.slice(-2).map((n) => readBlocks(`${out}.mark${n}`));
+  const [a, b] = marks.slice(-2).map((n) => readBlocks(`${out}.mark${n}`, cpus));
   const blocks: Block[] = [];
   for (const [key, blk] of b) {
     const executions = blk.executions - (a.get(key)?.executions ?? 0);

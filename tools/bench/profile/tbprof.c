@@ -2,7 +2,8 @@
  * A QEMU TCG plugin that counts executed instructions per translation block and writes one line per block at
  * exit: virtual address, instructions, executions, a hash of the block's bytes, how many WFIs it holds (a vCPU
  * waiting: QEMU's own idle callback never fires under -icount's round robin) and its first 16 bytes (to find it
- * again in an image whose addresses moved, as KASLR moves the kernel's). tools/bench/profile.ts
+ * again in an image whose addresses moved, as KASLR moves the kernel's), then the executions per vCPU (the first
+ * eight, comma-separated). tools/bench/profile.ts
  * attributes the hypervisor's blocks with addr2line and compares the rest by content (the guest kernel's
  * addresses move with KASLR; its code does not).
  *
@@ -11,8 +12,9 @@
  * the marker of cpuinsns.c (HINT #0x7f; init's xtest_marks runs it just before and just after xtest): the
  * difference of two snapshots is what ran between the marks.
  * With cpus=A:B:…, only what those vCPUs execute is counted, and only their marks snapshot (a guest's own CPUs,
- * beside another guest that boots and marks too).
- * Usage: -plugin tbprof.so,out=FILE[,marks=1][,cpus=0:1]
+ * beside another guest that boots and marks too); mark_cpus= (after cpus=) lets other vCPUs be counted while
+ * only these snapshot.
+ * Usage: -plugin tbprof.so,out=FILE[,marks=1][,cpus=0:1][,mark_cpus=0:1]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,8 +23,12 @@
 
 #include "plugin-api.h"
 
+/* Executions are also kept per vCPU for the first PER_CPU of them (the last field of a line). */
+#define PER_CPU 8
+
 struct block {
 	uint64_t vaddr, hash, executions;
+	uint64_t by_cpu[PER_CPU];
 	uint32_t wfis;
 	uint32_t insns;
 	uint32_t marker; /* holds the marker: a snapshot each time it runs */
@@ -40,8 +46,8 @@ static const uint8_t MARKER[4] = { 0xff, 0x2f, 0x03, 0xd5 };
 #define MAX_MARKS 64
 static int snapshots_on;
 static unsigned marks;
-/* The vCPUs counted, one bit each: all unless cpus= says otherwise. */
-static uint64_t cpu_mask = ~0ull;
+/* The vCPUs counted, and those whose markers snapshot, one bit each: all unless cpus= / mark_cpus= say otherwise. */
+static uint64_t cpu_mask = ~0ull, mark_mask = ~0ull;
 
 static void write_blocks(const char *path);
 
@@ -58,11 +64,14 @@ static void marked(void)
 static void executed(unsigned int vcpu, void *userdata)
 {
 	struct block *b = userdata;
-	if (vcpu < 64 && !(cpu_mask >> vcpu & 1))
+	int counted = vcpu >= 64 || (cpu_mask >> vcpu & 1);
+	if (b->marker && (vcpu >= 64 || (mark_mask >> vcpu & 1)))
+		marked();
+	if (!counted)
 		return;
 	b->executions++;
-	if (b->marker)
-		marked();
+	if (vcpu < PER_CPU)
+		b->by_cpu[vcpu]++;
 }
 
 static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -107,6 +116,8 @@ static void write_blocks(const char *path)
 				(unsigned long long)b->executions, (unsigned long long)b->hash, b->wfis);
 			for (size_t k = 0; k < sizeof(b->head); k++)
 				fprintf(f, "%02x", b->head[k]);
+			for (size_t c = 0; c < PER_CPU; c++)
+				fprintf(f, "%c%llu", c ? ',' : ' ', (unsigned long long)b->by_cpu[c]);
 			fputc('\n', f);
 		}
 	fclose(f);
@@ -136,7 +147,9 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 		else if (!strcmp(argv[i], "marks=1"))
 			snapshots_on = 1;
 		else if (!strncmp(argv[i], "cpus=", 5))
-			cpu_mask = cpus_of(argv[i] + 5);
+			cpu_mask = mark_mask = cpus_of(argv[i] + 5);
+		else if (!strncmp(argv[i], "mark_cpus=", 10))
+			mark_mask = cpus_of(argv[i] + 10);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
 	qemu_plugin_register_atexit_cb(id, finished, NULL);
 	return 0;
