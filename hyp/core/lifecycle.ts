@@ -30,7 +30,7 @@ import { teeOps } from "./tee-ops";
 import { pl011Reset } from "../vdev/pl011";
 import { vgicInit } from "../vgic/state";
 import {
-  restartBegin, restartEnd, restartStepDone, restartStepStart, STEP_IMAGES, STEP_IN_FLIGHT, STEP_VM_CREATED, STEP_VM_DESTROYED,
+  restartBegin, restartEnd, restartLoadedOn, restartStepDone, restartStepStart, STEP_IMAGES, STEP_IN_FLIGHT, STEP_VM_CREATED, STEP_VM_DESTROYED,
 } from "./restart-time";
 
 /** Restarts logged line by line; after that a guest in a reboot loop is logged at its 2^n-th start only. */
@@ -149,6 +149,7 @@ export function guestImagesLoaded(cpu: u32, g: u32, loaded: bool): u32 {
   if (g >= guestCount() || guestAt(g).state != GUEST_RESTARTING) return continueCpu(cpu);
   setServing(cpu, g);
   restartStepDone(g, STEP_IMAGES);
+  restartLoadedOn(g, cpu);
   const guest = guestAt(g);
   if (!loaded) {
     guest.state = GUEST_OFF;
