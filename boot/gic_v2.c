@@ -12,7 +12,16 @@
  * List registers are 32 bits here; the core builds them in the GICv3 format
  * and this file converts. Guests are given Group 0 (Linux's GICv2 driver
  * enables Group 0 of its CPU interface only), their priority's top 5 bits,
- * the HW bit with the physical INTID (the virtual timer), and the state.
+ * and the state.
+ *
+ * The core links the virtual timer to its physical PPI (the HW bit: the guest's deactivation ends the physical
+ * one). This back end does that link itself instead: the LR asks for a maintenance interrupt when the guest
+ * deactivates it (EOI bit), and the exit that brings deactivates the PPI here. QEMU's GICv2 (hw/intc/arm_gic.c,
+ * 10.0) does deactivate the physical PPI on a HW LR's deactivation, but re-evaluates only the virtual interfaces
+ * after it: a timer that expired again meanwhile stays pending and unsignalled until some other interrupt
+ * happens to make the GIC look again. With other guests running that is soon; a guest running alone on an
+ * otherwise idle machine waited in WFI for ever (the rpi4 test's rare hang at power-off). A write to GICC_DIR
+ * makes it look. The cost is one more exit per timer interrupt.
  */
 #include "board.h"
 #if BOARD_GIC_VERSION == 2
@@ -32,6 +41,7 @@
 #define GICD_ICACTIVER0 0x380
 #define GICD_ICFGR_EDGE 2u
 #define GICD_SGIR 0xf00
+#define GICD_CPENDSGIR(n) (0xf10 + (n)) /* a byte per SGI: its pending state from each source CPU */
 #define GICD_SGIR_TARGET_SHIFT 16
 
 #define GICC_CTLR 0x0000
@@ -51,10 +61,9 @@
 #define GICH_VTR_LISTREGS(vtr) (((vtr) & 0x3f) + 1)
 #define GICH_LR(n) (0x100 + 4 * (n))
 #define GICH_LR_VIRTUAL_ID(v) ((uint32_t)(v) & 0x3ff)
-#define GICH_LR_PHYSICAL_ID(p) (((uint32_t)(p) & 0x3ff) << 10)
 #define GICH_LR_PRIORITY(p) ((((uint32_t)(p) >> 3) & 0x1f) << 23)
 #define GICH_LR_STATE_SHIFT 28
-#define GICH_LR_HW (1u << 31)
+#define GICH_LR_EOI (1u << 19) /* with HW clear: a maintenance interrupt when the guest deactivates it */
 
 /* The GICv3 list-register fields the core fills (hyp/vgic/regs.ts LR_*). */
 #define ICH_LR_STATE_SHIFT 62
@@ -67,6 +76,8 @@
 static unsigned lr_count;
 /* Each CPU's GICH_HCR as last written (gic_cpu_init: EN). */
 static uint32_t hcr_now[MAX_CPUS];
+/* Per CPU, the LRs last loaded with the virtual timer live in them: their deactivation is ended here (above). */
+static uint32_t timer_lrs[MAX_CPUS];
 
 /*
  * An SGI's acknowledge value carries the sending CPU in bits 12:10, and its
@@ -110,9 +121,11 @@ void gic_cpu_init(unsigned cpu)
 {
 	/* The SGI/PPI registers of the distributor are banked: these are this CPU's. */
 	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + KICK_SGI, HYP_PRIORITY);
+	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + LOCK_SGI, HYP_PRIORITY);
 	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + VTIMER_PPI, HYP_PRIORITY);
 	mmio_write8(BOARD_GICD_BASE + GICD_IPRIORITYR + MAINTENANCE_PPI, HYP_PRIORITY);
-	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(0), (1u << KICK_SGI) | (1u << VTIMER_PPI) | (1u << MAINTENANCE_PPI));
+	mmio_write32(BOARD_GICD_BASE + GICD_ISENABLER(0),
+		     (1u << KICK_SGI) | (1u << LOCK_SGI) | (1u << VTIMER_PPI) | (1u << MAINTENANCE_PPI));
 
 	mmio_write32(BOARD_GICC_BASE + GICC_PMR, 0xff);
 	mmio_write32(BOARD_GICC_BASE + GICC_BPR, 0);
@@ -148,10 +161,10 @@ uint32_t gic_acknowledge(void)
 	if (intid < SGI_COUNT && cpu < MAX_CPUS)
 		sgi_iar[cpu][intid] = iar;
 	mmio_write32(BOARD_GICC_BASE + GICC_EOIR, iar);
-	/* A kick carries nothing but "enter the core", which the caller does next: ended here (gic.h). */
-	if (intid == KICK_SGI)
+	/* A kick carries nothing but "enter the core", which the caller does next; a lock wake-up not even that (gic.h). */
+	if (intid == KICK_SGI || intid == LOCK_SGI)
 		mmio_write32(BOARD_GICC_BASE + GICC_DIR, iar);
-	return intid;
+	return intid == LOCK_SGI ? INTID_SPURIOUS : intid;
 }
 
 bool gic_vtimer_reset(void)
@@ -171,19 +184,40 @@ void gic_deactivate(uint32_t intid)
 	mmio_write32(BOARD_GICC_BASE + GICC_DIR, value);
 }
 
-void gic_kick(unsigned cpu)
+static void send_sgi(unsigned cpu, uint32_t sgi)
 {
 	/* TargetListFilter 0: the CPUs in CPUTargetList (bits 23:16), CPU interface n = CPU n. */
 	__asm__ volatile("dsb ishst" ::: "memory");
-	mmio_write32(BOARD_GICD_BASE + GICD_SGIR, (1u << (GICD_SGIR_TARGET_SHIFT + (cpu & 7))) | KICK_SGI);
+	mmio_write32(BOARD_GICD_BASE + GICD_SGIR, (1u << (GICD_SGIR_TARGET_SHIFT + (cpu & 7))) | sgi);
+}
+
+void gic_kick(unsigned cpu)
+{
+	send_sgi(cpu, KICK_SGI);
+}
+
+void gic_lock_wake(unsigned cpu)
+{
+	send_sgi(cpu, LOCK_SGI);
+}
+
+void gic_lock_wake_clear(void)
+{
+	mmio_write8(BOARD_GICD_BASE + GICD_CPENDSGIR(LOCK_SGI), 0xff);
+}
+
+/* A live LR the core linked to a physical interrupt: only the virtual timer's PPI may be (anything else goes in unlinked). */
+static bool lr_is_live_timer(uint64_t lr)
+{
+	return (lr & ICH_LR_HW) && ICH_LR_PINTID(lr) == VTIMER_PPI && (lr >> ICH_LR_STATE_SHIFT) != 0;
 }
 
 static uint32_t lr_to_gicv2(uint64_t lr)
 {
 	uint32_t v = GICH_LR_VIRTUAL_ID(lr) | GICH_LR_PRIORITY(ICH_LR_PRIORITY(lr)) |
 		     (uint32_t)(lr >> ICH_LR_STATE_SHIFT) << GICH_LR_STATE_SHIFT;
-	if (lr & ICH_LR_HW)
-		v |= GICH_LR_HW | GICH_LR_PHYSICAL_ID(ICH_LR_PINTID(lr));
+	if (lr_is_live_timer(lr))
+		v |= GICH_LR_EOI;
 	return v;
 }
 
@@ -205,17 +239,32 @@ void gic_lrs_load(const struct frame *f)
 		mmio_write32(BOARD_GICH_BASE + GICH_HCR, hcr);
 		hcr_now[cpu] = hcr;
 	}
-	for (unsigned i = 0; i < lr_count; i++)
+	uint32_t timer = 0;
+	for (unsigned i = 0; i < lr_count; i++) {
 		mmio_write32(BOARD_GICH_BASE + GICH_LR(i), lr_to_gicv2(f->lr[i]));
+		if (lr_is_live_timer(f->lr[i]))
+			timer |= 1u << i;
+	}
+	if (cpu < MAX_CPUS)
+		timer_lrs[cpu] = timer;
 }
 
-/* Only the state changes while the guest runs: the rest of the core's value stays as it built it. */
+/*
+ * Only the state changes while the guest runs: the rest of the core's value stays as it built it. A timer LR
+ * the guest has deactivated since the load deactivates the physical PPI now, once.
+ */
 void gic_lrs_save(struct frame *f)
 {
+	unsigned cpu = this_cpu();
+	uint32_t timer = cpu < MAX_CPUS ? timer_lrs[cpu] : 0;
 	for (unsigned i = 0; i < lr_count; i++) {
 		uint32_t v = mmio_read32(BOARD_GICH_BASE + GICH_LR(i));
 		uint64_t state = (v >> GICH_LR_STATE_SHIFT) & 3;
+		if (state == 0 && (timer >> i & 1))
+			mmio_write32(BOARD_GICC_BASE + GICC_DIR, VTIMER_PPI);
 		f->lr[i] = (f->lr[i] & ~(3ull << ICH_LR_STATE_SHIFT)) | state << ICH_LR_STATE_SHIFT;
 	}
+	if (cpu < MAX_CPUS)
+		timer_lrs[cpu] = 0;
 }
 #endif

@@ -34,9 +34,14 @@
 #define ICH_HCR_EN 1ull
 #define ICH_HCR_UIE (1ull << 1) /* underflow: maintenance interrupt while at most one LR is valid */
 #define ICH_VTR_LISTREGS(vtr) (((vtr) & 0x1f) + 1)
+#define ICH_LR_HW (1ull << 61)
+#define ICH_LR_PINTID_MASK (0x1fffull << 32)
 
 /* The list registers this CPU has, at most the frame's: read from ICH_VTR_EL2 by the boot CPU's gic_cpu_init. */
 static unsigned lr_count;
+
+/* Each CPU's redistributor, once gic_cpu_init has found it. */
+static uintptr_t redistributor_of[MAX_CPUS];
 
 /* The redistributor of `cpu`: laid out in CPU order, BOARD_GICR_STRIDE apart; checked against GICR_TYPER. */
 static uintptr_t redistributor(unsigned cpu)
@@ -100,9 +105,12 @@ void gic_cpu_init(unsigned cpu)
 	while (mmio_read32(rd + GICR_WAKER) & GICR_WAKER_CHILDREN_ASLEEP)
 		;
 	mmio_write8(rd + GICR_IPRIORITYR + KICK_SGI, HYP_PRIORITY);
+	mmio_write8(rd + GICR_IPRIORITYR + LOCK_SGI, HYP_PRIORITY);
 	mmio_write8(rd + GICR_IPRIORITYR + VTIMER_PPI, HYP_PRIORITY);
 	mmio_write8(rd + GICR_IPRIORITYR + MAINTENANCE_PPI, HYP_PRIORITY);
-	mmio_write32(rd + GICR_ISENABLER0, (1u << KICK_SGI) | (1u << VTIMER_PPI) | (1u << MAINTENANCE_PPI));
+	mmio_write32(rd + GICR_ISENABLER0, (1u << KICK_SGI) | (1u << LOCK_SGI) | (1u << VTIMER_PPI) | (1u << MAINTENANCE_PPI));
+	if (cpu < MAX_CPUS)
+		redistributor_of[cpu] = rd;
 
 	sysreg_write(icc_sre_el2, ICC_SRE_EL2_VALUE);
 	__asm__ volatile("isb");
@@ -137,10 +145,10 @@ uint32_t gic_acknowledge(void)
 	uint32_t intid = (uint32_t)sysreg_read(icc_iar1_el1) & 0xffffff;
 	if (intid < 1020)
 		sysreg_write(icc_eoir1_el1, intid);
-	/* A kick carries nothing but "enter the core", which the caller does next: ended here (gic.h). */
-	if (intid == KICK_SGI)
+	/* A kick carries nothing but "enter the core", which the caller does next; a lock wake-up not even that (gic.h). */
+	if (intid == KICK_SGI || intid == LOCK_SGI)
 		sysreg_write(icc_dir_el1, intid);
-	return intid;
+	return intid == LOCK_SGI ? INTID_SPURIOUS : intid;
 }
 
 void gic_deactivate(uint32_t intid)
@@ -158,12 +166,29 @@ bool gic_vtimer_reset(void)
 	return was_active;
 }
 
-void gic_kick(unsigned cpu)
+static void send_sgi(unsigned cpu, uint64_t sgi)
 {
 	/* Affinity 3..1 = 0 (one cluster), TargetList bit = Aff0. */
 	__asm__ volatile("dsb ishst" ::: "memory");
-	sysreg_write(icc_sgi1r_el1, ((uint64_t)KICK_SGI << 24) | (1ull << (cpu & 15)));
+	sysreg_write(icc_sgi1r_el1, sgi << 24 | (1ull << (cpu & 15)));
 	__asm__ volatile("isb");
+}
+
+void gic_kick(unsigned cpu)
+{
+	send_sgi(cpu, KICK_SGI);
+}
+
+void gic_lock_wake(unsigned cpu)
+{
+	send_sgi(cpu, LOCK_SGI);
+}
+
+void gic_lock_wake_clear(void)
+{
+	unsigned cpu = this_cpu();
+	if (cpu < MAX_CPUS && redistributor_of[cpu])
+		mmio_write32(redistributor_of[cpu] + GICR_ICPENDR0, 1u << LOCK_SGI);
 }
 
 void gic_virtual_off(void)
@@ -173,14 +198,25 @@ void gic_virtual_off(void)
 }
 
 /* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
+/*
+ * The core links only the virtual timer to its physical PPI (the HW bit): an LR naming any other physical
+ * INTID goes in unlinked, so that no guest's deactivation can end a physical interrupt other than its timer's.
+ */
+static inline uint64_t lr_checked(uint64_t lr)
+{
+	if ((lr & ICH_LR_HW) && (lr & ICH_LR_PINTID_MASK) >> 32 != VTIMER_PPI)
+		return lr & ~(ICH_LR_HW | ICH_LR_PINTID_MASK);
+	return lr;
+}
+
 void gic_lrs_load(const struct frame *f)
 {
 	sysreg_write(ich_hcr_el2, f->lr_underflow ? ICH_HCR_EN | ICH_HCR_UIE : ICH_HCR_EN);
 	switch (lr_count) {
-	case 4: sysreg_write(ich_lr3_el2, f->lr[3]); /* fall through */
-	case 3: sysreg_write(ich_lr2_el2, f->lr[2]); /* fall through */
-	case 2: sysreg_write(ich_lr1_el2, f->lr[1]); /* fall through */
-	default: sysreg_write(ich_lr0_el2, f->lr[0]);
+	case 4: sysreg_write(ich_lr3_el2, lr_checked(f->lr[3])); /* fall through */
+	case 3: sysreg_write(ich_lr2_el2, lr_checked(f->lr[2])); /* fall through */
+	case 2: sysreg_write(ich_lr1_el2, lr_checked(f->lr[1])); /* fall through */
+	default: sysreg_write(ich_lr0_el2, lr_checked(f->lr[0]));
 	}
 }
 

@@ -23,7 +23,7 @@ void spin_unlock(spinlock_t *lock)
 /*
  * How long a waiter spins before it sleeps: 1/50000 s = 20 us, several times a core entry on hardware (500 to
  * 3,000 instructions). The longest, REGISTER_SHM of the largest buffer allowed, is ~60,000 (README): a waiter
- * behind it sleeps and is woken by its kick, later but correctly. A longer wait than that means the holder is not
+ * behind it sleeps and is woken by LOCK_SGI, later but correctly. A longer wait than that means the holder is not
  * running: under QEMU its vCPU thread was descheduled by the host, and a waiter spinning on would keep a host
  * core from the very thread it waits for.
  */
@@ -40,8 +40,8 @@ void sleep_lock_wait(sleeplock_t *lock, unsigned cpu, uint32_t ticket)
 		/*
 		 * Say which ticket this CPU sleeps for, then look once more (both sides fence between their store and
 		 * their load, so either the unlocker sees this CPU asleep or this CPU sees its turn). IRQs stay masked:
-		 * the unlocker's KICK_SGI ends the WFI and stays pending, to be taken as an ordinary kick once the guest
-		 * runs again. Any other pending interrupt ends it too; the loop then looks and waits again.
+		 * the unlocker's LOCK_SGI ends the WFI and stays pending until cleared here, so that it costs the guest
+		 * no exit later. Any other pending interrupt ends it too; the loop then looks and waits again.
 		 */
 		lock->waits_for[cpu] = ticket;
 		__atomic_fetch_or(&lock->sleepers, 1u << cpu, __ATOMIC_SEQ_CST);
@@ -49,6 +49,7 @@ void sleep_lock_wait(sleeplock_t *lock, unsigned cpu, uint32_t ticket)
 		while (__atomic_load_n(&lock->ticket.owner, __ATOMIC_ACQUIRE) != ticket)
 			__asm__ volatile("dsb sy; wfi" ::: "memory");
 		__atomic_fetch_and(&lock->sleepers, ~(1u << cpu), __ATOMIC_RELAXED);
+		gic_lock_wake_clear();
 		return;
 	}
 }
@@ -59,6 +60,6 @@ void sleep_unlock_wake(sleeplock_t *lock, uint32_t next)
 	for (uint32_t sleepers = __atomic_load_n(&lock->sleepers, __ATOMIC_ACQUIRE); sleepers; sleepers &= sleepers - 1) {
 		unsigned cpu = (unsigned)__builtin_ctz(sleepers);
 		if (cpu < MAX_CPUS && lock->waits_for[cpu] == next)
-			gic_kick(cpu);
+			gic_lock_wake(cpu);
 	}
 }

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "abi.h" /* KICK_SGI, VTIMER_PPI, INTID_SPURIOUS: tools/abi/irq.ts */
+#include "abi.h" /* KICK_SGI, LOCK_SGI, VTIMER_PPI, INTID_SPURIOUS: tools/abi/irq.ts */
 
 struct frame;
 
@@ -39,8 +39,8 @@ void gic_cpu_quiesce(void);
 void gic_virtual_off(void);
 /*
  * Acknowledges the highest-priority pending interrupt and drops its priority; 1023 if none. KICK_SGI is also
- * deactivated at once: while it stayed active a second kick would stay pending without being signalled, and a CPU
- * asleep in the core's lock (lock.c) on the way into the core with the first one would never wake.
+ * deactivated at once: while it stayed active a second kick would stay pending without being signalled. LOCK_SGI
+ * is ended here too and answered as 1023: it carries nothing for the core.
  */
 uint32_t gic_acknowledge(void);
 void gic_deactivate(uint32_t intid);
@@ -53,6 +53,9 @@ void gic_deactivate(uint32_t intid);
 bool gic_vtimer_reset(void);
 /* Sends KICK_SGI to `cpu`. */
 void gic_kick(unsigned cpu);
+/* Sends LOCK_SGI to `cpu` (asleep in the core's lock, its turn come); this CPU's own LOCK_SGI no longer pending. */
+void gic_lock_wake(unsigned cpu);
+void gic_lock_wake_clear(void);
 /* The list registers of this CPU to and from the frame (at most FRAME_LR_COUNT of them). */
 void gic_lrs_load(const struct frame *f);
 void gic_lrs_save(struct frame *f);

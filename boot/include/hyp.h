@@ -35,7 +35,7 @@ typedef struct { volatile uint32_t next, owner; } spinlock_t;
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
 /* The core's lock: the same ticket lock, but a waiter the holder keeps longer than any core entry takes sleeps
- * in WFI until the unlocker kicks it (KICK_SGI) when its turn comes. Only for CPUs whose GIC interface is up
+ * in WFI until the unlocker wakes it (LOCK_SGI) when its turn comes. Only for CPUs whose GIC interface is up
  * (every core entry comes after gic_cpu_init). */
 typedef struct {
 	spinlock_t ticket;

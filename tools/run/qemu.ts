@@ -66,10 +66,11 @@ export interface QemuResult {
 }
 
 /**
- * Before a run that hangs is killed: Ctrl-A v is typed on the console (the hypervisor prints every vCPU's
- * virtual GIC, hyp/vgic/report.ts), then QEMU's monitor is asked for every CPU's registers (its pc and
- * exception level say whether it sleeps in a guest, spins in the hypervisor or is parked), printed as
- * `[qemu monitor]` lines.
+ * Before a run that hangs is killed: QEMU's monitor is asked for every CPU's registers (its pc and exception
+ * level say whether it sleeps in a guest, spins in the hypervisor or is parked), printed as `[qemu monitor]`
+ * lines, then Ctrl-A v is typed on the console (the hypervisor prints every vCPU's virtual GIC,
+ * hyp/vgic/report.ts). In that order: the console's interrupt makes the hypervisor and the GIC act, which can
+ * end the very hang (it did: boot/gic_v2.c), so the registers are read first.
  */
 const HANG_KEYS = "\x01v";
 const HANG_QUESTIONS = ["info registers -a"];
@@ -119,13 +120,11 @@ export function runQemu(o: QemuOptions): Promise<QemuResult> {
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const timer = setTimeout(() => {
     timedOut = true;
-    if (!o.interactive) child.stdin?.write(HANG_KEYS);
-    setTimeout(() => {
-      void askMonitor(monitor, HANG_QUESTIONS).then((answer) => {
-        for (const l of answer) take(`[qemu monitor] ${l}`);
-        child.kill("SIGKILL");
-      });
-    }, o.interactive ? 0 : CONSOLE_ANSWER_MS);
+    void askMonitor(monitor, HANG_QUESTIONS).then((answer) => {
+      for (const l of answer) take(`[qemu monitor] ${l}`);
+      if (!o.interactive) child.stdin?.write(HANG_KEYS);
+      setTimeout(() => child.kill("SIGKILL"), o.interactive ? 0 : CONSOLE_ANSWER_MS);
+    });
   }, o.timeoutSeconds * 1000);
   return new Promise((resolve, reject) => {
     child.on("error", (e) => {
