@@ -41,6 +41,14 @@ import { cpuInsnsArgs, type RegionCounts } from "../bench/cpu-insns.ts";
 import { clearSnapshots, moreIn, opteeText, readSecure, summarize, tbprofArgs, windowBlocks, type Place, type Summary } from "./reboot-profile.ts";
 
 const log = (s: string) => console.log(`[reboot-cost] ${s}`);
+/**
+ * QEMU 9.1 and later (Debian's 10.0 here) build a block's plugin callbacks with the index of the vCPU that
+ * translated it as a constant whenever TCG does not run vCPUs in parallel (accel/tcg/plugin-gen.c
+ * gen_cpu_index: no CF_PARALLEL), and -icount runs them one at a time: every per-vCPU count is then by
+ * translating vCPU. Blocks of a guest's own RAM are its own; code all guests share is not.
+ */
+const SHARED_CODE_CAVEAT = "note: under -icount the plugins count a block on the vCPU that translated it (QEMU >= 9.1): " +
+  "the kernel and user figures are tee1's, the el2, low and OP-TEE ones (code every guest runs) are not tee1's alone (README)";
 /** tee1's default selection: the cases during which make xtest-reboot's tee1 counted its watchdog timeouts. */
 const TEE1_SELECTION = "-t,regression,1011,1013,1016,1017";
 const TEE2_SELECTION = "-t,regression,1001,4001";
@@ -178,6 +186,7 @@ async function main(): Promise<number> {
     comparisons[title] = moreIn(windows[0], w);
     log(`code tee1's CPUs ran more, ${title} (M instructions, where, first bytes):\n${comparisons[title].join("\n")}`);
   }
+  if (icount) log(SHARED_CODE_CAVEAT);
   const kind = profile ? "-profile" : icount ? "-icount" : "";
   const out = join(RESULTS, `reboot-cost${kind}${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
   writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes, ...(profile ? { comparisons } : {}) }, null, 2) + "\n");

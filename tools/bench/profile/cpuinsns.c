@@ -15,6 +15,11 @@
  * `region kernel …` (the kernel's half of the address space), `region user …` (Linux user space: addresses from
  * 4 GiB) and `region low …` (the rest, below 4 GiB: TF-A, OP-TEE and its TAs).
  * Usage: -plugin cpuinsns.so,out=FILE[,el2_base=ADDR,el2_size=BYTES]
+ *
+ * Which vCPU: the callback's index, which QEMU 9.1 and later make a constant, the vCPU that *translated* the
+ * block, whenever vCPUs do not run in parallel — always under -icount (accel/tcg/plugin-gen.c gen_cpu_index). A
+ * block of one guest's own RAM is translated and run by that guest's CPUs only, so its counts are right; a block
+ * every guest runs (the hypervisor, TF-A, OP-TEE) counts on whichever CPU translated it first.
  */
 #include <stdint.h>
 #include <stdio.h>

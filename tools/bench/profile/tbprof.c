@@ -15,6 +15,8 @@
  * beside another guest that boots and marks too); mark_cpus= (after cpus=) lets other vCPUs be counted while
  * only these snapshot.
  * Usage: -plugin tbprof.so,out=FILE[,marks=1][,cpus=0:1][,mark_cpus=0:1]
+ * Under -icount the vCPU a callback names is the one that translated the block, not the one running it
+ * (cpuinsns.c says why): per-vCPU figures hold for a guest's own code only, and cpus= filters by translator.
  */
 #include <stdint.h>
 #include <stdio.h>
