@@ -197,7 +197,6 @@ void gic_virtual_off(void)
 	__asm__ volatile("isb");
 }
 
-/* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
 /*
  * The core links only the virtual timer to its physical PPI (the HW bit): an LR naming any other physical
  * INTID goes in unlinked, so that no guest's deactivation can end a physical interrupt other than its timer's.
@@ -209,6 +208,7 @@ static inline uint64_t lr_checked(uint64_t lr)
 	return lr;
 }
 
+/* ICH_LR<n>_EL2 are separate system registers: one case each, falling through (every GICv3 has at least 1). */
 void gic_lrs_load(const struct frame *f)
 {
 	sysreg_write(ich_hcr_el2, f->lr_underflow ? ICH_HCR_EN | ICH_HCR_UIE : ICH_HCR_EN);
