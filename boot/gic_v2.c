@@ -212,13 +212,12 @@ static bool lr_is_live_timer(uint64_t lr)
 	return (lr & ICH_LR_HW) && ICH_LR_PINTID(lr) == VTIMER_PPI && (lr >> ICH_LR_STATE_SHIFT) != 0;
 }
 
-static uint32_t lr_to_gicv2(uint64_t lr)
+/* `timer`: lr_is_live_timer(lr), which the caller has already asked. */
+static uint32_t lr_to_gicv2(uint64_t lr, bool timer)
 {
 	uint32_t v = GICH_LR_VIRTUAL_ID(lr) | GICH_LR_PRIORITY(ICH_LR_PRIORITY(lr)) |
 		     (uint32_t)(lr >> ICH_LR_STATE_SHIFT) << GICH_LR_STATE_SHIFT;
-	if (lr_is_live_timer(lr))
-		v |= GICH_LR_EOI;
-	return v;
+	return timer ? v | GICH_LR_EOI : v;
 }
 
 void gic_virtual_off(void)
@@ -241,9 +240,9 @@ void gic_lrs_load(const struct frame *f)
 	}
 	uint32_t timer = 0;
 	for (unsigned i = 0; i < lr_count; i++) {
-		mmio_write32(BOARD_GICH_BASE + GICH_LR(i), lr_to_gicv2(f->lr[i]));
-		if (lr_is_live_timer(f->lr[i]))
-			timer |= 1u << i;
+		bool live_timer = lr_is_live_timer(f->lr[i]);
+		mmio_write32(BOARD_GICH_BASE + GICH_LR(i), lr_to_gicv2(f->lr[i], live_timer));
+		timer |= (uint32_t)live_timer << i;
 	}
 	if (cpu < MAX_CPUS)
 		timer_lrs[cpu] = timer;

@@ -5,6 +5,8 @@
  * vCPUs, is what they ran during tee1's xtest. Blocks are compared between runs by their bytes (KASLR moves the kernel, OP-TEE's core
  * ASLR moves OP-TEE, the loader moves TAs); OP-TEE's core blocks are also named by their offset in
  * tee-pager_v2.bin (the secure log says where its TEE_RAM_RX lies in this boot), to disassemble.
+ * Caveat: under -icount QEMU names the vCPU that translated a block, not the one running it (reboot-cost.ts
+ * SHARED_CODE_CAVEAT): "on tee1's vCPUs" holds for tee1's own kernel and user code, not for code all guests run.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
