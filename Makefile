@@ -217,7 +217,7 @@ bench-micro-profile: deps deps-debug all $(MB)/microbench.bin $(B)/bench/tbprof.
 	$(TSX) tools/bench/micro-profile.ts
 
 # The QEMU plugins (tools/bench/profile/*.c), built for the host's QEMU.
-$(B)/bench/%.so: tools/bench/profile/%.c tools/bench/profile/plugin-api.h
+$(B)/bench/%.so: tools/bench/profile/%.c tools/bench/profile/plugin-api.h tools/bench/profile/running-cpu.h
 	@mkdir -p $(dir $@)
 	gcc -O2 -shared -fPIC -Wall -Wextra -o $@ $<
 

@@ -16,10 +16,8 @@
  * 4 GiB) and `region low …` (the rest, below 4 GiB: TF-A, OP-TEE and its TAs).
  * Usage: -plugin cpuinsns.so,out=FILE[,el2_base=ADDR,el2_size=BYTES]
  *
- * Which vCPU: the callback's index, which QEMU 9.1 and later make a constant, the vCPU that *translated* the
- * block, whenever vCPUs do not run in parallel — always under -icount (accel/tcg/plugin-gen.c gen_cpu_index). A
- * block of one guest's own RAM is translated and run by that guest's CPUs only, so its counts are right; a block
- * every guest runs (the hypervisor, TF-A, OP-TEE) counts on whichever CPU translated it first.
+ * Which vCPU: for code every guest runs (below 4 GiB), the one running it, by its TPIDR_EL3 (running-cpu.h says
+ * why the callback's own index will not do under -icount); for a guest's own code, the callback's index.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +25,7 @@
 #include <string.h>
 
 #include "plugin-api.h"
+#include "running-cpu.h"
 
 #define MAX_CPUS 16
 /* Marks written at most: a guest's init marks a handful of times, a looping one must not fill the disk. */
@@ -92,6 +91,11 @@ static void block_ran(unsigned int cpu, void *data)
 	executed_in[BLOCK_REGION(data)][cpu] += BLOCK_INSNS(data);
 }
 
+static void shared_block_ran(unsigned int translator, void *data)
+{
+	block_ran(running_cpu(translator), data);
+}
+
 static void marker_ran(unsigned int cpu, void *data)
 {
 	block_ran(cpu, data);
@@ -113,8 +117,14 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		marked = qemu_plugin_insn_data(qemu_plugin_tb_get_insn(tb, i), bytes, sizeof(bytes)) == 4 &&
 			 !memcmp(bytes, MARKER, sizeof(MARKER));
 	}
-	uintptr_t data = (uintptr_t)insns | (uintptr_t)region_of(qemu_plugin_tb_vaddr(tb)) << 32;
-	qemu_plugin_register_vcpu_tb_exec_cb(tb, marked ? marker_ran : block_ran, QEMU_PLUGIN_CB_NO_REGS, (void *)data);
+	uint64_t vaddr = qemu_plugin_tb_vaddr(tb);
+	uintptr_t data = (uintptr_t)insns | (uintptr_t)region_of(vaddr) << 32;
+	if (marked)
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, marker_ran, QEMU_PLUGIN_CB_NO_REGS, (void *)data);
+	else if (shared_block(vaddr))
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, shared_block_ran, QEMU_PLUGIN_CB_R_REGS, (void *)data);
+	else
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, block_ran, QEMU_PLUGIN_CB_NO_REGS, (void *)data);
 }
 
 static void finished(qemu_plugin_id_t id, void *userdata)
@@ -122,6 +132,7 @@ static void finished(qemu_plugin_id_t id, void *userdata)
 	(void)id, (void)userdata;
 	write_counts("total");
 	fclose(out);
+	running_cpu_report();
 }
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -141,6 +152,7 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 		perror(path);
 		return -1;
 	}
+	running_cpu_setup(id);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
 	qemu_plugin_register_atexit_cb(id, finished, NULL);
 	return 0;

@@ -15,8 +15,8 @@
  * beside another guest that boots and marks too); mark_cpus= (after cpus=) lets other vCPUs be counted while
  * only these snapshot.
  * Usage: -plugin tbprof.so,out=FILE[,marks=1][,cpus=0:1][,mark_cpus=0:1]
- * Under -icount the vCPU a callback names is the one that translated the block, not the one running it
- * (cpuinsns.c says why): per-vCPU figures hold for a guest's own code only, and cpus= filters by translator.
+ * Which vCPU ran a block of code every guest runs (below 4 GiB: the hypervisor, TF-A, OP-TEE) is read from its
+ * TPIDR_EL3 (running-cpu.h: under -icount the callback's own index names the vCPU that translated the block).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "plugin-api.h"
+#include "running-cpu.h"
 
 /* Executions are also kept per vCPU for the first PER_CPU of them (the last field of a line). */
 #define PER_CPU 8
@@ -76,6 +77,11 @@ static void executed(unsigned int vcpu, void *userdata)
 		b->by_cpu[vcpu]++;
 }
 
+static void shared_executed(unsigned int translator, void *userdata)
+{
+	executed(running_cpu(translator), userdata);
+}
+
 static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	(void)id;
@@ -98,13 +104,17 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	}
 	b->next = blocks;
 	blocks = b;
-	qemu_plugin_register_vcpu_tb_exec_cb(tb, executed, QEMU_PLUGIN_CB_NO_REGS, b);
+	if (shared_block(b->vaddr) && !b->marker)
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, shared_executed, QEMU_PLUGIN_CB_R_REGS, b);
+	else
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, executed, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
 static void finished(qemu_plugin_id_t id, void *userdata)
 {
 	(void)id, (void)userdata;
 	write_blocks(out_path);
+	running_cpu_report();
 }
 
 static void write_blocks(const char *path)
@@ -152,6 +162,7 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
 			cpu_mask = mark_mask = cpus_of(argv[i] + 5);
 		else if (!strncmp(argv[i], "mark_cpus=", 10))
 			mark_mask = cpus_of(argv[i] + 10);
+	running_cpu_setup(id);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, translated);
 	qemu_plugin_register_atexit_cb(id, finished, NULL);
 	return 0;
