@@ -3,7 +3,10 @@
  * counting only at EL2, so that the difference between two guest entries is exactly what the hypervisor spent
  * in between: the vectors, the run loop, the core, the C glue — not the guest, not TF-A, not OP-TEE.
  * Under QEMU -icount it counts instructions (event 0x08); without -icount QEMU has no instruction event and
- * it counts cycles (0x11); on a real board, cycles. The core names each stint's kind (hyp/core/account.ts);
+ * it counts cycles (0x11); on a real board, cycles. QEMU derives its instruction event from the machine-wide
+ * instruction count (target/arm: instructions_get_count is icount_get_raw), and under -icount it runs the vCPUs
+ * one at a time: a stint in which QEMU ran another vCPU (this one slept in WFI for the lock, or its round-robin
+ * slice ended at EL2) counts that vCPU's instructions too. One busy CPU (the micro-benchmark) is counted exactly. The core names each stint's kind (hyp/core/account.ts);
  * account_stint() adds the stint to this CPU's table in linear memory, outside the core's lock: each CPU has
  * its own table, and only this CPU writes it.
  */

@@ -16,7 +16,8 @@
  * tee2's work too and mean nothing) and the cpuinsns plugin counts what tee1's own CPUs executed during its xtest,
  * by region: on hardware, where each guest has its own cores, that is what tee1's xtest costs, and any work the
  * hypervisor or OP-TEE did on tee1's CPUs because of tee2's restarts (the lock, OP-TEE's partition list) shows
- * there as more than beside a busy tee2. Needs make bench's plugin (make build/bench/cpuinsns.so).
+ * there as more than beside a tee2 repeating the same work (the last line compares the two). Needs make bench's
+ * plugin (make build/bench/cpuinsns.so).
  *
  * With --profile (implies --icount) the tbprof plugin counts tee1's CPUs' blocks instead (tools/run/reboot-profile.ts):
  * what they ran during tee1's xtest by region, how much of it in likely spin loops, and the code that ran most more
@@ -42,13 +43,26 @@ import { clearSnapshots, moreIn, opteeText, readSecure, summarize, tbprofArgs, w
 
 const log = (s: string) => console.log(`[reboot-cost] ${s}`);
 /**
- * QEMU 9.1 and later (Debian's 10.0 here) build a block's plugin callbacks with the index of the vCPU that
- * translated it as a constant whenever TCG does not run vCPUs in parallel (accel/tcg/plugin-gen.c
- * gen_cpu_index: no CF_PARALLEL), and -icount runs them one at a time: every per-vCPU count is then by
- * translating vCPU. Blocks of a guest's own RAM are its own; code all guests share is not.
+ * What the restarts cost tee1's own CPUs, by instructions (--icount): each region beside `reboots` against beside
+ * `repeats` (the same rounds of work without restarting), and in all. The plugins count code all guests run (the
+ * hypervisor, TF-A, OP-TEE) on the vCPU that ran it (tools/bench/profile/running-cpu.h).
  */
-const SHARED_CODE_CAVEAT = "note: under -icount the plugins count a block on the vCPU that translated it (QEMU >= 9.1): " +
-  "the kernel and user figures are tee1's, the el2, low and OP-TEE ones (code every guest runs) are not tee1's alone (README)";
+function restartCostLine(outcomes: Outcome[]): string | null {
+  const counts = (o: Outcome | undefined) => o?.tee1Profile?.byRegion ?? o?.tee1InstructionsM ?? null;
+  const control = counts(outcomes.find((o) => o.mode === "repeats")), reboots = counts(outcomes.find((o) => o.mode === "reboots"));
+  if (!control || !reboots) return null;
+  const sum = (c: Record<string, number>) => Object.entries(c).reduce((s, [r, n]) => s + (r === "all" ? 0 : n), 0);
+  const change = (a: number, b: number) => `${b >= a ? "+" : ""}${((b - a) / a * 100).toFixed(1)} %`;
+  const regions = Object.keys(reboots).filter((r) => r !== "all" && control[r] !== undefined)
+    .map((r) => `${r} ${control[r]} → ${reboots[r]} (${change(control[r], reboots[r])})`);
+  const spinning = (mode: Mode) => sum(outcomes.find((o) => o.mode === mode)?.tee1Profile?.spinning ?? {});
+  const apart = spinning("repeats") > 0 && spinning("reboots") > 0
+    ? `; all but spin loops (round robin stretches those) ${(sum(control) - spinning("repeats")).toFixed(0)} → ` +
+      `${(sum(reboots) - spinning("reboots")).toFixed(0)} (${change(sum(control) - spinning("repeats"), sum(reboots) - spinning("reboots"))})`
+    : "";
+  return `tee1's CPUs during its selection, M instructions, beside repeats → beside reboots: ${regions.join(", ")}; ` +
+    `in all ${sum(control).toFixed(0)} → ${sum(reboots).toFixed(0)} (${change(sum(control), sum(reboots))})${apart}`;
+}
 /** tee1's default selection: the cases during which make xtest-reboot's tee1 counted its watchdog timeouts. */
 const TEE1_SELECTION = "-t,regression,1011,1013,1016,1017";
 const TEE2_SELECTION = "-t,regression,1001,4001";
@@ -186,10 +200,11 @@ async function main(): Promise<number> {
     comparisons[title] = moreIn(windows[0], w);
     log(`code tee1's CPUs ran more, ${title} (M instructions, where, first bytes):\n${comparisons[title].join("\n")}`);
   }
-  if (icount) log(SHARED_CODE_CAVEAT);
+  const verdict = icount ? restartCostLine(outcomes) : null;
+  if (verdict) log(verdict);
   const kind = profile ? "-profile" : icount ? "-icount" : "";
   const out = join(RESULTS, `reboot-cost${kind}${values.modes === MODES.join(",") ? "" : `-${modes.join("-")}`}.json`);
-  writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes, ...(profile ? { comparisons } : {}) }, null, 2) + "\n");
+  writeFileSync(out, JSON.stringify({ tee1Selection: values.selection, tee2Selection: TEE2_SELECTION, until, outcomes, ...(verdict ? { restartCostToTee1: verdict } : {}), ...(profile ? { comparisons } : {}) }, null, 2) + "\n");
   log(`wrote ${out}`);
   return 0;
 }

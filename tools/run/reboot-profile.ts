@@ -5,8 +5,8 @@
  * vCPUs, is what they ran during tee1's xtest. Blocks are compared between runs by their bytes (KASLR moves the kernel, OP-TEE's core
  * ASLR moves OP-TEE, the loader moves TAs); OP-TEE's core blocks are also named by their offset in
  * tee-pager_v2.bin (the secure log says where its TEE_RAM_RX lies in this boot), to disassemble.
- * Caveat: under -icount QEMU names the vCPU that translated a block, not the one running it (reboot-cost.ts
- * SHARED_CODE_CAVEAT): "on tee1's vCPUs" holds for tee1's own kernel and user code, not for code all guests run.
+ * Code all guests run (the hypervisor, TF-A, OP-TEE) counts on the vCPU that ran it, read from the vCPU itself
+ * (tools/bench/profile/running-cpu.h: under -icount QEMU's own index names the vCPU that translated the block).
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -80,13 +80,47 @@ function region(b: Block, p: Place): string {
   return "low";
 }
 
+/** The i-th instruction word of a block's first 16 bytes (little-endian hex). */
+function word(head: string, i: number): number {
+  const h = head.slice(i * 8, i * 8 + 8);
+  return parseInt(h.slice(6, 8) + h.slice(4, 6) + h.slice(2, 4) + h.slice(0, 2), 16) >>> 0;
+}
+
 /** A block that takes a lock or waits (LDAXR/LDAXRB…, WFE) among its first four instructions: likely a spin. */
 function spins(head: string): boolean {
-  for (let i = 0; i + 8 <= head.length; i += 8) {
-    const word = parseInt(head.slice(i + 6, i + 8) + head.slice(i + 4, i + 6) + head.slice(i + 2, i + 4) + head.slice(i, i + 2), 16) >>> 0;
-    if ((word & 0x3ffffc00) === 0x085ffc00 || word === 0xd503205f) return true; // LDAXR*, WFE
+  for (let i = 0; (i + 1) * 8 <= head.length; i++) {
+    const w = word(head, i);
+    if ((w & 0x3ffffc00) === 0x085ffc00 || w === 0xd503205f) return true; // LDAXR*, WFE
   }
   return false;
+}
+
+/** Where a short block's last instruction branches: BL, or a conditional branch (B.cond, CBZ/CBNZ). */
+function branchTarget(b: Block, kind: "call" | "conditional"): bigint | null {
+  if (b.insns > 4 || b.head.length < b.insns * 8) return null;
+  const w = word(b.head, b.insns - 1), pc = b.vaddr + BigInt(4 * (b.insns - 1));
+  if (kind === "call" && ((w & 0xfc000000) >>> 0) === 0x94000000) return pc + BigInt(((w << 6) >> 6) * 4);
+  const conditional = (w & 0xff000010) === 0x54000000 || (w & 0x7e000000) === 0x34000000;
+  if (kind === "conditional" && conditional) return pc + BigInt(((w << 8) >> 13) * 4);
+  return null;
+}
+
+/**
+ * The blocks of spin loops: those that take a lock or wait, and, around them, a lock's retry (a short block that
+ * calls one: OP-TEE's debug locks loop `mov x0, lock; bl trylock`) and its retry count (a short block that
+ * branches back to the retry: `add; cmp; b.ne`). An uncontended first try counts too (a few instructions).
+ */
+function spinLoopBlocks(blocks: Block[]): Set<Block> {
+  const at = new Map<bigint, Block>();
+  for (const b of blocks) at.set(b.vaddr, b);
+  const spin = new Set(blocks.filter((b) => spins(b.head)));
+  const leadsTo = (b: Block, kind: "call" | "conditional") => {
+    const t = branchTarget(b, kind);
+    return t !== null && spin.has(at.get(t)!);
+  };
+  for (const b of blocks.filter((x) => leadsTo(x, "call"))) spin.add(b);
+  for (const b of blocks.filter((x) => leadsTo(x, "conditional"))) spin.add(b);
+  return spin;
 }
 
 export interface Summary { byRegion: Record<string, number>; spinning: Record<string, number> }
@@ -94,11 +128,12 @@ export interface Summary { byRegion: Record<string, number>; spinning: Record<st
 /** Instructions per region (OP-TEE's core as "optee"), and how many of them were in likely spin blocks, in millions. */
 export function summarize(blocks: Block[], p: Place): Summary {
   const byRegion: Record<string, number> = {}, spinning: Record<string, number> = {};
+  const spin = spinLoopBlocks(blocks);
   for (const b of blocks) {
     const r = region(b, p).split(/[ +]/)[0];
     const n = b.insns * b.executions / 1e6;
     byRegion[r] = (byRegion[r] ?? 0) + n;
-    if (spins(b.head)) spinning[r] = (spinning[r] ?? 0) + n;
+    if (spin.has(b)) spinning[r] = (spinning[r] ?? 0) + n;
   }
   const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 10) / 10]));
   return { byRegion: round(byRegion), spinning: round(spinning) };
