@@ -32,6 +32,21 @@ test("the window is the difference of the last two snapshots, by region, with li
   assert.is(windowBlocks(out, [0, 1]), null, "an earlier run's snapshots are gone");
 });
 
+test("a debug lock's retry call and retry count are spinning with its trylock; other calls are not", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tbprof-"));
+  const at = (offset: number) => (0x8139_5000 + offset).toString(16);
+  const block = (offset: number, insns: number, executions: number, hash: string, bytes: string) =>
+    `${at(offset)} ${insns} ${executions} ${hash} 0 ${bytes.padEnd(32, "0")}`;
+  // OP-TEE 4.5's thread_lock_global (tee-pager_v2.bin): trylock at +0x3fa8, its loop at +0x1c540 / +0x1c580.
+  const out = snapshots(dir, "d", [], [
+    block(0x3fa8, 4, 1_000_000, "t", "e10300aa2200805220fc5f8860000035"), // mov x1, x0; mov w2, #1; ldaxr w0, [x1]; cbnz
+    block(0x1c540, 2, 900_000, "r", "e00314aa999eff97"), // mov x0, x20; bl +0x3fa8
+    block(0x1c580, 3, 900_000, "c", "b5060091bf0216ebc1fdff54"), // add x21, x21, #1; cmp x21, x22; b.ne +0x1c540
+    block(0x2000, 2, 500_000, "o", "e00314aaff010094"), // mov x0, x20; bl +0x2800: no lock there
+  ]);
+  assert.equal(summarize(windowBlocks(out, [0])!, place), { byRegion: { optee: 9.5 }, spinning: { optee: 8.5 } });
+});
+
 test("runs are compared by the bytes of their blocks, wherever ASLR put them", () => {
   const dir = mkdtempSync(join(tmpdir(), "tbprof-"));
   const a = windowBlocks(snapshots(dir, "a", [], [line("81395100", 2, 1_000_000, "bb", WFE)]), [0])!;
