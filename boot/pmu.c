@@ -6,7 +6,8 @@
  * it counts cycles (0x11); on a real board, cycles. QEMU derives its instruction event from the machine-wide
  * instruction count (target/arm: instructions_get_count is icount_get_raw), and under -icount it runs the vCPUs
  * one at a time: a stint in which QEMU ran another vCPU (this one slept in WFI for the lock, or its round-robin
- * slice ended at EL2) counts that vCPU's instructions too. One busy CPU (the micro-benchmark) is counted exactly. The core names each stint's kind (hyp/core/account.ts);
+ * slice ended at EL2) counts that vCPU's instructions too. One busy CPU (the micro-benchmark) is counted exactly.
+ * The core names each stint's kind (hyp/core/account.ts);
  * account_stint() adds the stint to this CPU's table in linear memory, outside the core's lock: each CPU has
  * its own table, and only this CPU writes it.
  */

@@ -56,10 +56,10 @@ function restartCostLine(outcomes: Outcome[]): string | null {
   const regions = Object.keys(reboots).filter((r) => r !== "all" && control[r] !== undefined)
     .map((r) => `${r} ${control[r]} → ${reboots[r]} (${change(control[r], reboots[r])})`);
   const spinning = (mode: Mode) => sum(outcomes.find((o) => o.mode === mode)?.tee1Profile?.spinning ?? {});
-  const apart = spinning("repeats") > 0 && spinning("reboots") > 0
-    ? `; all but spin loops (round robin stretches those) ${(sum(control) - spinning("repeats")).toFixed(0)} → ` +
-      `${(sum(reboots) - spinning("reboots")).toFixed(0)} (${change(sum(control) - spinning("repeats"), sum(reboots) - spinning("reboots"))})`
-    : "";
+  const [spinA, spinB] = [spinning("repeats"), spinning("reboots")];
+  const [restA, restB] = [sum(control) - spinA, sum(reboots) - spinB];
+  const apart = spinA > 0 && spinB > 0
+    ? `; all but spin loops (round robin stretches those) ${restA.toFixed(0)} → ${restB.toFixed(0)} (${change(restA, restB)})` : "";
   return `tee1's CPUs during its selection, M instructions, beside repeats → beside reboots: ${regions.join(", ")}; ` +
     `in all ${sum(control).toFixed(0)} → ${sum(reboots).toFixed(0)} (${change(sum(control), sum(reboots))})${apart}`;
 }

@@ -8,7 +8,8 @@
  *
  * So for shared code the callback reads a register of the running vCPU instead: TPIDR_EL3, which TF-A's BL31 sets
  * on each CPU to that CPU's entry in its per-CPU array (percpu_data[core position]) and never changes. Sorted, the
- * distinct values give the core positions, which on QEMU virt and raspi4b are QEMU's vCPU indices. Before BL31 has
+ * distinct values give the core positions, which on QEMU virt (core position = MPIDR's linear index) are QEMU's
+ * vCPU indices. Before BL31 has
  * run on a CPU (the boot ROM, BL1, BL2) the register is 0 and the translator's index stands.
  *
  * Usage: running_cpu_setup(id) at install; shared_block(vaddr) to choose the callback (register reads cost, so
@@ -32,7 +33,7 @@ static uint64_t running_cpu_fallbacks;
 
 static void running_cpu_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 {
-	(void)id, (void)vcpu;
+	(void)id;
 	if (tpidr_el3)
 		return;
 	GArray *registers = qemu_plugin_get_registers();
@@ -40,7 +41,7 @@ static void running_cpu_vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 	for (unsigned i = 0; i < registers->len; i++)
 		if (d[i].name && !strcmp(d[i].name, "TPIDR_EL3"))
 			tpidr_el3 = d[i].handle;
-	if (!tpidr_el3)
+	if (!tpidr_el3 && vcpu == 0)
 		fprintf(stderr, "running-cpu: QEMU offers no TPIDR_EL3: shared code counts on its translating vCPU\n");
 }
 
